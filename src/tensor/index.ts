@@ -1,0 +1,17 @@
+import { registerBackend } from './backend.js';
+import { createCpuBackend } from './cpu/index.js';
+
+registerBackend('cpu', createCpuBackend, { makeDefault: true });
+
+export { Tensor, tensor, scalar, zeros, ones, full, fullLike, type TensorOptions } from './tensor.js';
+export { noGrad, isGradEnabled } from './autograd.js';
+export {
+  setBackend, getBackend, registerBackend, listBackends, backendByName,
+  type Backend, type Handle, type UnaryOp, type BinaryOp, type ReduceOp,
+  type Conv2dGeometry, type Pool2dGeometry, type AdamHyper, type SgdHyper,
+} from './backend.js';
+export { Generator, manualSeed, defaultGenerator } from './random.js';
+export { SerError, ShapeError, ValueError, StateDictError, GradError } from './errors.js';
+export { type Shape, sizeOf, broadcastShapes } from './shape.js';
+export * as ops from './ops/index.js';
+export { rand, randn } from './factories.js';

@@ -1,0 +1,10 @@
+export { add, sub, mul, div, neg, exp, log, sqrt, abs, square, tanh, sigmoid, relu, pow, affine, sumTo } from './elementwise.js';
+export { sum, mean, amax } from './reduce.js';
+export { reshape, flatten, unsqueeze, squeeze, permute, transpose, narrow, cat, expand } from './layout.js';
+export { matmul, linear } from './matmul.js';
+export { conv2d, type Conv2dOptions, type Pair } from './conv.js';
+export { maxPool2d } from './pool.js';
+export { batchNorm, type BatchNormOptions } from './norm.js';
+export { logSoftmax, softmax } from './softmax.js';
+export { crossEntropy, nllLoss, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';
+export { dropout } from './dropout.js';

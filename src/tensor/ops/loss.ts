@@ -1,0 +1,60 @@
+/** Loss functions, as torch.nn.functional. */
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { Tensor } from '../tensor.js';
+import { mul, neg, square, sub } from './elementwise.js';
+import { mean, sum } from './reduce.js';
+import { logSoftmax } from './softmax.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface CrossEntropyOptions {
+  /** Mixes the one-hot target with the uniform distribution, as PyTorch's label_smoothing. */
+  labelSmoothing?: number;
+  reduction?: Reduction;
+}
+
+/** Checks class indices and turns them into a (possibly smoothed) target distribution. */
+function targetDistribution(target: Int32Array | readonly number[], n: number, c: number, smoothing: number, op: string): Float32Array {
+  if (target.length !== n) throw new ShapeError(`${op}: ${target.length} targets for a batch of ${n}`);
+  const q = new Float32Array(n * c).fill(smoothing / c);
+  for (let i = 0; i < n; i++) {
+    const t = target[i]!;
+    if (!Number.isInteger(t) || t < 0 || t >= c) throw new ValueError(`${op}: target ${t} at position ${i} is not a class index in [0, ${c})`);
+    q[i * c + t] += 1 - smoothing;
+  }
+  return q;
+}
+
+function reduce(perSample: Tensor, reduction: Reduction): Tensor {
+  if (reduction === 'none') return perSample;
+  return reduction === 'sum' ? sum(perSample) : mean(perSample);
+}
+
+/**
+ * Cross-entropy between logits [N, C] and class indices, i.e. log-softmax followed by the negative
+ * log-likelihood, averaged over the batch by default.
+ */
+export function crossEntropy(logits: Tensor, target: Int32Array | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
+  const { labelSmoothing = 0, reduction = 'mean' } = opts;
+  if (logits.ndim !== 2) throw new ShapeError(`crossEntropy: logits must be [N, C], got ${fmtShape(logits.shape)}`);
+  if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
+  const [n, c] = logits.shape as [number, number];
+  const q = targetDistribution(target, n, c, labelSmoothing, 'crossEntropy');
+  const be = logits._backend;
+  const qT = new Tensor(be, be.fromArray(q), [n, c]);
+  return reduce(neg(sum(mul(logSoftmax(logits, 1), qT), 1)), reduction);
+}
+
+/** Negative log-likelihood of log-probabilities [N, C] at the target classes. */
+export function nllLoss(logProbs: Tensor, target: Int32Array | readonly number[], reduction: Reduction = 'mean'): Tensor {
+  if (logProbs.ndim !== 2) throw new ShapeError(`nllLoss: input must be [N, C], got ${fmtShape(logProbs.shape)}`);
+  const [n, c] = logProbs.shape as [number, number];
+  const be = logProbs._backend;
+  const oneHot = new Tensor(be, be.fromArray(targetDistribution(target, n, c, 0, 'nllLoss')), [n, c]);
+  return reduce(neg(sum(mul(logProbs, oneHot), 1)), reduction);
+}
+
+export function mseLoss(input: Tensor, target: Tensor, reduction: Reduction = 'mean'): Tensor {
+  if (input.size !== target.size) throw new ShapeError(`mseLoss: input ${fmtShape(input.shape)} and target ${fmtShape(target.shape)} differ in size`);
+  return reduce(square(sub(input, target)), reduction);
+}
