@@ -1,5 +1,5 @@
 import type { Conv2dGeometry } from '../backend.js';
-import { gemmNN, gemmNT, transposeInto } from './gemm.js';
+import { gemmNT, microKernel, packA, packB, packedSize } from './gemm.js';
 import { scratch } from './scratch.js';
 
 /**
@@ -67,11 +67,15 @@ export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | nu
   const K = colRows(g);
   const out = new Float32Array(g.batch * g.outC * ohw);
   const cols = scratch('conv.cols', K * ohw);
+  const Wp = scratch('conv.Wp', packedSize(g.outC, K));
+  const Cp = scratch('conv.Cp', packedSize(ohw, K));
+  packA(w, 0, g.outC, K, false, Wp);
   const inSize = g.inC * g.inH * g.inW;
   for (let n = 0; n < g.batch; n++) {
     im2col(x, n * inSize, g, cols);
+    packB(cols, 0, K, ohw, false, Cp);
     const o = n * g.outC * ohw;
-    gemmNN(w, 0, cols, 0, out, o, g.outC, K, ohw, false);
+    microKernel(Wp, Cp, out, o, ohw, g.outC, K, ohw, false);
     if (bias) {
       for (let c = 0; c < g.outC; c++) {
         const b = bias[c]!;
@@ -88,11 +92,14 @@ export function conv2dBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2d
   const K = colRows(g);
   const inSize = g.inC * g.inH * g.inW;
   const dx = new Float32Array(g.batch * inSize);
-  const wT = scratch('conv.wT', K * g.outC);
-  transposeInto(w, 0, g.outC, K, wT);
+  // dcols (K×OHOW) = Wᵀ (K×O) · dy (O×OHOW)
+  const Wp = scratch('conv.Wp', packedSize(K, g.outC));
+  const Gp = scratch('conv.Gp', packedSize(ohw, g.outC));
+  packA(w, 0, K, g.outC, true, Wp);
   const cols = scratch('conv.cols', K * ohw);
   for (let n = 0; n < g.batch; n++) {
-    gemmNN(wT, 0, gy, n * g.outC * ohw, cols, 0, K, g.outC, ohw, false);
+    packB(gy, n * g.outC * ohw, g.outC, ohw, false, Gp);
+    microKernel(Wp, Gp, cols, 0, ohw, K, g.outC, ohw, false);
     col2im(cols, g, dx, n * inSize);
   }
   return dx;
@@ -103,6 +110,7 @@ export function conv2dBackwardWeight(gy: Float32Array, x: Float32Array, g: Conv2
   const K = colRows(g);
   const inSize = g.inC * g.inH * g.inW;
   const dw = new Float32Array(g.outC * K);
+  // dW (O×K) += dy (O×OHOW) · colsᵀ (OHOW×K)
   const cols = scratch('conv.cols', K * ohw);
   for (let n = 0; n < g.batch; n++) {
     im2col(x, n * inSize, g, cols);

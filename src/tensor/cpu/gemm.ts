@@ -1,77 +1,129 @@
 /**
- * Row-major single-precision GEMM kernels. Two shapes of loop cover every case:
- * - gemmNN: C = A·B, four rows of C at a time so each row of B is loaded once per four rows, with
- *   C blocked along columns to stay in L1;
- * - gemmNT: C = A·Bᵀ, 4×4 register-blocked dot products over contiguous rows of A and B.
- * Transposed-A cases pack Aᵀ into scratch first (O(m·k), small next to the O(m·k·n) product).
+ * Single-precision GEMM on packed panels. Both operands are copied into panels of four rows (of
+ * op(A)) or four columns (of op(B)), interleaved so the micro-kernel streams through them
+ * contiguously and keeps a 4×4 block of C in sixteen locals. Packing is O(m·k + k·n) against the
+ * O(m·k·n) product, and it absorbs transposition, so one micro-kernel serves C = op(A)·op(B) for
+ * every combination of transposes.
  */
+import { scratch } from './scratch.js';
 
-const COL_BLOCK = 512;
-
-/** C[m×n] (+)= A[m×k]·B[k×n]. Offsets let callers address one matrix of a batch without copying. */
-export function gemmNN(
-  A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number,
-  m: number, k: number, n: number, accumulate: boolean,
-): void {
-  if (!accumulate) C.fill(0, cOff, cOff + m * n);
-  for (let j0 = 0; j0 < n; j0 += COL_BLOCK) {
-    const j1 = Math.min(n, j0 + COL_BLOCK);
-    let i = 0;
-    for (; i + 4 <= m; i += 4) {
-      const c0 = cOff + i * n;
-      const c1 = c0 + n;
-      const c2 = c1 + n;
-      const c3 = c2 + n;
-      const a0 = aOff + i * k;
-      for (let p = 0; p < k; p++) {
-        const x0 = A[a0 + p]!;
-        const x1 = A[a0 + k + p]!;
-        const x2 = A[a0 + 2 * k + p]!;
-        const x3 = A[a0 + 3 * k + p]!;
-        const b = bOff + p * n;
-        for (let j = j0; j < j1; j++) {
-          const y = B[b + j]!;
-          C[c0 + j] += x0 * y;
-          C[c1 + j] += x1 * y;
-          C[c2 + j] += x2 * y;
-          C[c3 + j] += x3 * y;
-        }
-      }
-    }
-    for (; i < m; i++) {
-      const c0 = cOff + i * n;
-      const a0 = aOff + i * k;
-      for (let p = 0; p < k; p++) {
-        const x0 = A[a0 + p]!;
-        if (x0 === 0) continue;
-        const b = bOff + p * n;
-        for (let j = j0; j < j1; j++) C[c0 + j] += x0 * B[b + j]!;
+/**
+ * Packs the 4-row panels of a row-major rows×cols matrix X (at off):
+ * out[(panel·cols + j)·4 + r] = X[panel·4 + r][j], zero past the last row.
+ */
+export function packRowPanels(X: Float32Array, off: number, rows: number, cols: number, out: Float32Array): void {
+  const panels = (rows + 3) >> 2;
+  for (let pn = 0; pn < panels; pn++) {
+    const base = pn * cols * 4;
+    for (let r = 0; r < 4; r++) {
+      const i = pn * 4 + r;
+      if (i < rows) {
+        const src = off + i * cols;
+        for (let j = 0; j < cols; j++) out[base + j * 4 + r] = X[src + j]!;
+      } else {
+        for (let j = 0; j < cols; j++) out[base + j * 4 + r] = 0;
       }
     }
   }
 }
 
-/** C[m×n] (+)= A[m×k]·B[n×k]ᵀ. */
+/**
+ * Packs the 4-column panels of a row-major rows×cols matrix X (at off):
+ * out[(panel·rows + i)·4 + c] = X[i][panel·4 + c], zero past the last column.
+ */
+export function packColPanels(X: Float32Array, off: number, rows: number, cols: number, out: Float32Array): void {
+  const panels = (cols + 3) >> 2;
+  const full = cols >> 2;
+  for (let i = 0; i < rows; i++) {
+    const src = off + i * cols;
+    for (let pn = 0; pn < full; pn++) {
+      const d = (pn * rows + i) * 4;
+      const s = src + pn * 4;
+      out[d] = X[s]!;
+      out[d + 1] = X[s + 1]!;
+      out[d + 2] = X[s + 2]!;
+      out[d + 3] = X[s + 3]!;
+    }
+    for (let pn = full; pn < panels; pn++) {
+      const d = (pn * rows + i) * 4;
+      for (let c = 0; c < 4; c++) out[d + c] = pn * 4 + c < cols ? X[src + pn * 4 + c]! : 0;
+    }
+  }
+}
+
+/**
+ * C[m×n] (+)= Ap·Bp over the packed panels, for column panels [jp0, jp1) only (so threads can
+ * split the columns). ldc is C's row stride.
+ */
+export function microKernel(
+  Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
+  m: number, k: number, n: number, accumulate: boolean, jp0 = 0, jp1 = (n + 3) >> 2,
+): void {
+  const mp = (m + 3) >> 2;
+  for (let jp = jp0; jp < jp1; jp++) {
+    const bo = jp * k * 4;
+    const j = jp * 4;
+    for (let ip = 0; ip < mp; ip++) {
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      for (let p = 0, a = ip * k * 4, b = bo; p < k; p++, a += 4, b += 4) {
+        const a0 = Ap[a]!, a1 = Ap[a + 1]!, a2 = Ap[a + 2]!, a3 = Ap[a + 3]!;
+        const b0 = Bp[b]!, b1 = Bp[b + 1]!, b2 = Bp[b + 2]!, b3 = Bp[b + 3]!;
+        s00 += a0 * b0; s01 += a0 * b1; s02 += a0 * b2; s03 += a0 * b3;
+        s10 += a1 * b0; s11 += a1 * b1; s12 += a1 * b2; s13 += a1 * b3;
+        s20 += a2 * b0; s21 += a2 * b1; s22 += a2 * b2; s23 += a2 * b3;
+        s30 += a3 * b0; s31 += a3 * b1; s32 += a3 * b2; s33 += a3 * b3;
+      }
+      const i = ip * 4;
+      if (i + 4 <= m && j + 4 <= n) {
+        let c = cOff + i * ldc + j;
+        if (accumulate) {
+          C[c] += s00; C[c + 1] += s01; C[c + 2] += s02; C[c + 3] += s03; c += ldc;
+          C[c] += s10; C[c + 1] += s11; C[c + 2] += s12; C[c + 3] += s13; c += ldc;
+          C[c] += s20; C[c + 1] += s21; C[c + 2] += s22; C[c + 3] += s23; c += ldc;
+          C[c] += s30; C[c + 1] += s31; C[c + 2] += s32; C[c + 3] += s33;
+        } else {
+          C[c] = s00; C[c + 1] = s01; C[c + 2] = s02; C[c + 3] = s03; c += ldc;
+          C[c] = s10; C[c + 1] = s11; C[c + 2] = s12; C[c + 3] = s13; c += ldc;
+          C[c] = s20; C[c + 1] = s21; C[c + 2] = s22; C[c + 3] = s23; c += ldc;
+          C[c] = s30; C[c + 1] = s31; C[c + 2] = s32; C[c + 3] = s33;
+        }
+      } else {
+        const s = [s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33];
+        for (let r = 0; r < 4 && i + r < m; r++) {
+          for (let q = 0; q < 4 && j + q < n; q++) {
+            const c = cOff + (i + r) * ldc + j + q;
+            C[c] = accumulate ? C[c]! + s[r * 4 + q]! : s[r * 4 + q]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C[m×n] (+)= A[m×k]·B[n×k]ᵀ reading the rows of A and B in place. When k is long (the weight
+ * gradient of a convolution sums over every output position) both operands stream contiguously
+ * already, and packing them would cost more than it saves.
+ */
 export function gemmNT(
   A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number,
   m: number, k: number, n: number, accumulate: boolean,
 ): void {
-  let i = 0;
-  for (; i + 4 <= m; i += 4) {
+  for (let i = 0; i < m; i += 4) {
+    const rows = Math.min(4, m - i);
     const a0 = aOff + i * k;
-    const a1 = a0 + k;
-    const a2 = a1 + k;
-    const a3 = a2 + k;
-    let j = 0;
-    for (; j + 4 <= n; j += 4) {
+    const a1 = rows > 1 ? a0 + k : a0;
+    const a2 = rows > 2 ? a0 + 2 * k : a0;
+    const a3 = rows > 3 ? a0 + 3 * k : a0;
+    for (let j = 0; j < n; j += 4) {
+      const cols = Math.min(4, n - j);
       const b0 = bOff + j * k;
-      const b1 = b0 + k;
-      const b2 = b1 + k;
-      const b3 = b2 + k;
-      let s00 = 0, s01 = 0, s02 = 0, s03 = 0;
-      let s10 = 0, s11 = 0, s12 = 0, s13 = 0;
-      let s20 = 0, s21 = 0, s22 = 0, s23 = 0;
-      let s30 = 0, s31 = 0, s32 = 0, s33 = 0;
+      const b1 = cols > 1 ? b0 + k : b0;
+      const b2 = cols > 2 ? b0 + 2 * k : b0;
+      const b3 = cols > 3 ? b0 + 3 * k : b0;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
+      let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
       for (let p = 0; p < k; p++) {
         const x0 = A[a0 + p]!, x1 = A[a1 + p]!, x2 = A[a2 + p]!, x3 = A[a3 + p]!;
         const y0 = B[b0 + p]!, y1 = B[b1 + p]!, y2 = B[b2 + p]!, y3 = B[b3 + p]!;
@@ -80,46 +132,41 @@ export function gemmNT(
         s20 += x2 * y0; s21 += x2 * y1; s22 += x2 * y2; s23 += x2 * y3;
         s30 += x3 * y0; s31 += x3 * y1; s32 += x3 * y2; s33 += x3 * y3;
       }
-      const c = cOff + i * n + j;
-      if (accumulate) {
-        C[c] += s00; C[c + 1] += s01; C[c + 2] += s02; C[c + 3] += s03;
-        C[c + n] += s10; C[c + n + 1] += s11; C[c + n + 2] += s12; C[c + n + 3] += s13;
-        C[c + 2 * n] += s20; C[c + 2 * n + 1] += s21; C[c + 2 * n + 2] += s22; C[c + 2 * n + 3] += s23;
-        C[c + 3 * n] += s30; C[c + 3 * n + 1] += s31; C[c + 3 * n + 2] += s32; C[c + 3 * n + 3] += s33;
-      } else {
-        C[c] = s00; C[c + 1] = s01; C[c + 2] = s02; C[c + 3] = s03;
-        C[c + n] = s10; C[c + n + 1] = s11; C[c + n + 2] = s12; C[c + n + 3] = s13;
-        C[c + 2 * n] = s20; C[c + 2 * n + 1] = s21; C[c + 2 * n + 2] = s22; C[c + 2 * n + 3] = s23;
-        C[c + 3 * n] = s30; C[c + 3 * n + 1] = s31; C[c + 3 * n + 2] = s32; C[c + 3 * n + 3] = s33;
+      const s = [s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33];
+      for (let r = 0; r < rows; r++) {
+        for (let q = 0; q < cols; q++) {
+          const c = cOff + (i + r) * n + j + q;
+          C[c] = accumulate ? C[c]! + s[r * 4 + q]! : s[r * 4 + q]!;
+        }
       }
     }
-    for (; j < n; j++) dotRows(A, [a0, a1, a2, a3], B, bOff + j * k, k, C, cOff + i * n + j, n, accumulate);
-  }
-  for (; i < m; i++) {
-    const a0 = aOff + i * k;
-    for (let j = 0; j < n; j++) dotRows(A, [a0], B, bOff + j * k, k, C, cOff + i * n + j, n, accumulate);
   }
 }
 
-function dotRows(
-  A: Float32Array, rows: number[], B: Float32Array, b: number, k: number,
-  C: Float32Array, c: number, ldc: number, accumulate: boolean,
+export const packedSize = (rows: number, cols: number) => ((rows + 3) >> 2) * 4 * cols;
+
+/** Packs op(A) (m×k) into row panels: A is stored m×k, or k×m when transposed. */
+export function packA(A: Float32Array, off: number, m: number, k: number, trans: boolean, out: Float32Array): void {
+  if (trans) packColPanels(A, off, k, m, out);
+  else packRowPanels(A, off, m, k, out);
+}
+
+/** Packs op(B) (k×n) into column panels: B is stored k×n, or n×k when transposed. */
+export function packB(B: Float32Array, off: number, k: number, n: number, trans: boolean, out: Float32Array): void {
+  if (trans) packRowPanels(B, off, n, k, out);
+  else packColPanels(B, off, k, n, out);
+}
+
+/** C[m×n] (+)= op(A)·op(B) for matrices at the given offsets. */
+export function gemm(
+  A: Float32Array, aOff: number, transA: boolean, B: Float32Array, bOff: number, transB: boolean,
+  C: Float32Array, cOff: number, m: number, k: number, n: number, accumulate: boolean,
 ): void {
-  for (let r = 0; r < rows.length; r++) {
-    const a = rows[r]!;
-    let s = 0;
-    for (let p = 0; p < k; p++) s += A[a + p]! * B[b + p]!;
-    const t = c + r * ldc;
-    C[t] = accumulate ? C[t]! + s : s;
-  }
-}
-
-/** Writes Xᵀ (cols×rows) of the rows×cols matrix at X[off] into out[0..]. */
-export function transposeInto(X: Float32Array, off: number, rows: number, cols: number, out: Float32Array): void {
-  for (let r = 0; r < rows; r++) {
-    const src = off + r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = X[src + c]!;
-  }
+  const Ap = scratch('gemm.A', packedSize(m, k));
+  const Bp = scratch('gemm.B', packedSize(n, k));
+  packA(A, aOff, m, k, transA, Ap);
+  packB(B, bOff, k, n, transB, Bp);
+  microKernel(Ap, Bp, C, cOff, n, m, k, n, accumulate);
 }
 
 /** Batched matmul over the four transpose combinations. */
@@ -127,17 +174,6 @@ export function matmul(
   a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean,
 ): Float32Array {
   const out = new Float32Array(batch * m * n);
-  const scratch = transA ? new Float32Array(m * k) : null;
-  for (let t = 0; t < batch; t++) {
-    let A = a;
-    let aOff = t * m * k;
-    if (scratch) {
-      transposeInto(a, aOff, k, m, scratch);
-      A = scratch;
-      aOff = 0;
-    }
-    if (transB) gemmNT(A, aOff, b, t * k * n, out, t * m * n, m, k, n, false);
-    else gemmNN(A, aOff, b, t * k * n, out, t * m * n, m, k, n, false);
-  }
+  for (let t = 0; t < batch; t++) gemm(a, t * m * k, transA, b, t * k * n, transB, out, t * m * n, m, k, n, false);
   return out;
 }
