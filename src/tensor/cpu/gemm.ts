@@ -5,6 +5,7 @@
  * O(m·k·n) product, and it absorbs transposition, so one micro-kernel serves C = op(A)·op(B) for
  * every combination of transposes.
  */
+import { alloc, lanesFor, runLanes } from './parallel.js';
 import { scratch } from './scratch.js';
 
 /**
@@ -28,14 +29,14 @@ export function packRowPanels(X: Float32Array, off: number, rows: number, cols: 
 }
 
 /**
- * Packs the 4-column panels of a row-major rows×cols matrix X (at off):
+ * Packs the 4-column panels of a row-major rows×cols matrix X (at off, row stride ld):
  * out[(panel·rows + i)·4 + c] = X[i][panel·4 + c], zero past the last column.
  */
-export function packColPanels(X: Float32Array, off: number, rows: number, cols: number, out: Float32Array): void {
+export function packColPanels(X: Float32Array, off: number, rows: number, cols: number, out: Float32Array, ld = cols): void {
   const panels = (cols + 3) >> 2;
   const full = cols >> 2;
   for (let i = 0; i < rows; i++) {
-    const src = off + i * cols;
+    const src = off + i * ld;
     for (let pn = 0; pn < full; pn++) {
       const d = (pn * rows + i) * 4;
       const s = src + pn * 4;
@@ -107,21 +108,21 @@ export function microKernel(
  * already, and packing them would cost more than it saves.
  */
 export function gemmNT(
-  A: Float32Array, aOff: number, B: Float32Array, bOff: number, C: Float32Array, cOff: number,
-  m: number, k: number, n: number, accumulate: boolean,
+  A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
+  C: Float32Array, cOff: number, m: number, k: number, n: number, accumulate: boolean, ldc = n,
 ): void {
   for (let i = 0; i < m; i += 4) {
     const rows = Math.min(4, m - i);
-    const a0 = aOff + i * k;
-    const a1 = rows > 1 ? a0 + k : a0;
-    const a2 = rows > 2 ? a0 + 2 * k : a0;
-    const a3 = rows > 3 ? a0 + 3 * k : a0;
+    const a0 = aOff + i * lda;
+    const a1 = rows > 1 ? a0 + lda : a0;
+    const a2 = rows > 2 ? a0 + 2 * lda : a0;
+    const a3 = rows > 3 ? a0 + 3 * lda : a0;
     for (let j = 0; j < n; j += 4) {
       const cols = Math.min(4, n - j);
-      const b0 = bOff + j * k;
-      const b1 = cols > 1 ? b0 + k : b0;
-      const b2 = cols > 2 ? b0 + 2 * k : b0;
-      const b3 = cols > 3 ? b0 + 3 * k : b0;
+      const b0 = bOff + j * ldb;
+      const b1 = cols > 1 ? b0 + ldb : b0;
+      const b2 = cols > 2 ? b0 + 2 * ldb : b0;
+      const b3 = cols > 3 ? b0 + 3 * ldb : b0;
       let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
       let s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
       for (let p = 0; p < k; p++) {
@@ -135,7 +136,7 @@ export function gemmNT(
       const s = [s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33];
       for (let r = 0; r < rows; r++) {
         for (let q = 0; q < cols; q++) {
-          const c = cOff + (i + r) * n + j + q;
+          const c = cOff + (i + r) * ldc + j + q;
           C[c] = accumulate ? C[c]! + s[r * 4 + q]! : s[r * 4 + q]!;
         }
       }
@@ -151,29 +152,42 @@ export function packA(A: Float32Array, off: number, m: number, k: number, trans:
   else packRowPanels(A, off, m, k, out);
 }
 
-/** Packs op(B) (k×n) into column panels: B is stored k×n, or n×k when transposed. */
-export function packB(B: Float32Array, off: number, k: number, n: number, trans: boolean, out: Float32Array): void {
-  if (trans) packRowPanels(B, off, n, k, out);
-  else packColPanels(B, off, k, n, out);
-}
-
-/** C[m×n] (+)= op(A)·op(B) for matrices at the given offsets. */
-export function gemm(
-  A: Float32Array, aOff: number, transA: boolean, B: Float32Array, bOff: number, transB: boolean,
-  C: Float32Array, cOff: number, m: number, k: number, n: number, accumulate: boolean,
+/**
+ * One lane's share of a batched C = op(A)·op(B): output columns [j0, j1) of every batch item,
+ * j0 and j1 multiples of 4 (whole panels). A·Bᵀ reads rows of both operands in place (gemmNT):
+ * packing a 128×6720 weight for one input row would cost more than the product.
+ */
+export function matmulLane(
+  lane: number, lanes: number, a: Float32Array, b: Float32Array, out: Float32Array,
+  batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean,
 ): void {
-  const Ap = scratch('gemm.A', packedSize(m, k));
-  const Bp = scratch('gemm.B', packedSize(n, k));
-  packA(A, aOff, m, k, transA, Ap);
-  packB(B, bOff, k, n, transB, Bp);
-  microKernel(Ap, Bp, C, cOff, n, m, k, n, accumulate);
+  const step = Math.ceil(n / lanes / 4) * 4;
+  const j0 = Math.min(n, lane * step);
+  const j1 = Math.min(n, j0 + step);
+  if (j0 >= j1) return;
+  const len = j1 - j0;
+  for (let t = 0; t < batch; t++) {
+    const aOff = t * m * k;
+    const bOff = t * k * n;
+    const cOff = t * m * n + j0;
+    if (transB && !transA) {
+      gemmNT(a, aOff, k, b, bOff + j0 * k, k, out, cOff, m, k, len, false, n);
+      continue;
+    }
+    const Ap = scratch('gemm.A', packedSize(m, k));
+    const Bp = scratch('gemm.B', packedSize(len, k));
+    packA(a, aOff, m, k, transA, Ap);
+    if (transB) packRowPanels(b, bOff + j0 * k, len, k, Bp);
+    else packColPanels(b, bOff + j0, k, len, Bp, n);
+    microKernel(Ap, Bp, out, cOff, n, m, k, len, false);
+  }
 }
 
-/** Batched matmul over the four transpose combinations. */
+/** Batched matmul over the four transpose combinations, split across lanes by output columns. */
 export function matmul(
   a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean,
 ): Float32Array {
-  const out = new Float32Array(batch * m * n);
-  for (let t = 0; t < batch; t++) gemm(a, t * m * k, transA, b, t * k * n, transB, out, t * m * n, m, k, n, false);
+  const out = alloc(batch * m * n);
+  runLanes('matmul', matmulLane, [a, b, out, batch, m, k, n, transA, transB], lanesFor(batch * m * k * n));
   return out;
 }

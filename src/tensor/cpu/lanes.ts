@@ -1,0 +1,11 @@
+/** Every lane function by name, for worker threads to look up what the caller asked for. */
+import { conv2dBackwardInputLane, conv2dBackwardWeightLane, conv2dLane } from './conv.js';
+import { matmulLane } from './gemm.js';
+import type { LaneFunction } from './parallel.js';
+
+export const laneKernels: Record<string, LaneFunction> = {
+  conv2d: conv2dLane,
+  conv2dBackwardInput: conv2dBackwardInputLane,
+  conv2dBackwardWeight: conv2dBackwardWeightLane,
+  matmul: matmulLane,
+};

@@ -1,0 +1,63 @@
+/** The worker-thread lanes give PyTorch's answers too, for whole-sample and split-sample chunks. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Tensor, noGrad, ops, randn, manualSeed } from '../../src/index.js';
+import { disableThreads, enableThreads } from '../../src/node.js';
+import { laneCount, laneStats, setMinParallelWork } from '../../src/tensor/cpu/parallel.js';
+import { expectClose, torchFixture } from '../helpers/fixtures.js';
+
+const leaf = (t: Tensor) => t.detach().clone().requiresGrad_();
+
+describe('CPU kernels on two worker lanes', () => {
+  beforeAll(() => {
+    expect(enableThreads(2)).toBe(2);
+  });
+  afterAll(async () => {
+    await disableThreads();
+    expect(laneCount()).toBe(1);
+  });
+
+  for (const name of ['conv_pad1', 'conv_stride2_nopad', 'conv_rect', 'conv_1x1']) {
+    it(`${name} forward and both gradients, every kernel split across lanes`, () => {
+      const old = setMinParallelWork(0);
+      const before = laneStats.parallelRuns;
+      const { t, config } = torchFixture(name);
+      const x = leaf(t.x!);
+      const w = leaf(t.w!);
+      const b = t.b ? leaf(t.b) : null;
+      const y = ops.conv2d(x, w, b, { stride: config.stride as [number, number], padding: config.padding as [number, number] });
+      expectClose(y, t.y!, 1e-5, 'y');
+      ops.sum(ops.mul(y, t.gy!)).backward();
+      expectClose(x.grad, t.gx!, 1e-5, 'dx');
+      expectClose(w.grad, t.gw!, 1e-5, 'dw');
+      expect(laneStats.parallelRuns - before).toBeGreaterThanOrEqual(3);
+      setMinParallelWork(old);
+    });
+  }
+
+  it('large convolutions and matmuls (above the parallel threshold) match one lane, batch 1 and 5', async () => {
+    manualSeed(4);
+    const w = randn([24, 8, 3, 3]);
+    const lin = randn([40, 500]);
+    const results = (batch: number) => {
+      manualSeed(10 + batch);
+      const x = randn([batch, 8, 30, 50], { requiresGrad: true });
+      const wt = w.detach().clone().requiresGrad_();
+      const y = ops.conv2d(x, wt, null, { padding: 1 });
+      const gy = randn(y.shape as number[]);
+      ops.sum(ops.mul(y, gy)).backward();
+      const h = randn([batch * 20, 500]);
+      const z = noGrad(() => ops.linear(h, lin));
+      const z2 = noGrad(() => ops.matmul(h, ops.transpose(lin, 0, 1)));
+      return [y, x.grad!, wt.grad!, z, z2].map((v) => v.toArray());
+    };
+    for (const batch of [1, 5]) {
+      const before = laneStats.parallelRuns;
+      const threaded = results(batch);
+      expect(laneStats.parallelRuns - before).toBe(5); // conv forward, both gradients, two matmuls
+      await disableThreads();
+      const single = results(batch);
+      enableThreads(2);
+      threaded.forEach((v, i) => expectClose(v, single[i]!, 1e-6, `batch ${batch}, output ${i}`));
+    }
+  });
+});
