@@ -111,8 +111,9 @@ export function gemmNT(
   A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
   C: Float32Array, cOff: number, m: number, k: number, n: number, accumulate: boolean, ldc = n,
 ): void {
-  for (let i = 0; i < m; i += 4) {
-    const rows = Math.min(4, m - i);
+  const full = m & ~3;
+  for (let i = 0; i < full; i += 4) {
+    const rows = 4;
     const a0 = aOff + i * lda;
     const a1 = rows > 1 ? a0 + lda : a0;
     const a2 = rows > 2 ? a0 + 2 * lda : a0;
@@ -139,6 +140,27 @@ export function gemmNT(
           const c = cOff + (i + r) * ldc + j + q;
           C[c] = accumulate ? C[c]! + s[r * 4 + q]! : s[r * 4 + q]!;
         }
+      }
+    }
+  }
+  // leftover rows (all of them for a single input row): one row against four of B at a time
+  for (let i = full; i < m; i++) {
+    const a = aOff + i * lda;
+    for (let j = 0; j < n; j += 4) {
+      const cols = Math.min(4, n - j);
+      const b0 = bOff + j * ldb;
+      const b1 = cols > 1 ? b0 + ldb : b0;
+      const b2 = cols > 2 ? b0 + 2 * ldb : b0;
+      const b3 = cols > 3 ? b0 + 3 * ldb : b0;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const x = A[a + p]!;
+        s0 += x * B[b0 + p]!; s1 += x * B[b1 + p]!; s2 += x * B[b2 + p]!; s3 += x * B[b3 + p]!;
+      }
+      const s = [s0, s1, s2, s3];
+      for (let q = 0; q < cols; q++) {
+        const c = cOff + i * ldc + j + q;
+        C[c] = accumulate ? C[c]! + s[q]! : s[q]!;
       }
     }
   }
