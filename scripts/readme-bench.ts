@@ -1,0 +1,27 @@
+/**
+ * Prints the README's benchmark table from bench/results/latest.json (written by `npm run bench`),
+ * so no figure in the README is typed by hand: `npx tsx scripts/readme-bench.ts`.
+ */
+import { readFileSync } from 'node:fs';
+
+interface Row { name: string; threads: number; medianMs: number; madMs: number; perSecond?: number }
+const r = JSON.parse(readFileSync('bench/results/latest.json', 'utf8')) as {
+  date: string; machine: { cpu: string; cores: number }; node: string; backend: string; rows: Row[];
+  pytorch: { torch: string; threads: number; train_samples_per_s: number; infer_b1_ms: number } | null;
+};
+const lines = [
+  `Measured ${r.date.slice(0, 10)} on ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.node}, backend \`${r.backend}\`:`,
+  '',
+  '| benchmark | threads | median | samples/s | vs PyTorch |',
+  '| --- | ---: | ---: | ---: | ---: |',
+];
+for (const row of r.rows) {
+  const train = row.name.startsWith('train');
+  const ratio = r.pytorch ? (train ? row.perSecond! / r.pytorch.train_samples_per_s : r.pytorch.infer_b1_ms / row.medianMs) : null;
+  lines.push(`| ${row.name} | ${row.threads} | ${row.medianMs.toFixed(1)} ± ${row.madMs.toFixed(1)} ms | ${row.perSecond?.toFixed(1) ?? '–'} | ${ratio ? `${ratio.toFixed(2)}×` : '–'} |`);
+}
+if (r.pytorch) {
+  lines.push(`| PyTorch ${r.pytorch.torch} train step, batch 32 | ${r.pytorch.threads} | ${(32_000 / r.pytorch.train_samples_per_s).toFixed(1)} ms | ${r.pytorch.train_samples_per_s.toFixed(1)} | 1× |`);
+  lines.push(`| PyTorch ${r.pytorch.torch} inference, batch 1 | ${r.pytorch.threads} | ${r.pytorch.infer_b1_ms.toFixed(1)} ms | – | 1× |`);
+}
+console.log(lines.join('\n'));
