@@ -40,3 +40,33 @@ export function expectClose(actual: Values | null | undefined, expected: Values,
   const err = relError(a, e);
   expect(err, `${what}: relative error ${err.toExponential(2)} > ${tol}`).toBeLessThanOrEqual(tol);
 }
+
+let audioCache: Record<string, Tensor> | null = null;
+/** librosa reference arrays copied by scripts/gen_audio_fixtures.ts. */
+export function audioRefs(): Record<string, Tensor> {
+  audioCache ??= loadSafetensors(readFileSync(fixturePath('audio/librosa.safetensors'))).tensors;
+  return audioCache;
+}
+
+/** max |a − b| and mean |a − b|. */
+export function absDiff(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; mean: number } {
+  let max = 0;
+  let sum = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = Math.abs(a[i]! - b[i]!);
+    max = Math.max(max, d);
+    sum += d;
+  }
+  return { max, mean: sum / b.length };
+}
+
+/** Signal-to-noise ratio of `actual` against `reference`, in dB. */
+export function snrDb(actual: ArrayLike<number>, reference: ArrayLike<number>): number {
+  let s = 0;
+  let e = 0;
+  for (let i = 0; i < reference.length; i++) {
+    s += reference[i]! ** 2;
+    e += (actual[i]! - reference[i]!) ** 2;
+  }
+  return 10 * Math.log10(s / e);
+}

@@ -1,0 +1,39 @@
+/** The orthonormal DCT-II, as scipy.fft.dct(x, type=2, norm='ortho'). */
+import { ValueError } from '../tensor/errors.js';
+
+const cache = new Map<string, Float64Array>();
+
+/** Rows k < nOut of the n-point orthonormal DCT-II matrix: √(2/n)·cos(πk(2j+1)/2n), row 0 scaled by 1/√2. */
+export function dctMatrix(n: number, nOut = n): Float64Array {
+  if (!Number.isInteger(n) || n < 1 || !Number.isInteger(nOut) || nOut < 1 || nOut > n) {
+    throw new ValueError(`dct: need 1 ≤ nOut ≤ n, got n ${n}, nOut ${nOut}`);
+  }
+  const key = `${n}:${nOut}`;
+  let m = cache.get(key);
+  if (!m) {
+    m = new Float64Array(nOut * n);
+    for (let k = 0; k < nOut; k++) {
+      const scale = k === 0 ? Math.sqrt(1 / n) : Math.sqrt(2 / n);
+      for (let j = 0; j < n; j++) m[k * n + j] = scale * Math.cos((Math.PI * k * (2 * j + 1)) / (2 * n));
+    }
+    cache.set(key, m);
+  }
+  return m;
+}
+
+/** DCT-II along the first axis of a row-major [n, cols] array, keeping the first nOut coefficients. */
+export function dctRows(x: ArrayLike<number>, n: number, cols: number, nOut: number): Float32Array {
+  const m = dctMatrix(n, nOut);
+  const out = new Float32Array(nOut * cols);
+  const acc = new Float64Array(cols);
+  for (let k = 0; k < nOut; k++) {
+    acc.fill(0);
+    for (let j = 0; j < n; j++) {
+      const c = m[k * n + j]!;
+      const row = j * cols;
+      for (let t = 0; t < cols; t++) acc[t] += c * x[row + t]!;
+    }
+    for (let t = 0; t < cols; t++) out[k * cols + t] = acc[t]!;
+  }
+  return out;
+}

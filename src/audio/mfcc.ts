@@ -1,0 +1,68 @@
+/** MFCCs as librosa.feature.mfcc(y, sr, n_mfcc), and the fixed-width framing the model eats. */
+import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
+import { Tensor, tensor } from '../tensor/tensor.js';
+import { type DbOptions, powerToDbArray } from './db.js';
+import { dctRows } from './dct.js';
+import { type MelFilterbank, type MelOptions, applyMel, melFilterbank } from './mel.js';
+import { type StftOptions, hannWindow, spectrogram } from './spectrum.js';
+
+export interface MfccOptions extends Omit<StftOptions, 'power'>, Omit<MelOptions, 'nFft'>, DbOptions {
+  /** Coefficients kept (default 40, as the original project). */
+  nMfcc?: number;
+}
+
+// Filterbanks and windows depend only on the settings: build each once.
+const filterbanks = new Map<string, MelFilterbank>();
+const windows = new Map<number, Float64Array>();
+
+function cachedFilterbank(o: MelOptions & { nFft: number }): MelFilterbank {
+  const key = JSON.stringify([o.sampleRate, o.nFft, o.nMels, o.fMin, o.fMax, o.htk, o.norm]);
+  let fb = filterbanks.get(key);
+  if (!fb) {
+    fb = melFilterbank(o);
+    filterbanks.set(key, fb);
+  }
+  return fb;
+}
+
+/** The MFCC matrix as a row-major float32 array [nMfcc, frames]. */
+export function mfccArray(y: ArrayLike<number>, opts: MfccOptions = {}): { data: Float32Array; nMfcc: number; frames: number } {
+  const nFft = opts.nFft ?? 2048;
+  const nMfcc = opts.nMfcc ?? 40;
+  const nMels = opts.nMels ?? 128;
+  if (!Number.isInteger(nMfcc) || nMfcc < 1 || nMfcc > nMels) throw new ValueError(`mfcc: nMfcc must be in [1, nMels = ${nMels}], got ${nMfcc}`);
+  let window = opts.window;
+  if (!window) {
+    window = windows.get(nFft);
+    if (!window) windows.set(nFft, (window = hannWindow(nFft)));
+  }
+  const spec = spectrogram(y, { nFft, hopLength: opts.hopLength, center: opts.center, window, power: 2 });
+  const fb = cachedFilterbank({ sampleRate: opts.sampleRate, nFft, nMels, fMin: opts.fMin, fMax: opts.fMax, htk: opts.htk, norm: opts.norm });
+  const mel = applyMel(fb, spec.data, spec.frames);
+  const db = powerToDbArray(mel, opts);
+  return { data: dctRows(db, nMels, spec.frames, nMfcc), nMfcc, frames: spec.frames };
+}
+
+/**
+ * Mel-frequency cepstral coefficients of a mono waveform, [nMfcc, frames], with librosa's
+ * defaults: 22050 Hz, nFft 2048, hop 512, periodic Hann, centred frames with zero padding,
+ * power 2, 128 Slaney mel bands with Slaney normalisation, powerToDb(ref 1, amin 1e-10,
+ * topDb 80), orthonormal DCT-II, 40 coefficients.
+ */
+export function mfcc(y: ArrayLike<number>, opts: MfccOptions = {}): Tensor {
+  const { data, nMfcc, frames } = mfccArray(y, opts);
+  return tensor(data, [nMfcc, frames]);
+}
+
+/** Zero-pads on the right or trims a [coefficients, frames] matrix to `frames` columns (default 174). */
+export function fixFrames(m: Tensor, frames = 174): Tensor {
+  if (m.ndim !== 2) throw new ShapeError(`fixFrames: expects [coefficients, frames], got ${fmtShape(m.shape)}`);
+  if (!Number.isInteger(frames) || frames < 1) throw new ValueError(`fixFrames: frames must be a positive integer, got ${frames}`);
+  const [rows, cols] = m.shape as [number, number];
+  if (cols === frames) return m;
+  const src = m.toArray();
+  const out = new Float32Array(rows * frames);
+  const keep = Math.min(cols, frames);
+  for (let r = 0; r < rows; r++) out.set(src.subarray(r * cols, r * cols + keep), r * frames);
+  return tensor(out, [rows, frames]);
+}

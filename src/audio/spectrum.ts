@@ -1,0 +1,80 @@
+/** Windowing and the short-time Fourier transform, as librosa.stft with center=True. */
+import { ValueError } from '../tensor/errors.js';
+import { AudioError } from './errors.js';
+import { RealFft } from './fft.js';
+
+/** Periodic Hann window (scipy.signal.get_window('hann', n, fftbins=True)). */
+export function hannWindow(n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);
+  return w;
+}
+
+export interface StftOptions {
+  /** FFT size (default 2048). Powers of two are fastest; any size works. */
+  nFft?: number;
+  /** Samples between frames (default 512). */
+  hopLength?: number;
+  /** Window samples (default: periodic Hann of nFft). */
+  window?: ArrayLike<number>;
+  /** Pad nFft/2 zeros on both sides so frame t is centred on sample t·hop (default true). */
+  center?: boolean;
+  /** 2 for the power spectrogram (default), 1 for magnitude. */
+  power?: 1 | 2;
+}
+
+/** Checks a waveform as librosa's valid_audio does: non-empty and finite everywhere. */
+export function checkAudio(y: ArrayLike<number>, what = 'audio'): void {
+  if (y.length === 0) throw new AudioError(`${what}: the signal has no samples`);
+  for (let i = 0; i < y.length; i++) {
+    if (!Number.isFinite(y[i]!)) throw new AudioError(`${what}: sample ${i} is ${y[i]}, not a finite number`);
+  }
+}
+
+export interface Spectrogram {
+  /** Row-major [bins, frames], float32 like librosa's. */
+  data: Float32Array;
+  bins: number;
+  frames: number;
+}
+
+/**
+ * |STFT|^power as [1 + nFft/2, frames]. The FFT runs in float64 (as numpy's) and each bin is
+ * rounded to complex64 before the magnitude, as librosa does, so values agree to float32 rounding.
+ */
+export function spectrogram(y: ArrayLike<number>, opts: StftOptions = {}): Spectrogram {
+  const nFft = opts.nFft ?? 2048;
+  const hop = opts.hopLength ?? 512;
+  const center = opts.center ?? true;
+  const power = opts.power ?? 2;
+  if (!Number.isInteger(nFft) || nFft < 2) throw new ValueError(`stft: nFft must be an integer ≥ 2, got ${nFft}`);
+  if (!Number.isInteger(hop) || hop < 1) throw new ValueError(`stft: hopLength must be a positive integer, got ${hop}`);
+  const window = opts.window ?? hannWindow(nFft);
+  if (window.length !== nFft) throw new ValueError(`stft: window has ${window.length} samples, nFft is ${nFft}`);
+  checkAudio(y, 'stft');
+  const pad = center ? Math.floor(nFft / 2) : 0;
+  const padded = y.length + 2 * pad;
+  if (padded < nFft) throw new AudioError(`stft: ${y.length} samples are too few for nFft ${nFft} without centring`);
+  const frames = 1 + Math.floor((padded - nFft) / hop);
+  const fft = new RealFft(nFft);
+  const bins = fft.bins;
+  const data = new Float32Array(bins * frames);
+  const frame = new Float64Array(nFft);
+  const re = new Float64Array(bins);
+  const im = new Float64Array(bins);
+  for (let t = 0; t < frames; t++) {
+    const start = t * hop - pad;
+    for (let i = 0; i < nFft; i++) {
+      const s = start + i;
+      frame[i] = s >= 0 && s < y.length ? y[s]! * window[i]! : 0;
+    }
+    fft.transform(frame, re, im);
+    for (let k = 0; k < bins; k++) {
+      const r = Math.fround(re[k]!);
+      const q = Math.fround(im[k]!);
+      const mag = Math.fround(Math.sqrt(r * r + q * q));
+      data[k * frames + t] = power === 2 ? Math.fround(mag * mag) : mag;
+    }
+  }
+  return { data, bins, frames };
+}
