@@ -7,18 +7,26 @@ import { ValueError } from '../tensor/errors.js';
 
 const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
-/** In-place complex FFT of a power-of-two size. */
+/**
+ * In-place complex FFT of a power-of-two size: bit-reversal permutation, one fused pass for the
+ * first two stages (their twiddles are 1 and −i), then radix-2 stages whose twiddles are stored
+ * per stage so the inner loop reads them in order.
+ */
 class Radix2 {
-  private readonly cos: Float64Array;
-  private readonly sin: Float64Array;
+  /** Twiddles of stage `size` live at [size/2 − 1 + k] … for k < size/2 (cos and −sin). */
+  private readonly wr: Float64Array;
+  private readonly wi: Float64Array;
   private readonly rev: Uint32Array;
 
   constructor(readonly n: number) {
-    this.cos = new Float64Array(n / 2);
-    this.sin = new Float64Array(n / 2);
-    for (let i = 0; i < n / 2; i++) {
-      this.cos[i] = Math.cos((2 * Math.PI * i) / n);
-      this.sin[i] = -Math.sin((2 * Math.PI * i) / n);
+    this.wr = new Float64Array(Math.max(1, n));
+    this.wi = new Float64Array(Math.max(1, n));
+    for (let size = 2; size <= n; size <<= 1) {
+      const half = size >> 1;
+      for (let k = 0; k < half; k++) {
+        this.wr[half - 1 + k] = Math.cos((2 * Math.PI * k) / size);
+        this.wi[half - 1 + k] = -Math.sin((2 * Math.PI * k) / size);
+      }
     }
     this.rev = new Uint32Array(n);
     const bits = Math.log2(n);
@@ -31,7 +39,7 @@ class Radix2 {
 
   /** Forward transform (e^{-2πi kn/N}) of re + i·im, in place. */
   transform(re: Float64Array, im: Float64Array): void {
-    const { n, rev, cos, sin } = this;
+    const { n, rev, wr, wi } = this;
     for (let i = 0; i < n; i++) {
       const j = rev[i]!;
       if (j > i) {
@@ -39,21 +47,41 @@ class Radix2 {
         t = im[i]!; im[i] = im[j]!; im[j] = t;
       }
     }
-    for (let size = 2; size <= n; size <<= 1) {
+    let size = 2;
+    if (n >= 4) {
+      // stages 2 and 4 together: a radix-4 butterfly with twiddles 1 and −i
+      for (let a = 0; a < n; a += 4) {
+        const r0 = re[a]!, i0 = im[a]!, r1 = re[a + 1]!, i1 = im[a + 1]!;
+        const r2 = re[a + 2]!, i2 = im[a + 2]!, r3 = re[a + 3]!, i3 = im[a + 3]!;
+        const s0r = r0 + r1, s0i = i0 + i1, d0r = r0 - r1, d0i = i0 - i1;
+        const s1r = r2 + r3, s1i = i2 + i3, d1r = r2 - r3, d1i = i2 - i3;
+        re[a] = s0r + s1r; im[a] = s0i + s1i;
+        re[a + 2] = s0r - s1r; im[a + 2] = s0i - s1i;
+        // (d1r + i·d1i)·(−i) = d1i − i·d1r
+        re[a + 1] = d0r + d1i; im[a + 1] = d0i - d1r;
+        re[a + 3] = d0r - d1i; im[a + 3] = d0i + d1r;
+      }
+      size = 8;
+    }
+    for (; size <= n; size <<= 1) {
       const half = size >> 1;
-      const step = n / size;
+      const tw = half - 1;
       for (let start = 0; start < n; start += size) {
-        for (let k = 0, t = 0; k < half; k++, t += step) {
+        for (let k = 0; k < half; k++) {
           const a = start + k;
           const b = a + half;
-          const wr = cos[t]!;
-          const wi = sin[t]!;
-          const xr = re[b]! * wr - im[b]! * wi;
-          const xi = re[b]! * wi + im[b]! * wr;
-          re[b] = re[a]! - xr;
-          im[b] = im[a]! - xi;
-          re[a] = re[a]! + xr;
-          im[a] = im[a]! + xi;
+          const cr = wr[tw + k]!;
+          const ci = wi[tw + k]!;
+          const br = re[b]!;
+          const bi = im[b]!;
+          const xr = br * cr - bi * ci;
+          const xi = br * ci + bi * cr;
+          const ar = re[a]!;
+          const ai = im[a]!;
+          re[b] = ar - xr;
+          im[b] = ai - xi;
+          re[a] = ar + xr;
+          im[a] = ai + xi;
         }
       }
     }
@@ -180,18 +208,53 @@ export class RealFft {
       zi[i] = x[2 * i + 1]!;
     }
     this.half!.transform(zr, zi);
-    // X_k = (Z_k + conj Z_{h−k})/2 + e^{−2πik/n} (Z_k − conj Z_{h−k})/(2i)
-    for (let k = 0; k <= h; k++) {
-      const a = k % h;
-      const b = (h - k) % h;
-      const er = (zr[a]! + zr[b]!) / 2;
-      const ei = (zi[a]! - zi[b]!) / 2;
-      const or = (zi[a]! + zi[b]!) / 2;
-      const oi = -(zr[a]! - zr[b]!) / 2;
-      const wr = k === h ? -1 : this.cr[k]!;
-      const wi = k === h ? 0 : this.ci[k]!;
+    // X_k = E_k + e^{−2πik/n} O_k with E_k = (Z_k + conj Z_{h−k})/2, O_k = (Z_k − conj Z_{h−k})/(2i)
+    outRe[0] = zr[0]! + zi[0]!;
+    outIm[0] = 0;
+    outRe[h] = zr[0]! - zi[0]!;
+    outIm[h] = 0;
+    const { cr, ci } = this;
+    for (let k = 1; k < h; k++) {
+      const b = h - k;
+      const er = (zr[k]! + zr[b]!) * 0.5;
+      const ei = (zi[k]! - zi[b]!) * 0.5;
+      const or = (zi[k]! + zi[b]!) * 0.5;
+      const oi = (zr[b]! - zr[k]!) * 0.5;
+      const wr = cr[k]!;
+      const wi = ci[k]!;
       outRe[k] = er + wr * or - wi * oi;
       outIm[k] = ei + wr * oi + wi * or;
+    }
+  }
+
+  /**
+   * Inverse of `transform` (numpy.fft.irfft for even n): n/2 + 1 bins → n real samples, scaled by
+   * 1/n. Undoes the even/odd untangling, then one inverse complex FFT of size n/2.
+   */
+  inverse(re: ArrayLike<number>, im: ArrayLike<number>, out: Float64Array): void {
+    const { n, zr, zi, cr, ci } = this;
+    if (this.full) throw new ValueError('RealFft.inverse needs an even size');
+    const h = n / 2;
+    for (let k = 0; k < h; k++) {
+      const b = h - k;
+      // E_k = (X_k + conj X_{h−k})/2 and O_k = (X_k − conj X_{h−k})·e^{+2πik/n}/2; Z_k = E_k + i·O_k
+      const er = (re[k]! + re[b]!) * 0.5;
+      const ei = (im[k]! - im[b]!) * 0.5;
+      const dr = (re[k]! - re[b]!) * 0.5;
+      const di = (im[k]! + im[b]!) * 0.5;
+      const wr = cr[k]!;
+      const wi = -ci[k]!;
+      const or = dr * wr - di * wi;
+      const oi = dr * wi + di * wr;
+      // inverse FFT via conjugation: store conj(Z)
+      zr[k] = er - oi;
+      zi[k] = -(ei + or);
+    }
+    this.half!.transform(zr, zi);
+    const scale = 1 / h;
+    for (let j = 0; j < h; j++) {
+      out[2 * j] = zr[j]! * scale;
+      out[2 * j + 1] = -zi[j]! * scale;
     }
   }
 }
