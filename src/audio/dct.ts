@@ -37,3 +37,27 @@ export function dctRows(x: ArrayLike<number>, n: number, cols: number, nOut: num
   }
   return out;
 }
+
+/**
+ * DCT-II of each row of a frame-major [frames, n] array, keeping nOut coefficients and writing
+ * them coefficient-major: the result is [nOut, frames], the layout librosa returns.
+ */
+export function dctFrames(x: ArrayLike<number>, frames: number, n: number, nOut: number): Float32Array {
+  const m = dctMatrix(n, nOut);
+  const out = new Float32Array(nOut * frames);
+  for (let t = 0; t < frames; t++) {
+    const row = t * n;
+    for (let k = 0; k < nOut; k++) {
+      const c = k * n;
+      let a0 = 0, a1 = 0;
+      let j = 0;
+      for (; j + 2 <= n; j += 2) {
+        a0 += m[c + j]! * x[row + j]!;
+        a1 += m[c + j + 1]! * x[row + j + 1]!;
+      }
+      if (j < n) a0 += m[c + j]! * x[row + j]!;
+      out[k * frames + t] = a0 + a1;
+    }
+  }
+  return out;
+}

@@ -6,10 +6,10 @@ export { decodeWav, encodeWav, type DecodedAudio, type WavBitDepth } from './wav
 export { toMono, load, type LoadOptions } from './load.js';
 export { resample, RESAMPLE_DEFAULTS, type ResampleOptions } from './resample.js';
 export { RealFft, ComplexFft } from './fft.js';
-export { hannWindow, spectrogram, checkAudio, type StftOptions, type Spectrogram } from './spectrum.js';
-export { hzToMel, melToHz, melFilterbank, applyMel, type MelOptions, type MelFilterbank } from './mel.js';
+export { hannWindow, spectrogram, spectrogramFrames, checkAudio, type StftOptions, type Spectrogram } from './spectrum.js';
+export { hzToMel, melToHz, melFilterbank, applyMel, applyMelFrames, type MelOptions, type MelFilterbank } from './mel.js';
 export { powerToDbArray, type DbOptions } from './db.js';
-export { dctMatrix, dctRows } from './dct.js';
+export { dctMatrix, dctRows, dctFrames } from './dct.js';
 export { mfcc, mfccArray, fixFrames, type MfccOptions } from './mfcc.js';
 export { stft, powerToDb, dct } from './tensors.js';
 export { AudioError, WavError } from './errors.js';

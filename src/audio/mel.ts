@@ -91,7 +91,7 @@ export function melFilterbank(opts: MelOptions = {}): MelFilterbank {
   return { weights, nMels, bins, ranges };
 }
 
-/** mel[m, t] = Σ_k W[m, k] · S[k, t] over each band's nonzero bins. */
+/** mel[m, t] = Σ_k W[m, k] · S[k, t] for a [bins, frames] spectrogram, as librosa. */
 export function applyMel(fb: MelFilterbank, spec: Float32Array, frames: number): Float32Array {
   const out = new Float32Array(fb.nMels * frames);
   const acc = new Float64Array(frames);
@@ -105,6 +105,22 @@ export function applyMel(fb: MelFilterbank, spec: Float32Array, frames: number):
       for (let t = 0; t < frames; t++) acc[t] += w * spec[row + t]!;
     }
     for (let t = 0; t < frames; t++) out[m * frames + t] = acc[t]!;
+  }
+  return out;
+}
+
+/** The same product on a frame-major [frames, bins] spectrogram, giving [frames, nMels]: every inner loop contiguous. */
+export function applyMelFrames(fb: MelFilterbank, spec: Float32Array, frames: number): Float32Array {
+  const { nMels, bins, weights, ranges } = fb;
+  const out = new Float32Array(frames * nMels);
+  for (let t = 0; t < frames; t++) {
+    const row = t * bins;
+    for (let m = 0; m < nMels; m++) {
+      const w = m * bins;
+      let acc = 0;
+      for (let k = ranges[2 * m]!, k1 = ranges[2 * m + 1]!; k < k1; k++) acc += weights[w + k]! * spec[row + k]!;
+      out[t * nMels + m] = acc;
+    }
   }
   return out;
 }

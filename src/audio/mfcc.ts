@@ -2,9 +2,9 @@
 import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { type DbOptions, powerToDbArray } from './db.js';
-import { dctRows } from './dct.js';
-import { type MelFilterbank, type MelOptions, applyMel, melFilterbank } from './mel.js';
-import { type StftOptions, hannWindow, spectrogram } from './spectrum.js';
+import { dctFrames } from './dct.js';
+import { type MelFilterbank, type MelOptions, applyMelFrames, melFilterbank } from './mel.js';
+import { type StftOptions, hannWindow, spectrogramFrames } from './spectrum.js';
 
 export interface MfccOptions extends Omit<StftOptions, 'power'>, Omit<MelOptions, 'nFft'>, DbOptions {
   /** Coefficients kept (default 40, as the original project). */
@@ -36,11 +36,12 @@ export function mfccArray(y: ArrayLike<number>, opts: MfccOptions = {}): { data:
     window = windows.get(nFft);
     if (!window) windows.set(nFft, (window = hannWindow(nFft)));
   }
-  const spec = spectrogram(y, { nFft, hopLength: opts.hopLength, center: opts.center, window, power: 2 });
+  // frame-major throughout, so every inner loop runs over contiguous memory
+  const spec = spectrogramFrames(y, { nFft, hopLength: opts.hopLength, center: opts.center, window, power: 2 });
   const fb = cachedFilterbank({ sampleRate: opts.sampleRate, nFft, nMels, fMin: opts.fMin, fMax: opts.fMax, htk: opts.htk, norm: opts.norm });
-  const mel = applyMel(fb, spec.data, spec.frames);
-  const db = powerToDbArray(mel, opts);
-  return { data: dctRows(db, nMels, spec.frames, nMfcc), nMfcc, frames: spec.frames };
+  const mel = applyMelFrames(fb, spec.data, spec.frames);
+  const db = powerToDbArray(mel, opts); // elementwise, and topDb uses the global maximum: layout-free
+  return { data: dctFrames(db, spec.frames, nMels, nMfcc), nMfcc, frames: spec.frames };
 }
 
 /**

@@ -39,10 +39,11 @@ export interface Spectrogram {
 }
 
 /**
- * |STFT|^power as [1 + nFft/2, frames]. The FFT runs in float64 (as numpy's) and each bin is
- * rounded to complex64 before the magnitude, as librosa does, so values agree to float32 rounding.
+ * |STFT|^power frame by frame: row-major [frames, bins], each frame's bins contiguous. The FFT
+ * runs in float64 (as numpy's) and each bin is rounded to complex64 before the magnitude, as
+ * librosa does, so values agree to float32 rounding.
  */
-export function spectrogram(y: ArrayLike<number>, opts: StftOptions = {}): Spectrogram {
+export function spectrogramFrames(y: ArrayLike<number>, opts: StftOptions = {}): Spectrogram {
   const nFft = opts.nFft ?? 2048;
   const hop = opts.hopLength ?? 512;
   const center = opts.center ?? true;
@@ -64,17 +65,42 @@ export function spectrogram(y: ArrayLike<number>, opts: StftOptions = {}): Spect
   const im = new Float64Array(bins);
   for (let t = 0; t < frames; t++) {
     const start = t * hop - pad;
-    for (let i = 0; i < nFft; i++) {
-      const s = start + i;
-      frame[i] = s >= 0 && s < y.length ? y[s]! * window[i]! : 0;
+    if (start >= 0 && start + nFft <= y.length) {
+      for (let i = 0; i < nFft; i++) frame[i] = y[start + i]! * window[i]!;
+    } else {
+      for (let i = 0; i < nFft; i++) {
+        const s = start + i;
+        frame[i] = s >= 0 && s < y.length ? y[s]! * window[i]! : 0;
+      }
     }
     fft.transform(frame, re, im);
+    const row = t * bins;
     for (let k = 0; k < bins; k++) {
       const r = Math.fround(re[k]!);
       const q = Math.fround(im[k]!);
       const mag = Math.fround(Math.sqrt(r * r + q * q));
-      data[k * frames + t] = power === 2 ? Math.fround(mag * mag) : mag;
+      data[row + k] = power === 2 ? mag * mag : mag;
     }
   }
   return { data, bins, frames };
+}
+
+/** |STFT|^power as librosa returns it: row-major [1 + nFft/2, frames]. */
+export function spectrogram(y: ArrayLike<number>, opts: StftOptions = {}): Spectrogram {
+  const s = spectrogramFrames(y, opts);
+  return { data: transpose(s.data, s.frames, s.bins), bins: s.bins, frames: s.frames };
+}
+
+/** Row-major rows×cols → cols×rows, in cache-sized tiles. */
+export function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(x.length);
+  const B = 32;
+  for (let r0 = 0; r0 < rows; r0 += B) {
+    for (let c0 = 0; c0 < cols; c0 += B) {
+      const r1 = Math.min(rows, r0 + B);
+      const c1 = Math.min(cols, c0 + B);
+      for (let r = r0; r < r1; r++) for (let c = c0; c < c1; c++) out[c * rows + r] = x[r * cols + c]!;
+    }
+  }
+  return out;
 }
