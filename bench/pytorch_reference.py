@@ -60,4 +60,5 @@ def main(threads=2, batch=32, iters=20):
 
 
 if __name__ == '__main__':
-    main(threads=int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    main(threads=int(sys.argv[1]) if len(sys.argv) > 1 else 2,
+         iters=int(sys.argv[2]) if len(sys.argv) > 2 else 20)

@@ -6,10 +6,10 @@
  * run (bench/pytorch_reference.py) for the ratio.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
-import { getBackend, manualSeed, nn, noGrad, optim, randn } from '../src/index.js';
+import { audio, getBackend, manualSeed, nn, noGrad, optim, randn } from '../src/index.js';
 import { disableThreads, enableThreads } from '../src/node.js';
 import { EmotionCNN } from '../src/ser/model.js';
 
@@ -58,19 +58,83 @@ async function modelBench(threads: number): Promise<Row[]> {
   });
 }
 
-function pytorch(threads: number): Record<string, number> | null {
+/** The audio front end on the bundled 48 kHz RAVDESS clip (the tests' fixture). */
+async function audioBench(): Promise<Row[]> {
+  const wav = readFileSync('test/fixtures/audio/clip48k.wav');
+  const decoded = audio.decodeWav(wav);
+  const seconds = decoded.channels[0]!.length / decoded.sampleRate;
+  const mono = audio.toMono(decoded.channels);
+  const y = audio.resample(mono, decoded.sampleRate, 22050);
+  const bench = new Bench({ time, warmupIterations: 5, warmupTime: 300 });
+  const tag = `${seconds.toFixed(1)} s clip`;
+  bench.add(`decodeWav, ${tag} 48 kHz`, () => audio.decodeWav(wav));
+  bench.add(`resample 48 kHz → 22050 Hz, ${tag}`, () => audio.resample(mono, decoded.sampleRate, 22050));
+  bench.add(`MFCC 40×T, ${tag}`, () => audio.mfccArray(y));
+  bench.add(`decode + resample + MFCC, ${tag}`, () => audio.mfccArray(audio.load(wav)));
+  await bench.run();
+  return bench.tasks.map((t) => {
+    const lat = (t.result as unknown as { latency: { p50: number; mad: number; min: number; samplesCount: number } }).latency;
+    return { name: t.name, threads: 1, medianMs: lat.p50, madMs: lat.mad, minMs: lat.min, samples: lat.samplesCount };
+  });
+}
+
+function pytorch(threads: number, iters = 20): Record<string, number> | null {
   try {
-    const out = execFileSync('/usr/bin/python3', ['bench/pytorch_reference.py', String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('/usr/bin/python3', ['bench/pytorch_reference.py', String(threads), String(iters)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     return JSON.parse(out.trim().split('\n').pop()!) as Record<string, number>;
   } catch {
     return null;
   }
 }
 
+/**
+ * This machine's speed drifts between runs (PyTorch alone measured 141–227 samples/s back to
+ * back), so the ratio to PyTorch is taken from interleaved rounds: PyTorch, then ours, five times,
+ * each round's ratio from neighbouring measurements; the median and range are reported.
+ */
+async function interleaved(rounds: number): Promise<{ ratios: number[]; torch: number[]; ours: number[] } | null> {
+  if (!pytorch(2, 2)) return null;
+  enableThreads(2);
+  manualSeed(0);
+  const model = new EmotionCNN();
+  const opt = new optim.Adam(model.parameters(), { lr: 5e-4 });
+  const x = randn([32, 1, 40, 174]);
+  const y = Array.from({ length: 32 }, (_, i) => i % 8);
+  const step = () => {
+    opt.zeroGrad();
+    nn.functional.crossEntropy(model.forward(x), y).backward();
+    opt.step();
+  };
+  for (let i = 0; i < 3; i++) step();
+  const torch: number[] = [];
+  const ours: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    torch.push(pytorch(2, 10)!.train_samples_per_s!);
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const t0 = performance.now();
+      step();
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    ours.push(32_000 / times[3]!);
+  }
+  await disableThreads();
+  return { ratios: ours.map((o, i) => o / torch[i]!), torch, ours };
+}
+
 const rows: Row[] = [];
 for (const threads of [1, 2]) rows.push(...(await modelBench(threads)));
 await disableThreads();
+rows.push(...(await audioBench()));
 const torch = quick ? null : pytorch(2);
+const versus = quick ? null : await interleaved(5);
+if (versus) {
+  const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+  console.log(`interleaved train throughput, 2 threads: ours ${versus.ours.map((v) => v.toFixed(1)).join(', ')} samples/s; ` +
+    `PyTorch ${versus.torch.map((v) => v.toFixed(1)).join(', ')}; ratio median ${med(versus.ratios).toFixed(2)}× ` +
+    `(range ${Math.min(...versus.ratios).toFixed(2)}–${Math.max(...versus.ratios).toFixed(2)})`);
+}
 
 console.table(rows.map((r) => ({
   benchmark: r.name, threads: r.threads, 'median ms': r.medianMs.toFixed(2), '± MAD': r.madMs.toFixed(2), 'min ms': r.minMs.toFixed(2),
@@ -86,6 +150,7 @@ const result = {
   quick,
   rows,
   pytorch: torch,
+  versusPytorch: versus,
 };
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/${quick ? 'quick' : 'latest'}.json`;

@@ -6,4 +6,5 @@ export * from './tensor/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
 export * as audio from './audio/index.js';
+export * as ser from './ser/index.js';
 export { saveSafetensors, loadSafetensors, SafetensorsError, type Loaded, type SaveOptions } from './nn/safetensors.js';

@@ -1,5 +1,10 @@
 /**
- * Node-only helpers: worker threads for the CPU kernels, and file access. Import from
- * 'ser-ts/node'; the main entry stays free of Node built-ins so it also runs in browsers.
+ * Node-only helpers: worker threads for the CPU kernels, file access, the RAVDESS dataset and
+ * loading weights from disk. Import from 'ser-ts/node'; the main entry stays free of Node
+ * built-ins so it also runs in browsers.
  */
 export { enableThreads, disableThreads, ThreadError } from './threads.js';
+export { writeFileAtomic } from './files.js';
+export { scanRavdess, extractFeatures, FeatureCache, DatasetError, subset, type DatasetItem, type Extracted } from '../ser/dataset.js';
+export { loadModel, BUNDLED_WEIGHTS } from '../ser/model-file.js';
+export { randomSplit, actorSplit, foldSplit, type Split } from '../ser/splits.js';

@@ -1,0 +1,42 @@
+/** The model's input: librosa-identical MFCC 40 × 174 of audio at 22050 Hz. */
+import { AudioError } from '../audio/errors.js';
+import { load } from '../audio/load.js';
+import { mfccArray } from '../audio/mfcc.js';
+import { N_FRAMES, N_MFCC } from './model.js';
+
+export const SAMPLE_RATE = 22050;
+export const HOP = 512;
+/** Samples whose MFCC has exactly N_FRAMES frames (centred framing gives 1 + n/hop): about 4.02 s. */
+export const WINDOW_SAMPLES = (N_FRAMES - 1) * HOP;
+
+/** Everything the features depend on: part of the on-disk cache key. */
+export const FEATURE_SETTINGS = {
+  version: 1, sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, frames: N_FRAMES, nFft: 2048, hopLength: HOP, nMels: 128,
+} as const;
+
+/** MFCC of a 22050 Hz mono clip, zero-padded on the right or trimmed to 174 frames: [40 × 174] row-major. */
+export function clipFeatures(y: Float32Array): Float32Array {
+  const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
+  const out = new Float32Array(N_MFCC * N_FRAMES);
+  const keep = Math.min(m.frames, N_FRAMES);
+  for (let r = 0; r < N_MFCC; r++) out.set(m.data.subarray(r * m.frames, r * m.frames + keep), r * N_FRAMES);
+  return out;
+}
+
+/** A WAV file's bytes → its features, as the original project computed them. */
+export function wavFeatures(bytes: Uint8Array): Float32Array {
+  return clipFeatures(load(bytes, { sampleRate: SAMPLE_RATE }));
+}
+
+/** Peak level below which a clip counts as silent (−80 dBFS): nothing to classify. */
+export const SILENCE_PEAK = 1e-4;
+
+export function checkNotSilent(y: Float32Array, what = 'clip'): void {
+  let peak = 0;
+  for (let i = 0; i < y.length; i++) peak = Math.max(peak, Math.abs(y[i]!));
+  if (y.length === 0) throw new AudioError(`${what} has no samples`);
+  if (peak < SILENCE_PEAK) {
+    const db = peak > 0 ? (20 * Math.log10(peak)).toFixed(1) : '−∞';
+    throw new AudioError(`${what} is silent (peak ${db} dBFS, below −80 dBFS): there is no voice to classify`);
+  }
+}

@@ -1,0 +1,107 @@
+/** Emotion prediction from audio with a trained EmotionCNN. */
+import { ValueError } from '../tensor/errors.js';
+import { noGrad } from '../tensor/autograd.js';
+import { tensor } from '../tensor/tensor.js';
+import { load } from '../audio/load.js';
+import { resample } from '../audio/resample.js';
+import { loadSafetensors } from '../nn/safetensors.js';
+import { EMOTIONS, type Emotion } from './labels.js';
+import { EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
+import { SAMPLE_RATE, WINDOW_SAMPLES, checkNotSilent, clipFeatures } from './features.js';
+
+export type Probabilities = Record<Emotion, number>;
+
+export interface WindowPrediction {
+  /** Window start and end in seconds. */
+  start: number;
+  end: number;
+  label: Emotion;
+  probabilities: Probabilities;
+}
+
+export interface Prediction {
+  label: Emotion;
+  /** Keyed by emotion, summing to 1 (the mean over windows for long clips). */
+  probabilities: Probabilities;
+  /** Clip length in seconds. */
+  seconds: number;
+  /** Per-window results when the clip was longer than one 4-second window. */
+  windows: WindowPrediction[];
+}
+
+export interface PredictOptions {
+  /** Rate of a Float32Array input (required for raw samples; WAV bytes carry their own). */
+  sampleRate?: number;
+  /** Hop between 4-second windows on long clips, in seconds (default 2). */
+  hopSeconds?: number;
+}
+
+function softmax(logits: Float32Array, offset: number, k: number): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < k; i++) max = Math.max(max, logits[offset + i]!);
+  const e = Array.from({ length: k }, (_, i) => Math.exp(logits[offset + i]! - max));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / s);
+}
+
+const asRecord = (p: number[]): Probabilities => Object.fromEntries(EMOTIONS.map((e, i) => [e, p[i]!])) as Probabilities;
+const argmax = (p: number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
+
+/**
+ * A trained model ready to classify clips. Clips up to ~4 s are scored as the original project
+ * scored them (MFCC, padded to 174 frames); longer clips are cut into 4-second windows every
+ * `hopSeconds`, each scored, and the probabilities averaged; the windows are reported too.
+ */
+export class EmotionRecognizer {
+  constructor(readonly model: EmotionCNN) {
+    model.eval();
+  }
+
+  /** From safetensors bytes holding an EmotionCNN state dict (as `ser train` writes it). */
+  static fromSafetensors(bytes: Uint8Array): EmotionRecognizer {
+    const model = new EmotionCNN();
+    model.loadStateDict(loadSafetensors(bytes).tensors);
+    return new EmotionRecognizer(model);
+  }
+
+  /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`. */
+  predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
+    let y: Float32Array;
+    if (input instanceof Float32Array) {
+      const rate = opts.sampleRate;
+      if (rate === undefined) throw new ValueError('predict: raw samples need opts.sampleRate');
+      y = rate === SAMPLE_RATE ? input : resample(input, rate, SAMPLE_RATE);
+    } else if (input instanceof Uint8Array) {
+      y = load(input, { sampleRate: SAMPLE_RATE });
+    } else {
+      throw new ValueError('predict: input must be WAV bytes (Uint8Array) or samples (Float32Array)');
+    }
+    checkNotSilent(y);
+    const hop = Math.round((opts.hopSeconds ?? 2) * SAMPLE_RATE);
+    if (!(hop > 0)) throw new ValueError(`predict: hopSeconds must be positive, got ${opts.hopSeconds}`);
+    const starts = [0];
+    if (y.length > WINDOW_SAMPLES) {
+      for (let s = hop; s + WINDOW_SAMPLES < y.length; s += hop) starts.push(s);
+      starts.push(y.length - WINDOW_SAMPLES); // the last window ends with the clip
+    }
+    const feats = new Float32Array(starts.length * N_MFCC * N_FRAMES);
+    starts.forEach((s, i) => feats.set(clipFeatures(y.subarray(s, s + WINDOW_SAMPLES)), i * N_MFCC * N_FRAMES));
+    const logits = noGrad(() => this.model.forward(tensor(feats, [starts.length, 1, N_MFCC, N_FRAMES]))).toArray();
+    const k = EMOTIONS.length;
+    const perWindow = starts.map((_, i) => softmax(logits, i * k, k));
+    const mean = EMOTIONS.map((_, c) => perWindow.reduce((s, p) => s + p[c]!, 0) / perWindow.length);
+    return {
+      label: EMOTIONS[argmax(mean)]!,
+      probabilities: asRecord(mean),
+      seconds: y.length / SAMPLE_RATE,
+      windows: starts.length > 1
+        ? starts.map((s, i) => ({
+          start: s / SAMPLE_RATE,
+          end: Math.min(y.length, s + WINDOW_SAMPLES) / SAMPLE_RATE,
+          label: EMOTIONS[argmax(perWindow[i]!)]!,
+          probabilities: asRecord(perWindow[i]!),
+        }))
+        : [],
+    };
+  }
+}
