@@ -7,7 +7,8 @@ import { resample } from '../audio/resample.js';
 import { loadSafetensors } from '../nn/safetensors.js';
 import { EMOTIONS, type Emotion } from './labels.js';
 import { EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
-import { SAMPLE_RATE, WINDOW_SAMPLES, checkNotSilent, clipFeatures } from './features.js';
+import { mfccArray } from '../audio/mfcc.js';
+import { HOP, SAMPLE_RATE, checkNotSilent } from './features.js';
 
 export type Probabilities = Record<Emotion, number>;
 
@@ -48,9 +49,11 @@ const asRecord = (p: number[]): Probabilities => Object.fromEntries(EMOTIONS.map
 const argmax = (p: number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
 
 /**
- * A trained model ready to classify clips. Clips up to ~4 s are scored as the original project
- * scored them (MFCC, padded to 174 frames); longer clips are cut into 4-second windows every
- * `hopSeconds`, each scored, and the probabilities averaged; the windows are reported too.
+ * A trained model ready to classify clips. The MFCC of the whole clip is computed once, as the
+ * original project did; a clip of up to 174 frames (~4 s) is scored on it zero-padded, exactly as
+ * the original scored it. A longer clip is scored on 174-frame windows of that MFCC every
+ * `hopSeconds` (the first window being exactly the original's input, the last ending with the
+ * clip), and the window probabilities are averaged; the windows are reported too.
  */
 export class EmotionRecognizer {
   constructor(readonly model: EmotionCNN) {
@@ -77,15 +80,20 @@ export class EmotionRecognizer {
       throw new ValueError('predict: input must be WAV bytes (Uint8Array) or samples (Float32Array)');
     }
     checkNotSilent(y);
-    const hop = Math.round((opts.hopSeconds ?? 2) * SAMPLE_RATE);
-    if (!(hop > 0)) throw new ValueError(`predict: hopSeconds must be positive, got ${opts.hopSeconds}`);
+    const hopFrames = Math.round(((opts.hopSeconds ?? 2) * SAMPLE_RATE) / HOP);
+    if (!(hopFrames >= 1)) throw new ValueError(`predict: hopSeconds must be at least one frame (${HOP / SAMPLE_RATE} s), got ${opts.hopSeconds}`);
+    const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
     const starts = [0];
-    if (y.length > WINDOW_SAMPLES) {
-      for (let s = hop; s + WINDOW_SAMPLES < y.length; s += hop) starts.push(s);
-      starts.push(y.length - WINDOW_SAMPLES); // the last window ends with the clip
+    if (m.frames > N_FRAMES) {
+      for (let s = hopFrames; s + N_FRAMES < m.frames; s += hopFrames) starts.push(s);
+      starts.push(m.frames - N_FRAMES); // the last window ends with the clip
     }
-    const feats = new Float32Array(starts.length * N_MFCC * N_FRAMES);
-    starts.forEach((s, i) => feats.set(clipFeatures(y.subarray(s, s + WINDOW_SAMPLES)), i * N_MFCC * N_FRAMES));
+    const clip = N_MFCC * N_FRAMES;
+    const feats = new Float32Array(starts.length * clip); // zero-padded on the right when short
+    starts.forEach((s, i) => {
+      const keep = Math.min(N_FRAMES, m.frames - s);
+      for (let r = 0; r < N_MFCC; r++) feats.set(m.data.subarray(r * m.frames + s, r * m.frames + s + keep), i * clip + r * N_FRAMES);
+    });
     const logits = noGrad(() => this.model.forward(tensor(feats, [starts.length, 1, N_MFCC, N_FRAMES]))).toArray();
     const k = EMOTIONS.length;
     const perWindow = starts.map((_, i) => softmax(logits, i * k, k));
@@ -96,8 +104,8 @@ export class EmotionRecognizer {
       seconds: y.length / SAMPLE_RATE,
       windows: starts.length > 1
         ? starts.map((s, i) => ({
-          start: s / SAMPLE_RATE,
-          end: Math.min(y.length, s + WINDOW_SAMPLES) / SAMPLE_RATE,
+          start: (s * HOP) / SAMPLE_RATE,
+          end: Math.min(y.length, (s + N_FRAMES - 1) * HOP) / SAMPLE_RATE,
           label: EMOTIONS[argmax(perWindow[i]!)]!,
           probabilities: asRecord(perWindow[i]!),
         }))

@@ -1,11 +1,12 @@
 /**
  * The training loop of the original project (Adam, cross-entropy, shuffled mini-batches), with
- * seeded shuffling and exact resume: a checkpoint holds the model, the optimiser state, the epoch
- * and the shuffling generator's state, so a killed run continues as if it had never stopped.
+ * seeded shuffling and exact resume: a checkpoint holds the model, the optimiser state, the epoch,
+ * and the states of the shuffling generator and of the global one that draws dropout masks, so a
+ * killed run continues as if it had never stopped.
  */
 import { ValueError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/autograd.js';
-import { Generator } from '../tensor/random.js';
+import { Generator, defaultGenerator } from '../tensor/random.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { Adam } from '../nn/optim/adam.js';
@@ -70,7 +71,10 @@ export function saveCheckpoint(model: EmotionCNN, s: TrainState): Uint8Array {
   for (const [k, t] of Object.entries(s.optimizer.stateDict())) tensors[`optim.${k}`] = t;
   return saveSafetensors(tensors, {
     isInteger: (k) => k.endsWith('num_batches_tracked'),
-    metadata: { kind: 'ser-ts checkpoint', epoch: String(s.epoch), step: String(s.optimizer.stepCount), rng: JSON.stringify(s.rng.getState()), lr: String(s.optimizer.learningRate) },
+    metadata: {
+      kind: 'ser-ts checkpoint', epoch: String(s.epoch), step: String(s.optimizer.stepCount), lr: String(s.optimizer.learningRate),
+      rng: JSON.stringify(s.rng.getState()), dropoutRng: JSON.stringify(defaultGenerator.getState()),
+    },
   });
 }
 
@@ -84,6 +88,7 @@ export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number)
   optimizer.loadStateDict(pick('optim.'), Number(metadata.step));
   const rng = new Generator();
   rng.setState(JSON.parse(metadata.rng ?? '[]') as number[]);
+  if (metadata.dropoutRng) defaultGenerator.setState(JSON.parse(metadata.dropoutRng) as number[]);
   return { optimizer, epoch: Number(metadata.epoch), rng };
 }
 

@@ -1,8 +1,3 @@
-import { registerBackend } from './backend.js';
-import { createCpuBackend } from './cpu/index.js';
-
-registerBackend('cpu', createCpuBackend, { makeDefault: true });
-
 export { Tensor, tensor, scalar, zeros, ones, full, fullLike, type TensorOptions } from './tensor.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export {

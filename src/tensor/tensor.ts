@@ -1,3 +1,4 @@
+import './cpu/register.js';
 import { backward as runBackward, isGradEnabled, type GradNode } from './autograd.js';
 import { type Backend, type Handle, backendByName, currentBackend } from './backend.js';
 import { GradError, ShapeError, fmtShape } from './errors.js';

@@ -1,0 +1,242 @@
+/**
+ * The `ser` command: predict emotions of WAV files, train the EmotionCNN on RAVDESS, evaluate
+ * weights. Node only. Run `ser --help` or `ser <command> --help`.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { SerError } from '../tensor/errors.js';
+import { manualSeed } from '../tensor/random.js';
+import { saveSafetensors } from '../nn/safetensors.js';
+import { enableThreads } from '../node/threads.js';
+import { writeFileAtomic } from '../node/files.js';
+import { FeatureCache, extractFeatures, scanRavdess, subset } from './dataset.js';
+import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
+import { EmotionCNN } from './model.js';
+import { BUNDLED_WEIGHTS, loadModel } from './model-file.js';
+import { evaluate, formatReport, type Report } from './metrics.js';
+import { type Split, foldSplit, randomSplit } from './splits.js';
+import { predictLabels, train } from './train.js';
+
+class UsageError extends SerError {}
+
+const HELP: Record<string, string> = {
+  main: `ser: speech emotion recognition (EmotionCNN over MFCC, trained on RAVDESS)
+
+usage: ser <command> [options]
+
+commands:
+  predict FILE...      the emotion of each WAV file
+  train --data DIR     train on a RAVDESS folder (Actor_NN/*.wav, any sample rate)
+  evaluate --data DIR  score weights on a protocol's test clips
+
+ser <command> --help for its options.`,
+  predict: `usage: ser predict FILE... [--json] [--weights FILE] [--hop SECONDS]
+
+  --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"}
+  --weights FILE   safetensors weights (default: the bundled model, trained on all 24 RAVDESS actors)
+  --hop SECONDS    clips longer than 4 s are scored in 4 s windows this far apart (default 2)`,
+  train: `usage: ser train --data DIR [options]
+
+  --data DIR          RAVDESS speech clips, official layout (Actor_NN/03-01-EE-II-SS-RR-AA.wav)
+  --protocol P        random: stratified 80/20 (seed 42), folds: EmoBox speaker-independent folds,
+                      all: every clip, no test (for deployable weights). Default: folds
+  --fold K            with folds: only fold K (1-6); default: all six in turn
+  --epochs N          default 40
+  --batch-size N      default 32
+  --lr X              Adam learning rate, default 0.0005
+  --seed S            weights and shuffling seed, default 0
+  --out FILE          final weights (safetensors); with several folds, FILE gets -foldK before .safetensors
+  --checkpoint FILE   checkpoint after every epoch (written atomically); default: OUT.ckpt
+  --resume            continue from the checkpoint
+  --cache DIR         feature cache, default .cache/features
+  --threads N         worker threads for the kernels, default: all cores`,
+  evaluate: `usage: ser evaluate --data DIR --weights FILE [--protocol random|folds|all] [--fold K]
+
+  Scores the weights on the protocol's test clips (all clips with --protocol all) and prints
+  accuracy, UAR, per-class precision/recall/F1 and the confusion matrix.`,
+};
+
+function fail(msg: string): never {
+  throw new UsageError(msg);
+}
+
+function intOpt(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+function seedOpt(v: string | undefined): number {
+  if (v === undefined) return 0;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) fail(`--seed must be a non-negative integer, got '${v}'`);
+  return n;
+}
+
+function numOpt(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) fail(`--${name} must be a positive number, got '${v}'`);
+  return n;
+}
+
+const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
+
+function predictCommand(args: string[]): void {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
+    json: { type: 'boolean' }, weights: { type: 'string' }, hop: { type: 'string' }, help: { type: 'boolean' },
+  } });
+  if (values.help) return void console.log(HELP.predict);
+  if (!positionals.length) fail('predict needs at least one WAV file');
+  enableThreads();
+  const model = loadModel(values.weights ?? BUNDLED_WEIGHTS);
+  const hopSeconds = numOpt(values.hop, 'hop', 2);
+  let failed = 0;
+  for (const file of positionals) {
+    try {
+      const p = model.predict(readFileSync(file), { hopSeconds });
+      if (values.json) {
+        console.log(JSON.stringify({ file, label: p.label, probabilities: p.probabilities, seconds: +p.seconds.toFixed(3), windows: p.windows }));
+      } else {
+        const top = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([e, v]) => `${e} ${(100 * v).toFixed(1)}%`).join(', ');
+        console.log(`${file}: ${p.label}  (${top}; ${p.seconds.toFixed(1)} s${p.windows.length ? `, ${p.windows.length} windows` : ''})`);
+      }
+    } catch (e) {
+      failed++;
+      process.stderr.write(`ser: ${file}: ${(e as Error).message}\n`);
+    }
+  }
+  if (failed) process.exitCode = 1;
+}
+
+interface Protocol {
+  name: string;
+  splits: { label: string; split: Split }[];
+}
+
+function protocolOf(p: string | undefined, foldArg: string | undefined, labels: number[], actors: number[], dflt: string): Protocol {
+  const name = p ?? dflt;
+  const all = labels.map((_, i) => i);
+  if (name === 'all') return { name, splits: [{ label: 'all clips', split: { train: all, test: [] } }] };
+  if (name === 'random') return { name, splits: [{ label: 'random 80/20', split: randomSplit(labels, 0.2, 42) }] };
+  if (name === 'folds') {
+    const folds = foldArg === undefined ? EMOBOX_FOLDS.map((_, i) => i + 1) : [intOpt(foldArg, 'fold', 1)];
+    return { name, splits: folds.map((k) => ({ label: `fold ${k} (test actors ${EMOBOX_FOLDS[k - 1]?.join(', ')})`, split: foldSplit(actors, k) })) };
+  }
+  return fail(`--protocol must be random, folds or all, got '${name}'`);
+}
+
+function loadData(dir: string, cacheDir: string) {
+  const items = scanRavdess(dir, warn);
+  process.stderr.write(`${items.length} RAVDESS clips under ${dir}; extracting features (cache: ${cacheDir})\n`);
+  const t0 = Date.now();
+  const data = extractFeatures(items, {
+    cache: new FeatureCache(cacheDir),
+    warn,
+    progress: (d, n) => {
+      if (d % 200 === 0 || d === n) process.stderr.write(`  features ${d}/${n}\n`);
+    },
+  });
+  process.stderr.write(`features ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  return data;
+}
+
+const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR ${(100 * r.uar).toFixed(1)}% (n = ${r.n})`;
+
+function trainCommand(args: string[]): void {
+  const { values } = parseArgs({ args, options: {
+    data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, epochs: { type: 'string' },
+    'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
+    help: { type: 'boolean' },
+  } });
+  if (values.help) return void console.log(HELP.train);
+  if (!values.data) fail('train needs --data DIR');
+  const epochs = intOpt(values.epochs, 'epochs', 40);
+  const batchSize = intOpt(values['batch-size'], 'batch-size', 32);
+  const lr = numOpt(values.lr, 'lr', 5e-4);
+  const seed = seedOpt(values.seed);
+  enableThreads(intOpt(values.threads, 'threads', availableParallelism()));
+  const data = loadData(values.data, values.cache ?? '.cache/features');
+  const protocol = protocolOf(values.protocol, values.fold, data.labels, data.actors, 'folds');
+  const out = values.out ?? `emotion-cnn-${protocol.name}.safetensors`;
+  const reports: { label: string; report: Report }[] = [];
+  for (const [i, { label, split }] of protocol.splits.entries()) {
+    const suffix = protocol.splits.length > 1 ? `-fold${protocol.name === 'folds' && values.fold === undefined ? i + 1 : values.fold}` : '';
+    const weightsFile = suffix ? out.replace(/(\.safetensors)?$/, `${suffix}.safetensors`) : out;
+    const ckpt = values.checkpoint ? values.checkpoint.replace(/(\.ckpt)?$/, `${suffix}.ckpt`) : `${weightsFile}.ckpt`;
+    process.stderr.write(`\n== ${label}: ${split.train.length} training clips, ${split.test.length} test clips\n`);
+    manualSeed(seed);
+    const model = new EmotionCNN();
+    let resume: Uint8Array | undefined;
+    if (values.resume) {
+      try {
+        resume = readFileSync(ckpt);
+        process.stderr.write(`resuming from ${ckpt}\n`);
+      } catch {
+        fail(`--resume: no checkpoint at ${ckpt}`);
+      }
+    }
+    train(model, { features: subset(data.features, split.train), labels: split.train.map((j) => data.labels[j]!) }, {
+      epochs, batchSize, lr, seed, resume,
+      onEpoch: (s, checkpoint) => {
+        writeFileAtomic(ckpt, checkpoint());
+        process.stderr.write(`epoch ${String(s.epoch).padStart(3)}/${s.epochs}  loss ${s.loss.toFixed(4)}  train acc ${(100 * s.accuracy).toFixed(1)}%  ${s.seconds.toFixed(1)} s  ${s.samplesPerSecond.toFixed(1)} samples/s\n`);
+      },
+    });
+    writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: { kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, epochs: String(epochs), seed: String(seed), emotions: EMOTIONS.join(',') } }));
+    process.stderr.write(`weights written to ${weightsFile}\n`);
+    if (split.test.length) {
+      const pred = predictLabels(model, subset(data.features, split.test));
+      const report = evaluate(split.test.map((j) => data.labels[j]!), pred, EMOTIONS.length);
+      reports.push({ label, report });
+      console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
+    }
+  }
+  if (reports.length) {
+    const mean = (f: (r: Report) => number) => reports.reduce((s, r) => s + f(r.report), 0) / reports.length;
+    if (reports.length > 1) console.log(`\nmean over ${reports.length} folds: accuracy ${(100 * mean((r) => r.accuracy)).toFixed(1)}%, UAR ${(100 * mean((r) => r.uar)).toFixed(1)}%`);
+    const reportFile = join(dirname(out), `${basename(out).replace(/\.safetensors$/, '')}.report.json`);
+    writeFileAtomic(reportFile, `${JSON.stringify({ protocol: protocol.name, epochs, batchSize, lr, seed, reports }, null, 1)}\n`);
+    process.stderr.write(`report written to ${reportFile}\n`);
+  }
+}
+
+function evaluateCommand(args: string[]): void {
+  const { values } = parseArgs({ args, options: {
+    data: { type: 'string' }, weights: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' },
+    cache: { type: 'string' }, help: { type: 'boolean' },
+  } });
+  if (values.help) return void console.log(HELP.evaluate);
+  if (!values.data) fail('evaluate needs --data DIR');
+  if (!values.weights) fail('evaluate needs --weights FILE');
+  enableThreads();
+  const recognizer = loadModel(values.weights);
+  const data = loadData(values.data, values.cache ?? '.cache/features');
+  const protocol = protocolOf(values.protocol, values.fold, data.labels, data.actors, 'all');
+  for (const { label, split } of protocol.splits) {
+    const idx = protocol.name === 'all' ? split.train : split.test;
+    const report = evaluate(idx.map((j) => data.labels[j]!), predictLabels(recognizer.model, subset(data.features, idx)), EMOTIONS.length);
+    console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
+  }
+}
+
+export function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === '--help' || command === '-h' || command === 'help') console.log(HELP.main);
+    else if (command === 'predict') predictCommand(rest);
+    else if (command === 'train') trainCommand(rest);
+    else if (command === 'evaluate') evaluateCommand(rest);
+    else fail(`unknown command '${command}'\n\n${HELP.main}`);
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`ser: ${(e as Error).message}\n`);
+    if (!(e instanceof SerError) && !usage) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    return usage ? 2 : 1;
+  }
+}

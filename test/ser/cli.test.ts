@@ -1,0 +1,53 @@
+/** The `ser` command, run as a user runs it: exit codes, messages and JSON output. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { manualSeed, saveSafetensors, ser } from '../../src/index.js';
+import { fixturePath } from '../helpers/fixtures.js';
+
+function runSer(...args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/ser/bin.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'ser-cli-'));
+manualSeed(3);
+const weights = join(dir, 'w.safetensors');
+writeFileSync(weights, saveSafetensors(new ser.EmotionCNN().stateDict()));
+
+describe('ser CLI', () => {
+  it('--help lists the commands; each command has its own help', () => {
+    const r = runSer('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/predict FILE\.\.\./);
+    expect(runSer('train', '--help').out).toMatch(/--protocol P/);
+  });
+  it('usage errors exit with 2 and say what is wrong', () => {
+    const r = runSer('frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown command 'frobnicate'/);
+    expect(runSer('train').err).toMatch(/train needs --data DIR/);
+    expect(runSer('train', '--data', dir, '--epochs', 'x').code).toBe(2);
+  });
+  it('predict --json prints one object per file; a bad file fails alone, named', () => {
+    const r = runSer('predict', '--json', '--weights', weights, fixturePath('audio/stage.wav'), join(dir, 'missing.wav'));
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label: string; probabilities: Record<string, number> });
+    expect(lines.length).toBe(1);
+    expect(lines[0]!.file).toMatch(/stage\.wav$/);
+    expect(ser.EMOTIONS).toContain(lines[0]!.label);
+    expect(Object.values(lines[0]!.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(r.err).toMatch(/missing\.wav: .*no such file/i);
+  });
+  it('weights that do not fit and folders without data are clear errors', () => {
+    const bad = join(dir, 'bad.safetensors');
+    writeFileSync(bad, 'not safetensors at all');
+    expect(runSer('predict', '--weights', bad, fixturePath('audio/stage.wav')).err).toMatch(/bad\.safetensors: .*header/);
+    const r = runSer('train', '--data', join(dir, 'nowhere'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/data folder '.*nowhere' does not exist/);
+    expect(runSer('train', '--data', dir).err).toMatch(/no RAVDESS speech files/);
+  });
+});
