@@ -1,6 +1,6 @@
 /** The worker-thread lanes give PyTorch's answers too, for whole-sample and split-sample chunks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Tensor, noGrad, ops, randn, manualSeed } from '../../src/index.js';
+import { type Tensor, manualSeed, nn, noGrad, ops, randn } from '../../src/index.js';
 import { disableThreads, enableThreads } from '../../src/node.js';
 import { laneCount, laneStats, setMinParallelWork } from '../../src/tensor/cpu/parallel.js';
 import { expectClose, torchFixture } from '../helpers/fixtures.js';
@@ -33,6 +33,35 @@ describe('CPU kernels on two worker lanes', () => {
       setMinParallelWork(old);
     });
   }
+
+  it('batch norm (train, eval, running statistics) and max pooling split across lanes match PyTorch', () => {
+    const old = setMinParallelWork(0);
+    const before = laneStats.parallelRuns;
+    const { t } = torchFixture('bn_train');
+    const { t: tp } = torchFixture('bn_train_params');
+    const bn = new nn.BatchNorm2d(t.weight!.size);
+    bn.loadStateDict({ ...bn.stateDict(), weight: t.weight!, bias: t.bias! });
+    const x1 = leaf(t.x1!);
+    const y = bn.forward(x1);
+    expectClose(y, t.y!, 1e-5, 'y');
+    ops.sum(ops.mul(y, t.gy!)).backward();
+    expectClose(x1.grad, t.gx!, 1e-5, 'dx');
+    expectClose(bn.weight.grad, tp.gw!, 1e-5, 'dγ');
+    expectClose(bn.runningVar, t.rv1!, 1e-6, 'running var');
+    bn.forward(t.x2!);
+    bn.eval();
+    expectClose(bn.forward(t.x3!), t.y3!, 1e-5, 'eval y');
+    for (const name of ['pool_k2_odd', 'pool_k3_s2']) {
+      const { t: p, config } = torchFixture(name);
+      const x = leaf(p.x!);
+      const out = ops.maxPool2d(x, config.kernel as [number, number], config.stride as [number, number]);
+      expectClose(out, p.y!, 0, `${name} y`);
+      ops.sum(ops.mul(out, p.gy!)).backward();
+      expectClose(x.grad, p.gx!, 0, `${name} dx`);
+    }
+    expect(laneStats.parallelRuns - before).toBeGreaterThanOrEqual(8);
+    setMinParallelWork(old);
+  });
 
   it('large convolutions and matmuls (above the parallel threshold) match one lane, batch 1 and 5', async () => {
     manualSeed(4);

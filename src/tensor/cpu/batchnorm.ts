@@ -1,14 +1,24 @@
 /**
  * Batch normalisation over (N, H·W) for each channel of an NCHW tensor. Statistics accumulate in
  * float64 with two passes (mean, then squared deviations), which keeps float32 precision on
- * 200k-element channels.
+ * 200k-element channels. Channels are independent, so lanes split them (channel c on lane c mod
+ * lanes) and every output array is written by exactly one lane per channel.
  */
+import { alloc, lanesFor, runLanes } from './parallel.js';
 
-function channelStats(x: Float32Array, n: number, c: number, hw: number) {
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
+const channelsOf = (lane: number, lanes: number, c: number) => {
+  const out: number[] = [];
+  for (let ch = lane; ch < c; ch += lanes) out.push(ch);
+  return out;
+};
+
+/** Lane: per-channel batch mean and biased variance, then the normalised output. */
+export function batchNormTrainLane(
+  lane: number, lanes: number, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null,
+  out: Float32Array, mean: Float32Array, variance: Float32Array, n: number, c: number, hw: number, eps: number,
+): void {
   const m = n * hw;
-  for (let ch = 0; ch < c; ch++) {
+  for (const ch of channelsOf(lane, lanes, c)) {
     let s = 0;
     for (let b = 0; b < n; b++) {
       const off = (b * c + ch) * hw;
@@ -25,55 +35,60 @@ function channelStats(x: Float32Array, n: number, c: number, hw: number) {
     }
     mean[ch] = mu;
     variance[ch] = v / m;
+    normaliseChannel(x, gamma, beta, mu, v / m, ch, out, n, c, hw, eps);
   }
-  return { mean, variance };
 }
 
-function normalise(
-  x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null,
-  mean: ArrayLike<number>, variance: ArrayLike<number>, n: number, c: number, hw: number, eps: number,
-): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let ch = 0; ch < c; ch++) {
-    const inv = 1 / Math.sqrt(variance[ch]! + eps);
-    const scale = (gamma ? gamma[ch]! : 1) * inv;
-    const shift = (beta ? beta[ch]! : 0) - mean[ch]! * scale;
-    for (let b = 0; b < n; b++) {
-      const off = (b * c + ch) * hw;
-      for (let i = 0; i < hw; i++) out[off + i] = x[off + i]! * scale + shift;
-    }
+function normaliseChannel(
+  x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, mu: number, variance: number, ch: number,
+  out: Float32Array, n: number, c: number, hw: number, eps: number,
+): void {
+  const inv = 1 / Math.sqrt(variance + eps);
+  const scale = (gamma ? gamma[ch]! : 1) * inv;
+  const shift = (beta ? beta[ch]! : 0) - mu * scale;
+  for (let b = 0; b < n; b++) {
+    const off = (b * c + ch) * hw;
+    for (let i = 0; i < hw; i++) out[off + i] = x[off + i]! * scale + shift;
   }
-  return out;
 }
 
 export function batchNormTrain(
   x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, n: number, c: number, hw: number, eps: number,
 ) {
-  const { mean, variance } = channelStats(x, n, c, hw);
-  const out = normalise(x, gamma, beta, mean, variance, n, c, hw, eps);
-  return { out, mean: Float32Array.from(mean), varBiased: Float32Array.from(variance) };
+  const out = alloc(x.length);
+  // statistics are float64 during the pass; they are stored as float32, as PyTorch returns them
+  const mean = alloc(c);
+  const varBiased = alloc(c);
+  runLanes('batchNormTrain', batchNormTrainLane, [x, gamma, beta, out, mean, varBiased, n, c, hw, eps], lanesFor(4 * x.length));
+  return { out, mean, varBiased };
+}
+
+export function batchNormInferLane(
+  lane: number, lanes: number, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null,
+  mean: Float32Array, variance: Float32Array, out: Float32Array, n: number, c: number, hw: number, eps: number,
+): void {
+  for (const ch of channelsOf(lane, lanes, c)) normaliseChannel(x, gamma, beta, mean[ch]!, variance[ch]!, ch, out, n, c, hw, eps);
 }
 
 export function batchNormInfer(
   x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null, mean: Float32Array, variance: Float32Array,
   n: number, c: number, hw: number, eps: number,
 ): Float32Array {
-  return normalise(x, gamma, beta, mean, variance, n, c, hw, eps);
+  const out = alloc(x.length);
+  runLanes('batchNormInfer', batchNormInferLane, [x, gamma, beta, mean, variance, out, n, c, hw, eps], lanesFor(2 * x.length));
+  return out;
 }
 
 /**
  * With x̂ = (x − μ)·σ⁻¹ and M = N·H·W per channel:
  *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γσ⁻¹/M · (M·dy − dβ − x̂·dγ).
  */
-export function batchNormBackward(
-  gy: Float32Array, x: Float32Array, gamma: Float32Array | null, mean: Float32Array, varBiased: Float32Array,
-  n: number, c: number, hw: number, eps: number,
-) {
-  const gx = new Float32Array(x.length);
-  const gGamma = new Float32Array(c);
-  const gBeta = new Float32Array(c);
+export function batchNormBackwardLane(
+  lane: number, lanes: number, gy: Float32Array, x: Float32Array, gamma: Float32Array | null, mean: Float32Array,
+  varBiased: Float32Array, gx: Float32Array, gGamma: Float32Array, gBeta: Float32Array, n: number, c: number, hw: number, eps: number,
+): void {
   const m = n * hw;
-  for (let ch = 0; ch < c; ch++) {
+  for (const ch of channelsOf(lane, lanes, c)) {
     const mu = mean[ch]!;
     const inv = 1 / Math.sqrt(varBiased[ch]! + eps);
     let sdy = 0;
@@ -98,5 +113,15 @@ export function batchNormBackward(
       for (let i = 0; i < hw; i++) gx[off + i] = a * gy[off + i]! + bias + slope * (x[off + i]! - mu);
     }
   }
+}
+
+export function batchNormBackward(
+  gy: Float32Array, x: Float32Array, gamma: Float32Array | null, mean: Float32Array, varBiased: Float32Array,
+  n: number, c: number, hw: number, eps: number,
+) {
+  const gx = alloc(x.length);
+  const gGamma = alloc(c);
+  const gBeta = alloc(c);
+  runLanes('batchNormBackward', batchNormBackwardLane, [gy, x, gamma, mean, varBiased, gx, gGamma, gBeta, n, c, hw, eps], lanesFor(6 * x.length));
   return { gx, gGamma, gBeta };
 }

@@ -1,14 +1,28 @@
 import type { Pool2dGeometry } from '../backend.js';
+import { alloc, allocInt32, lanesFor, runLanes } from './parallel.js';
+
+/** Planes (sample × channel) are independent: lane l pools planes [l·P/lanes, (l+1)·P/lanes). */
+const planeRange = (lane: number, lanes: number, planes: number) =>
+  [Math.floor((lane * planes) / lanes), Math.floor(((lane + 1) * planes) / lanes)] as const;
 
 /** Max pooling; ties go to the first maximum and NaN propagates, as in PyTorch. */
 export function maxPool2d(x: Float32Array, g: Pool2dGeometry): { out: Float32Array; argmax: Int32Array } {
-  if (g.kH === 2 && g.kW === 2 && g.strideH === 2 && g.strideW === 2) return maxPool2x2(x, g);
+  const size = g.batch * g.channels * g.outH * g.outW;
+  const out = alloc(size);
+  const argmax = allocInt32(size);
+  runLanes('maxPool2d', maxPool2dLane, [x, out, argmax, g], lanesFor(size * g.kH * g.kW * 2));
+  return { out, argmax };
+}
+
+export function maxPool2dLane(lane: number, lanes: number, x: Float32Array, out: Float32Array, argmax: Int32Array, g: Pool2dGeometry): void {
+  if (g.kH === 2 && g.kW === 2 && g.strideH === 2 && g.strideW === 2) {
+    maxPool2x2(x, out, argmax, g, ...planeRange(lane, lanes, g.batch * g.channels));
+    return;
+  }
   const { batch, channels, inH, inW, kH, kW, strideH, strideW, outH, outW } = g;
-  const planes = batch * channels;
-  const out = new Float32Array(planes * outH * outW);
-  const argmax = new Int32Array(out.length);
-  let o = 0;
-  for (let pl = 0; pl < planes; pl++) {
+  const [p0, p1] = planeRange(lane, lanes, batch * channels);
+  let o = p0 * outH * outW;
+  for (let pl = p0; pl < p1; pl++) {
     const base = pl * inH * inW;
     for (let oh = 0; oh < outH; oh++) {
       for (let ow = 0; ow < outW; ow++, o++) {
@@ -30,13 +44,19 @@ export function maxPool2d(x: Float32Array, g: Pool2dGeometry): { out: Float32Arr
       }
     }
   }
-  return { out, argmax };
 }
 
 export function maxPool2dBackward(gy: Float32Array, argmax: Int32Array, g: Pool2dGeometry): Float32Array {
-  const dx = new Float32Array(g.batch * g.channels * g.inH * g.inW);
-  for (let o = 0; o < gy.length; o++) dx[argmax[o]!] += gy[o]!;
+  const dx = alloc(g.batch * g.channels * g.inH * g.inW);
+  runLanes('maxPool2dBackward', maxPool2dBackwardLane, [gy, argmax, dx, g], lanesFor(2 * gy.length));
   return dx;
+}
+
+/** Each plane's argmax points inside that plane, so lanes on disjoint planes never touch the same dx. */
+export function maxPool2dBackwardLane(lane: number, lanes: number, gy: Float32Array, argmax: Int32Array, dx: Float32Array, g: Pool2dGeometry): void {
+  const per = g.outH * g.outW;
+  const [p0, p1] = planeRange(lane, lanes, g.batch * g.channels);
+  for (let o = p0 * per; o < p1 * per; o++) dx[argmax[o]!] += gy[o]!;
 }
 
 /**
@@ -55,13 +75,10 @@ function pick(x: Float32Array, at: number, p: number): number {
  * The 2×2, stride-2 case every EmotionCNN block uses. Comparisons on random activations
  * mispredict constantly, so the winner is chosen with masks (see `pick`).
  */
-function maxPool2x2(x: Float32Array, g: Pool2dGeometry): { out: Float32Array; argmax: Int32Array } {
-  const { batch, channels, inH, inW, outH, outW } = g;
-  const planes = batch * channels;
-  const out = new Float32Array(planes * outH * outW);
-  const argmax = new Int32Array(out.length);
-  let o = 0;
-  for (let pl = 0; pl < planes; pl++) {
+function maxPool2x2(x: Float32Array, out: Float32Array, argmax: Int32Array, g: Pool2dGeometry, p0: number, p1: number): void {
+  const { inH, inW, outH, outW } = g;
+  let o = p0 * outH * outW;
+  for (let pl = p0; pl < p1; pl++) {
     const base = pl * inH * inW;
     for (let oh = 0; oh < outH; oh++) {
       const r0 = base + 2 * oh * inW;
@@ -77,5 +94,4 @@ function maxPool2x2(x: Float32Array, g: Pool2dGeometry): { out: Float32Array; ar
       }
     }
   }
-  return { out, argmax };
 }
