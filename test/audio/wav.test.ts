@@ -157,3 +157,17 @@ describe('toMono and load', () => {
     expect(load(wav).length).toBe(Math.ceil((4800 * 22050) / 48000));
   });
 });
+
+describe('the official RAVDESS WAV layout', () => {
+  it('reads the bundled 48 kHz originals with their FLLR, LIST, bext and _PMX chunks', () => {
+    const cases: [string, number][] = [['03-01-05-02-01-01-01', 393994 / 2], ['03-01-04-02-01-01-02', 358760 / 2]];
+    for (const [name, frames] of cases) {
+      const bytes = readFileSync(new URL(`../../examples/audio/${name}.wav`, import.meta.url));
+      const { sampleRate, channels } = decodeWav(bytes);
+      expect(sampleRate).toBe(48000);
+      expect(channels.length).toBe(1);
+      expect(channels[0]!.length).toBe(frames);
+      expect(channels[0]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(0.05); // a voice, not the chunk bytes
+    }
+  });
+});
