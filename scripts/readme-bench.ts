@@ -13,17 +13,15 @@ const r = JSON.parse(readFileSync('bench/results/latest.json', 'utf8')) as {
 const lines = [
   `Measured ${r.date.slice(0, 10)} on ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.node}, backend \`${r.backend}\`:`,
   '',
-  '| benchmark | threads | median | samples/s | vs PyTorch |',
-  '| --- | ---: | ---: | ---: | ---: |',
+  '| EmotionCNN | threads | median | samples/s |',
+  '| --- | ---: | ---: | ---: |',
 ];
 for (const row of r.rows.filter((x) => x.name.startsWith('train') || x.name.startsWith('inference'))) {
-  const train = row.name.startsWith('train');
-  const ratio = r.pytorch ? (train ? row.perSecond! / r.pytorch.train_samples_per_s : r.pytorch.infer_b1_ms / row.medianMs) : null;
-  lines.push(`| ${row.name} | ${row.threads} | ${row.medianMs.toFixed(1)} ± ${row.madMs.toFixed(1)} ms | ${row.perSecond?.toFixed(1) ?? '–'} | ${ratio ? `${ratio.toFixed(2)}×` : '–'} |`);
+  lines.push(`| ${row.name} | ${row.threads} | ${row.medianMs.toFixed(1)} ± ${row.madMs.toFixed(1)} ms | ${row.perSecond?.toFixed(1) ?? '–'} |`);
 }
 if (r.pytorch) {
-  lines.push(`| PyTorch ${r.pytorch.torch} train step, batch 32 | ${r.pytorch.threads} | ${(32_000 / r.pytorch.train_samples_per_s).toFixed(1)} ms | ${r.pytorch.train_samples_per_s.toFixed(1)} | 1× |`);
-  lines.push(`| PyTorch ${r.pytorch.torch} inference, batch 1 | ${r.pytorch.threads} | ${r.pytorch.infer_b1_ms.toFixed(1)} ms | – | 1× |`);
+  lines.push(`| PyTorch ${r.pytorch.torch}: train step, batch 32 | ${r.pytorch.threads} | ${(32_000 / r.pytorch.train_samples_per_s).toFixed(1)} ms | ${r.pytorch.train_samples_per_s.toFixed(1)} |`);
+  lines.push(`| PyTorch ${r.pytorch.torch}: inference, batch 1 | ${r.pytorch.threads} | ${r.pytorch.infer_b1_ms.toFixed(1)} ms | – |`);
 }
 if (r.versusPytorch) {
   const v = r.versusPytorch;
