@@ -16,8 +16,9 @@ import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { BUNDLED_WEIGHTS, loadModel } from './model-file.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
+import { renderReportHtml } from './report-html.js';
 import { type Split, foldSplit, randomSplit } from './splits.js';
-import { predictLabels, train } from './train.js';
+import { type EpochStats, predictLabels, train } from './train.js';
 
 class UsageError extends SerError {}
 
@@ -180,7 +181,7 @@ function trainCommand(args: string[]): void {
         fail(`--resume: no checkpoint at ${ckpt}`);
       }
     }
-    train(model, { features: subset(data.features, split.train), labels: split.train.map((j) => data.labels[j]!) }, {
+    const history: EpochStats[] = train(model, { features: subset(data.features, split.train), labels: split.train.map((j) => data.labels[j]!) }, {
       epochs, batchSize, lr, seed, resume,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());
@@ -189,12 +190,19 @@ function trainCommand(args: string[]): void {
     });
     writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: { kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, epochs: String(epochs), seed: String(seed), emotions: EMOTIONS.join(',') } }));
     process.stderr.write(`weights written to ${weightsFile}\n`);
+    let report: Report | undefined;
     if (split.test.length) {
       const pred = predictLabels(model, subset(data.features, split.test));
-      const report = evaluate(split.test.map((j) => data.labels[j]!), pred, EMOTIONS.length);
+      report = evaluate(split.test.map((j) => data.labels[j]!), pred, EMOTIONS.length);
       reports.push({ label, report });
       console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
     }
+    const html = weightsFile.replace(/(\.safetensors)?$/, '.report.html');
+    writeFileAtomic(html, renderReportHtml({
+      title: `EmotionCNN, ${protocol.name}: ${label}`, names: EMOTIONS, report, history,
+      notes: [`${split.train.length} training clips, ${split.test.length} test clips; ${epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}.`],
+    }));
+    process.stderr.write(`report page written to ${html}\n`);
   }
   if (reports.length) {
     const mean = (f: (r: Report) => number) => reports.reduce((s, r) => s + f(r.report), 0) / reports.length;

@@ -5,3 +5,4 @@ export { clipFeatures, wavFeatures, checkNotSilent, FEATURE_SETTINGS, SAMPLE_RAT
 export { EmotionRecognizer, type Prediction, type WindowPrediction, type PredictOptions, type Probabilities } from './predict.js';
 export { train, predictLabels, saveCheckpoint, loadCheckpoint, type TrainData, type TrainOptions, type EpochStats } from './train.js';
 export { evaluate, formatReport, type Report, type ClassMetrics } from './metrics.js';
+export { renderReportHtml, confusionSvg, curvesSvg, type HtmlReportInput } from './report-html.js';

@@ -1,6 +1,6 @@
 /** The `ser` command, run as a user runs it: exit codes, messages and JSON output. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -41,6 +41,24 @@ describe('ser CLI', () => {
     expect(Object.values(lines[0]!.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     expect(r.err).toMatch(/missing\.wav: .*no such file/i);
   });
+  it('train writes weights, a checkpoint and a report page; --resume continues from the checkpoint', () => {
+    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+    mkdirSync(join(data, 'Actor_03'));
+    writeFileSync(join(data, 'Actor_03', '03-01-05-02-01-01-03.wav'), readFileSync(fixturePath('audio/stage.wav')));
+    writeFileSync(join(data, 'Actor_03', '03-01-04-02-01-01-03.wav'), readFileSync(fixturePath('audio/stage.wav')));
+    const out = join(dir, 'trained.safetensors');
+    const common = ['train', '--data', data, '--protocol', 'all', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1'];
+    const first = runSer(...common, '--epochs', '1');
+    expect(first.code, first.err).toBe(0);
+    expect(first.err).toMatch(/epoch {3}1\/1/);
+    expect(existsSync(out) && existsSync(`${out}.ckpt`) && existsSync(join(dir, 'trained.report.html'))).toBe(true);
+    const resumed = runSer(...common, '--epochs', '2', '--resume');
+    expect(resumed.code, resumed.err).toBe(0);
+    expect(resumed.err).toMatch(/resuming from/);
+    expect(resumed.err).toMatch(/epoch {3}2\/2/);
+    expect(resumed.err).not.toMatch(/epoch {3}1\/2/);
+  });
+
   it('weights that do not fit and folders without data are clear errors', () => {
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(bad, 'not safetensors at all');

@@ -206,3 +206,19 @@ describe('dataset folder', () => {
     expect(() => scanRavdess(join(root, 'Actor_03', '..', '.cache'))).toThrow(/no RAVDESS speech files/);
   });
 });
+
+describe('report page', () => {
+  it('holds the metrics table, a k×k confusion heatmap and the training curves, with names escaped', () => {
+    const r = ser.evaluate([0, 1, 1, 2], [0, 1, 2, 2], 3);
+    const history = [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, loss: 2 / epoch, accuracy: epoch / 4, seconds: 1, samplesPerSecond: 10 }));
+    const html = ser.renderReportHtml({ title: 'a <test>', names: ['x', 'y<z', 'w'], report: r, history });
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('a &lt;test&gt;');
+    expect(html).toContain('y&lt;z');
+    expect(html).not.toContain('y<z');
+    expect(html.match(/<rect [^>]*><title>/g)!.length).toBe(9);
+    expect(html).toMatch(/UAR 83\.3%/);
+    expect(html.match(/<polyline/g)!.length).toBe(2);
+    expect(html.match(/points="([^"]*)"/)![1]!.split(' ').length).toBe(3);
+  });
+});
