@@ -11,7 +11,7 @@ export function confusionSvg(r: Report, names: readonly string[]): string {
   const left = 90;
   const top = 90;
   const k = names.length;
-  const w = left + k * cell + 10;
+  const w = left + k * cell + 50; // room for the last rotated column label
   const h = top + k * cell + 30;
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" font-family="sans-serif" font-size="11">`];
   parts.push(`<text x="${left + (k * cell) / 2}" y="14" text-anchor="middle" font-weight="bold">predicted</text>`);
@@ -39,8 +39,8 @@ export function confusionSvg(r: Report, names: readonly string[]): string {
 /** Loss and training accuracy per epoch, as two polylines on shared epoch axes. */
 export function curvesSvg(history: readonly EpochStats[]): string {
   const W = 560;
-  const H = 240;
-  const pad = { l: 50, r: 50, t: 20, b: 36 };
+  const H = 260;
+  const pad = { l: 50, r: 50, t: 20, b: 56 };
   const n = history.length;
   const maxLoss = Math.max(...history.map((h) => h.loss), 1e-9);
   const x = (i: number) => pad.l + (n > 1 ? (i / (n - 1)) * (W - pad.l - pad.r) : 0);
@@ -56,9 +56,9 @@ export function curvesSvg(history: readonly EpochStats[]): string {
     `<text x="${pad.l - 6}" y="${H - pad.b}" text-anchor="end" fill="#c0392b">0</text>`,
     `<text x="${W - pad.r + 6}" y="${pad.t + 4}" fill="#2471a3">100%</text>`,
     `<text x="${W - pad.r + 6}" y="${H - pad.b}" fill="#2471a3">0%</text>`,
-    `<text x="${W / 2}" y="${H - 8}" text-anchor="middle">epoch (1–${n})</text>`,
-    `<text x="${pad.l + 8}" y="${pad.t + 16}" fill="#c0392b">training loss</text>`,
-    `<text x="${pad.l + 8}" y="${pad.t + 30}" fill="#2471a3">training accuracy</text>`,
+    `<text x="${W / 2}" y="${H - pad.b + 16}" text-anchor="middle">epoch (1–${n})</text>`,
+    `<text x="${pad.l}" y="${H - 10}" fill="#c0392b">— training loss (left axis)</text>`,
+    `<text x="${pad.l + 200}" y="${H - 10}" fill="#2471a3">— training accuracy (right axis)</text>`,
     '</svg>',
   ].join('');
 }
