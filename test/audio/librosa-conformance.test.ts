@@ -5,7 +5,7 @@
  * either, the suite says so and skips.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,7 +33,10 @@ function wavOf(rel: string): Uint8Array {
   const out = join(cache, rel.replace(/\.flac$/, '.wav'));
   if (!existsSync(out)) {
     mkdirSync(join(out, '..'), { recursive: true });
-    execFileSync('flac', ['-d', '-s', '-f', '-o', out, join(SHARED, 'data', rel)], { stdio: 'ignore' });
+    // decode beside, then rename: an interrupted run must not leave a half file for the next one
+    const tmp = `${out}.${process.pid}.tmp`;
+    execFileSync('flac', ['-d', '-s', '-f', '-o', tmp, join(SHARED, 'data', rel)], { stdio: 'ignore' });
+    renameSync(tmp, out);
   }
   return readFileSync(out);
 }
