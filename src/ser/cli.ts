@@ -11,14 +11,16 @@ import { manualSeed } from '../tensor/random.js';
 import { saveSafetensors } from '../nn/safetensors.js';
 import { enableThreads } from '../node/threads.js';
 import { writeFileAtomic } from '../node/files.js';
-import { FeatureCache, extractFeatures, scanRavdess, subset } from './dataset.js';
+import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, subset } from './dataset.js';
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { BUNDLED_WEIGHTS, loadModel } from './model-file.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
-import { type Split, foldSplit, randomSplit } from './splits.js';
-import { type EpochStats, predictLabels, train } from './train.js';
+import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
+import { type EpochStats, keptEpoch, predictLabels, train } from './train.js';
+import { InputNorm } from './normalize.js';
+import { type Recipe, recipeByName, withoutComponents } from './recipe.js';
 
 class UsageError extends SerError {}
 
@@ -42,18 +44,28 @@ ser <command> --help for its options.`,
 
   --data DIR          RAVDESS speech clips, official layout (Actor_NN/03-01-EE-II-SS-RR-AA.wav)
   --protocol P        random: stratified 80/20 (seed 42), folds: EmoBox speaker-independent folds,
-                      all: every clip, no test (for deployable weights). Default: folds
+                      actors: hold out --test-actors, all: every clip, no test (for deployable
+                      weights). Default: folds
   --fold K            with folds: only fold K (1-6); default: all six in turn
-  --epochs N          default 40
+  --test-actors LIST  with actors: the held-out actors, e.g. 1,2,23
+  --recipe R          original: the original project's recipe, exactly (default);
+                      improved: input normalisation, noise/shift/gain/mask augmentation, label
+                      smoothing 0.1, cosine learning rate, 30 epochs, best epoch chosen on two
+                      validation actors taken from the training side (10% of it with random)
+  --without LIST      switch parts of the recipe off, e.g. noise,masks (normalize, noise, shift,
+                      gain, masks, smoothing, cosine, validation)
+  --val-actors LIST   validation actors (default: one male and one female drawn from training)
+  --patience N        stop after N epochs without a better validation UAR (default: never)
+  --epochs N          default: the recipe's (40 original, 30 improved)
   --batch-size N      default 32
   --lr X              Adam learning rate, default 0.0005
-  --seed S            weights and shuffling seed, default 0
+  --seed S            weights, shuffling and augmentation seed, default 0
   --out FILE          final weights (safetensors); with several folds, FILE gets -foldK before .safetensors
   --checkpoint FILE   checkpoint after every epoch (written atomically); default: OUT.ckpt
   --resume            continue from the checkpoint
   --cache DIR         feature cache, default .cache/features
   --threads N         worker threads for the kernels, default: all cores`,
-  evaluate: `usage: ser evaluate --data DIR --weights FILE [--protocol random|folds|all] [--fold K]
+  evaluate: `usage: ser evaluate --data DIR --weights FILE [--protocol random|folds|actors|all] [--fold K] [--test-actors LIST]
 
   Scores the weights on the protocol's test clips (all clips with --protocol all) and prints
   accuracy, UAR, per-class precision/recall/F1 and the confusion matrix.`,
@@ -118,8 +130,20 @@ interface Protocol {
   splits: { label: string; split: Split }[];
 }
 
-function protocolOf(p: string | undefined, foldArg: string | undefined, labels: number[], actors: number[], dflt: string): Protocol {
+function actorList(v: string, name: string): number[] {
+  const list = v.split(',').map((a) => Number(a.trim()));
+  if (!list.length || list.some((a) => !Number.isInteger(a) || a < 1 || a > 24)) fail(`--${name} must be a comma-separated list of actor numbers 1-24, got '${v}'`);
+  return list;
+}
+
+function protocolOf(p: string | undefined, foldArg: string | undefined, testActors: string | undefined, labels: number[], actors: number[], dflt: string): Protocol {
   const name = p ?? dflt;
+  if (testActors !== undefined && name !== 'actors') fail('--test-actors goes with --protocol actors');
+  if (name === 'actors') {
+    if (testActors === undefined) fail('--protocol actors needs --test-actors LIST');
+    const held = actorList(testActors, 'test-actors');
+    return { name, splits: [{ label: `test actors ${held.join(', ')}`, split: actorSplit(actors, held) }] };
+  }
   const all = labels.map((_, i) => i);
   if (name === 'all') return { name, splits: [{ label: 'all clips', split: { train: all, test: [] } }] };
   if (name === 'random') return { name, splits: [{ label: 'random 80/20', split: randomSplit(labels, 0.2, 42) }] };
@@ -127,7 +151,7 @@ function protocolOf(p: string | undefined, foldArg: string | undefined, labels: 
     const folds = foldArg === undefined ? EMOBOX_FOLDS.map((_, i) => i + 1) : [intOpt(foldArg, 'fold', 1)];
     return { name, splits: folds.map((k) => ({ label: `fold ${k} (test actors ${EMOBOX_FOLDS[k - 1]?.join(', ')})`, split: foldSplit(actors, k) })) };
   }
-  return fail(`--protocol must be random, folds or all, got '${name}'`);
+  return fail(`--protocol must be random, folds, actors or all, got '${name}'`);
 }
 
 function loadData(dir: string, cacheDir: string) {
@@ -147,29 +171,61 @@ function loadData(dir: string, cacheDir: string) {
 
 const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR ${(100 * r.uar).toFixed(1)}% (n = ${r.n})`;
 
+function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string }): Recipe {
+  let recipe: Recipe;
+  try {
+    recipe = recipeByName(values.recipe ?? 'original');
+    if (values.without) recipe = withoutComponents(recipe, values.without.split(',').map((c) => c.trim()).filter(Boolean));
+  } catch (e) {
+    return fail(`--recipe/--without: ${(e as Error).message}`);
+  }
+  recipe.epochs = intOpt(values.epochs, 'epochs', recipe.epochs);
+  recipe.batchSize = intOpt(values['batch-size'], 'batch-size', recipe.batchSize);
+  recipe.lr = numOpt(values.lr, 'lr', recipe.lr);
+  return recipe;
+}
+
 function trainCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
-    data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, epochs: { type: 'string' },
+    data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
+    recipe: { type: 'string' }, without: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.train);
   if (!values.data) fail('train needs --data DIR');
-  const epochs = intOpt(values.epochs, 'epochs', 40);
-  const batchSize = intOpt(values['batch-size'], 'batch-size', 32);
-  const lr = numOpt(values.lr, 'lr', 5e-4);
+  const recipe = recipeOf(values);
   const seed = seedOpt(values.seed);
+  const patience = values.patience === undefined ? undefined : intOpt(values.patience, 'patience', 1);
+  const valActorsArg = values['val-actors'] === undefined ? undefined : actorList(values['val-actors'], 'val-actors');
+  if ((valActorsArg || patience) && !recipe.validation) fail('--val-actors and --patience need a recipe with validation (--recipe improved)');
   enableThreads(intOpt(values.threads, 'threads', availableParallelism()));
-  const data = loadData(values.data, values.cache ?? '.cache/features');
-  const protocol = protocolOf(values.protocol, values.fold, data.labels, data.actors, 'folds');
+  const cacheDir = values.cache ?? '.cache/features';
+  const data = loadData(values.data, cacheDir);
+  const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], data.labels, data.actors, 'folds');
+  if (recipe.validation && protocol.name === 'all' && !valActorsArg) {
+    process.stderr.write('note: protocol all trains on every clip; without --val-actors there is no validation, the last epoch is kept\n');
+    recipe.validation = false;
+  }
   const out = values.out ?? `emotion-cnn-${protocol.name}.safetensors`;
-  const reports: { label: string; report: Report }[] = [];
+  const reports: { label: string; report: Report; valActors?: number[]; keptEpoch?: number; valUar?: number }[] = [];
   for (const [i, { label, split }] of protocol.splits.entries()) {
     const suffix = protocol.splits.length > 1 ? `-fold${protocol.name === 'folds' && values.fold === undefined ? i + 1 : values.fold}` : '';
     const weightsFile = suffix ? out.replace(/(\.safetensors)?$/, `${suffix}.safetensors`) : out;
     const ckpt = values.checkpoint ? values.checkpoint.replace(/(\.ckpt)?$/, `${suffix}.ckpt`) : `${weightsFile}.ckpt`;
-    process.stderr.write(`\n== ${label}: ${split.train.length} training clips, ${split.test.length} test clips\n`);
+    const val = recipe.validation
+      ? validationSplit(split.train, data.labels, data.actors, { byActor: protocol.name !== 'random', valActors: valActorsArg, seed })
+      : { train: split.train, validation: [], valActors: [] };
+    const trainFeatures = subset(data.features, val.train);
+    process.stderr.write(`\n== ${label}: ${val.train.length} training clips, ${val.validation.length} validation clips${val.valActors.length ? ` (actors ${val.valActors.join(', ')})` : ''}, ${split.test.length} test clips; recipe ${recipe.name}\n`);
+    const normalizer = recipe.normalize ? InputNorm.fit(trainFeatures) : null;
+    let noisy: Float32Array | null = null;
+    if (recipe.noise) {
+      const t0 = Date.now();
+      noisy = noisyFeatures(val.train.map((j) => data.items[j]!), { seed, cache: new FeatureCache(cacheDir) });
+      process.stderr.write(`noisy copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
     manualSeed(seed);
     const model = new EmotionCNN();
     let resume: Uint8Array | undefined;
@@ -181,26 +237,37 @@ function trainCommand(args: string[]): void {
         fail(`--resume: no checkpoint at ${ckpt}`);
       }
     }
-    const history: EpochStats[] = train(model, { features: subset(data.features, split.train), labels: split.train.map((j) => data.labels[j]!) }, {
-      epochs, batchSize, lr, seed, resume,
+    const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
+      epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
+      normalizer, noisy, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, schedule: recipe.schedule, patience,
+      validation: val.validation.length ? { features: subset(data.features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());
-        process.stderr.write(`epoch ${String(s.epoch).padStart(3)}/${s.epochs}  loss ${s.loss.toFixed(4)}  train acc ${(100 * s.accuracy).toFixed(1)}%  ${s.seconds.toFixed(1)} s  ${s.samplesPerSecond.toFixed(1)} samples/s\n`);
+        const v = s.valUar === undefined ? '' : `  val acc ${(100 * s.valAccuracy!).toFixed(1)}% UAR ${(100 * s.valUar).toFixed(1)}%`;
+        process.stderr.write(`epoch ${String(s.epoch).padStart(3)}/${s.epochs}  loss ${s.loss.toFixed(4)}  train acc ${(100 * s.accuracy).toFixed(1)}%${v}  lr ${s.lr.toExponential(2)}  ${s.seconds.toFixed(1)} s  ${s.samplesPerSecond.toFixed(1)} samples/s\n`);
       },
     });
-    writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: { kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, epochs: String(epochs), seed: String(seed), emotions: EMOTIONS.join(',') } }));
+    const kept = keptEpoch(history);
+    if (recipe.validation && kept) process.stderr.write(`kept epoch ${kept.epoch} (validation UAR ${(100 * kept.valUar!).toFixed(1)}%)\n`);
+    writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: {
+      kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, recipe: JSON.stringify(recipe), epochs: String(recipe.epochs), seed: String(seed),
+      emotions: EMOTIONS.join(','), ...(normalizer?.toMetadata() ?? {}),
+    } }));
     process.stderr.write(`weights written to ${weightsFile}\n`);
     let report: Report | undefined;
     if (split.test.length) {
-      const pred = predictLabels(model, subset(data.features, split.test));
+      const pred = predictLabels(model, subset(data.features, split.test), 64, normalizer);
       report = evaluate(split.test.map((j) => data.labels[j]!), pred, EMOTIONS.length);
-      reports.push({ label, report });
+      reports.push({ label, report, ...(recipe.validation ? { valActors: val.valActors, keptEpoch: kept?.epoch, valUar: kept?.valUar } : {}) });
       console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
     }
     const html = weightsFile.replace(/(\.safetensors)?$/, '.report.html');
     writeFileAtomic(html, renderReportHtml({
       title: `EmotionCNN, ${protocol.name}: ${label}`, names: EMOTIONS, report, history,
-      notes: [`${split.train.length} training clips, ${split.test.length} test clips; ${epochs} epochs, batch ${batchSize}, Adam lr ${lr}, seed ${seed}.`],
+      notes: [
+        `Recipe ${recipe.name}: ${val.train.length} training clips, ${val.validation.length} validation clips, ${split.test.length} test clips; ${recipe.epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.lr}${recipe.schedule === 'cosine' ? ' (cosine)' : ''}, seed ${seed}.`,
+        ...(recipe.validation && kept ? [`Kept epoch ${kept.epoch}, the best by validation UAR (${(100 * kept.valUar!).toFixed(1)}%).`] : []),
+      ],
     }));
     process.stderr.write(`report page written to ${html}\n`);
   }
@@ -208,7 +275,7 @@ function trainCommand(args: string[]): void {
     const mean = (f: (r: Report) => number) => reports.reduce((s, r) => s + f(r.report), 0) / reports.length;
     if (reports.length > 1) console.log(`\nmean over ${reports.length} folds: accuracy ${(100 * mean((r) => r.accuracy)).toFixed(1)}%, UAR ${(100 * mean((r) => r.uar)).toFixed(1)}%`);
     const reportFile = join(dirname(out), `${basename(out).replace(/\.safetensors$/, '')}.report.json`);
-    writeFileAtomic(reportFile, `${JSON.stringify({ protocol: protocol.name, epochs, batchSize, lr, seed, reports }, null, 1)}\n`);
+    writeFileAtomic(reportFile, `${JSON.stringify({ protocol: protocol.name, recipe, epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, reports }, null, 1)}\n`);
     process.stderr.write(`report written to ${reportFile}\n`);
   }
 }
@@ -216,7 +283,7 @@ function trainCommand(args: string[]): void {
 function evaluateCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, weights: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' },
-    cache: { type: 'string' }, help: { type: 'boolean' },
+    'test-actors': { type: 'string' }, cache: { type: 'string' }, help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.evaluate);
   if (!values.data) fail('evaluate needs --data DIR');
@@ -224,10 +291,10 @@ function evaluateCommand(args: string[]): void {
   enableThreads();
   const recognizer = loadModel(values.weights);
   const data = loadData(values.data, values.cache ?? '.cache/features');
-  const protocol = protocolOf(values.protocol, values.fold, data.labels, data.actors, 'all');
+  const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], data.labels, data.actors, 'all');
   for (const { label, split } of protocol.splits) {
     const idx = protocol.name === 'all' ? split.train : split.test;
-    const report = evaluate(idx.map((j) => data.labels[j]!), predictLabels(recognizer.model, subset(data.features, idx)), EMOTIONS.length);
+    const report = evaluate(idx.map((j) => data.labels[j]!), predictLabels(recognizer.model, subset(data.features, idx), 64, recognizer.normalizer), EMOTIONS.length);
     console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
   }
 }

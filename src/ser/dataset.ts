@@ -4,7 +4,10 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { SerError } from '../tensor/errors.js';
 import { writeFileAtomic } from '../node/files.js';
-import { FEATURE_SETTINGS, wavFeatures } from './features.js';
+import { Generator } from '../tensor/random.js';
+import { load } from '../audio/load.js';
+import { noisyWaveform } from './augment.js';
+import { FEATURE_SETTINGS, SAMPLE_RATE, clipFeatures, wavFeatures } from './features.js';
 import { type RavdessClip, parseRavdessName } from './labels.js';
 import { N_FRAMES, N_MFCC } from './model.js';
 
@@ -53,10 +56,15 @@ const settingsKey = createHash('sha256').update(JSON.stringify(FEATURE_SETTINGS)
  * by the hash of the feature settings: a renamed file still hits, a changed setting never does.
  */
 export class FeatureCache {
-  constructor(readonly dir: string) {}
+  private readonly key: string;
+
+  /** `variant` names anything else the stored features depend on (an augmentation's settings). */
+  constructor(readonly dir: string, variant = '') {
+    this.key = variant ? `${settingsKey}-${createHash('sha256').update(variant).digest('hex').slice(0, 12)}` : settingsKey;
+  }
 
   private file(bytes: Uint8Array): string {
-    return join(this.dir, settingsKey, `${createHash('sha256').update(bytes).digest('hex')}.f32`);
+    return join(this.dir, this.key, `${createHash('sha256').update(bytes).digest('hex')}.f32`);
   }
 
   get(bytes: Uint8Array): Float32Array | null {
@@ -110,5 +118,39 @@ export function extractFeatures(
 export function subset(features: Float32Array, idx: readonly number[]): Float32Array {
   const out = new Float32Array(idx.length * CLIP);
   idx.forEach((j, i) => out.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
+  return out;
+}
+
+export interface NoiseOptions {
+  /** The SNR of each copy is drawn uniformly from this range, in dB. Default [10, 30]. */
+  snrDb?: [number, number];
+  seed?: number;
+  cache?: FeatureCache | null;
+  warn?: (m: string) => void;
+}
+
+/**
+ * Features of a noisy copy of each item (white noise at a random SNR), for augmentation. The noise
+ * of a clip is seeded by the seed and the clip's bytes, so a copy does not depend on which other
+ * clips are in the list. A clip that cannot be read is an error here: it was readable a moment ago.
+ */
+export function noisyFeatures(items: readonly DatasetItem[], opts: NoiseOptions = {}): Float32Array {
+  const [lo, hi] = opts.snrDb ?? [10, 30];
+  if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw new DatasetError(`noise: snrDb must be a range [low, high], got [${lo}, ${hi}]`);
+  const seed = opts.seed ?? 0;
+  const cache = opts.cache ? new FeatureCache(opts.cache.dir, `noise:${lo}:${hi}:${seed}`) : null;
+  const out = new Float32Array(items.length * CLIP);
+  items.forEach((item, i) => {
+    const bytes = readFileSync(item.path);
+    let f = cache?.get(bytes) ?? null;
+    if (!f) {
+      const digest = createHash('sha256').update(bytes).digest();
+      const rng = new Generator((digest.readUInt32LE(0) ^ seed) >>> 0);
+      const snr = lo + (hi - lo) * rng.uniform();
+      f = clipFeatures(noisyWaveform(load(bytes, { sampleRate: SAMPLE_RATE }), snr, rng));
+      cache?.put(bytes, f);
+    }
+    out.set(f, i * CLIP);
+  });
   return out;
 }

@@ -9,6 +9,7 @@ import { EMOTIONS, type Emotion } from './labels.js';
 import { EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
 import { mfccArray } from '../audio/mfcc.js';
 import { HOP, SAMPLE_RATE, checkNotSilent } from './features.js';
+import { InputNorm } from './normalize.js';
 
 export type Probabilities = Record<Emotion, number>;
 
@@ -56,15 +57,20 @@ const argmax = (p: number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : bes
  * clip), and the window probabilities are averaged; the windows are reported too.
  */
 export class EmotionRecognizer {
-  constructor(readonly model: EmotionCNN) {
+  /** `normalizer`: the input normalisation the model was trained with (none for the original recipe). */
+  constructor(readonly model: EmotionCNN, readonly normalizer: InputNorm | null = null) {
     model.eval();
   }
 
-  /** From safetensors bytes holding an EmotionCNN state dict (as `ser train` writes it). */
+  /**
+   * From safetensors bytes holding an EmotionCNN state dict (as `ser train` writes it, or PyTorch's
+   * `save_file(model.state_dict())`); an input normaliser stored in the metadata is applied too.
+   */
   static fromSafetensors(bytes: Uint8Array): EmotionRecognizer {
+    const { tensors, metadata } = loadSafetensors(bytes);
     const model = new EmotionCNN();
-    model.loadStateDict(loadSafetensors(bytes).tensors);
-    return new EmotionRecognizer(model);
+    model.loadStateDict(tensors);
+    return new EmotionRecognizer(model, InputNorm.fromMetadata(metadata));
   }
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`. */
@@ -93,6 +99,7 @@ export class EmotionRecognizer {
     starts.forEach((s, i) => {
       const keep = Math.min(N_FRAMES, m.frames - s);
       for (let r = 0; r < N_MFCC; r++) feats.set(m.data.subarray(r * m.frames + s, r * m.frames + s + keep), i * clip + r * N_FRAMES);
+      this.normalizer?.applyClip(feats, i * clip, keep);
     });
     const logits = noGrad(() => this.model.forward(tensor(feats, [starts.length, 1, N_MFCC, N_FRAMES]))).toArray();
     const k = EMOTIONS.length;

@@ -41,3 +41,37 @@ export function foldSplit(actors: readonly number[], fold: number): Split {
   if (!t) throw new ValueError(`fold must be 1–${EMOBOX_FOLDS.length}, got ${fold}`);
   return actorSplit(actors, t);
 }
+
+/**
+ * Two validation actors from the training side (one male: odd number, one female: even), drawn
+ * with a seeded shuffle, so model selection never looks at a test speaker nor at a training one.
+ */
+export function pickValidationActors(trainActors: readonly number[], seed = 0): number[] {
+  const rng = new Generator(seed + 1);
+  const unique = rng.shuffle([...new Set(trainActors)].sort((a, b) => a - b));
+  const picked = [unique.find((a) => a % 2 === 1), unique.find((a) => a % 2 === 0)].filter((a): a is number => a !== undefined);
+  if (unique.length - picked.length < 1) throw new ValueError(`validation: the training side has only actors ${unique.join(', ')}; none would be left to train on`);
+  return picked.sort((a, b) => a - b);
+}
+
+/**
+ * Splits a protocol's training indices into training and validation. `byActor`: whole actors (for
+ * speaker-independent protocols; `valActors` or two picked ones); otherwise a stratified 10%.
+ */
+export function validationSplit(
+  trainIdx: readonly number[], labels: readonly number[], actors: readonly number[],
+  opts: { byActor: boolean; valActors?: readonly number[]; seed?: number },
+): { train: number[]; validation: number[]; valActors: number[] } {
+  const seed = opts.seed ?? 0;
+  if (opts.byActor) {
+    const valActors = opts.valActors ? [...opts.valActors] : pickValidationActors(trainIdx.map((i) => actors[i]!), seed);
+    const held = new Set(valActors);
+    const validation = trainIdx.filter((i) => held.has(actors[i]!));
+    const train = trainIdx.filter((i) => !held.has(actors[i]!));
+    if (!validation.length) throw new ValueError(`validation: none of actors ${valActors.join(', ')} is on the training side`);
+    if (!train.length) throw new ValueError('validation: every training clip would be held out');
+    return { train, validation, valActors };
+  }
+  const inner = randomSplit(trainIdx.map((i) => labels[i]!), 0.1, seed + 1);
+  return { train: inner.train.map((k) => trainIdx[k]!), validation: inner.test.map((k) => trainIdx[k]!), valActors: [] };
+}

@@ -1,8 +1,12 @@
 /**
  * The training loop of the original project (Adam, cross-entropy, shuffled mini-batches), with
  * seeded shuffling and exact resume: a checkpoint holds the model, the optimiser state, the epoch,
- * and the states of the shuffling generator and of the global one that draws dropout masks, so a
- * killed run continues as if it had never stopped.
+ * the best validation epoch's weights, and the states of the shuffling/augmentation generator and
+ * of the global one that draws dropout masks, so a killed run continues as if it had never stopped.
+ *
+ * Everything the improved recipe adds is an option that defaults to the original's behaviour:
+ * input normalisation, augmentation, noisy copies, label smoothing, a cosine learning-rate
+ * schedule, and model selection (with early stopping) on validation clips.
  */
 import { ValueError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -13,6 +17,9 @@ import { Adam } from '../nn/optim/adam.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import { EMOTIONS } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
+import { type AugmentOptions, augmentClip, c0PerDb, checkAugment } from './augment.js';
+import { evaluate } from './metrics.js';
+import { type InputNorm, contentFrames } from './normalize.js';
 
 const CLIP = N_MFCC * N_FRAMES;
 
@@ -29,6 +36,11 @@ export interface EpochStats {
   accuracy: number;
   seconds: number;
   samplesPerSecond: number;
+  /** The learning rate this epoch ran with. */
+  lr: number;
+  /** On the validation clips, when there are some. */
+  valAccuracy?: number;
+  valUar?: number;
 }
 
 export interface TrainOptions {
@@ -40,18 +52,66 @@ export interface TrainOptions {
   onEpoch?: (stats: EpochStats, checkpoint: () => Uint8Array) => void;
   /** Bytes of a checkpoint to continue from. */
   resume?: Uint8Array;
+  /** Applied to every clip the model sees (training, validation), after any noisy copy is drawn. */
+  normalizer?: InputNorm | null;
+  /** On-the-fly augmentation of training clips; null or absent: none. */
+  augment?: AugmentOptions | null;
+  /** Noisy copies of the training clips (same layout as `features`), drawn with `noiseProb`. */
+  noisy?: Float32Array | null;
+  /** Chance that a training clip is drawn as its noisy copy. Default 0.5 when `noisy` is given. */
+  noiseProb?: number;
+  /** Cross-entropy label smoothing. Default 0. */
+  labelSmoothing?: number;
+  /** 'cosine': the learning rate follows a half cosine from lr to 0 over the epochs. Default 'constant'. */
+  schedule?: 'constant' | 'cosine';
+  /**
+   * Clips scored after every epoch (by UAR). When given, the weights of the best epoch are restored
+   * at the end, and training stops after `patience` epochs without improvement.
+   */
+  validation?: TrainData | null;
+  patience?: number;
+}
+
+/** What the improved recipe tracks across epochs for model selection. */
+interface BestSoFar {
+  epoch: number;
+  uar: number;
+  weights: Record<string, Tensor>;
 }
 
 export interface TrainState {
   optimizer: Adam;
   epoch: number;
   rng: Generator;
+  best?: BestSoFar | null;
 }
 
-function batchOf(data: TrainData, idx: number[]): { x: Tensor; y: number[] } {
+interface BatchRecipe {
+  normalizer: InputNorm | null;
+  augment: Required<AugmentOptions> | null;
+  noisy: Float32Array | null;
+  noiseProb: number;
+}
+
+/** The clips at `idx`, each drawn clean or noisy, normalised and augmented, as one input tensor. */
+function batchOf(data: TrainData, idx: number[], rng: Generator, r: BatchRecipe): { x: Tensor; y: number[] } {
   const x = new Float32Array(idx.length * CLIP);
-  idx.forEach((j, i) => x.set(data.features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
+  idx.forEach((j, i) => {
+    const src = r.noisy && r.noiseProb > 0 && rng.uniform() < r.noiseProb ? r.noisy : data.features;
+    x.set(src.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP);
+    if (!r.normalizer && !r.augment) return;
+    const frames = contentFrames(x, i * CLIP);
+    r.normalizer?.applyClip(x, i * CLIP, frames);
+    if (r.augment) augmentClip(x, i * CLIP, frames, rng, r.augment, c0PerDb(r.normalizer?.std[0] ?? 1));
+  });
   return { x: tensor(x, [idx.length, 1, N_MFCC, N_FRAMES]), y: idx.map((j) => data.labels[j]!) };
+}
+
+const copyWeights = (model: EmotionCNN): Record<string, Tensor> =>
+  Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, tensor(Float32Array.from(t.toArray()), [...t.shape])]));
+
+function learningRate(base: number, schedule: 'constant' | 'cosine', epoch: number, epochs: number): number {
+  return schedule === 'cosine' ? (base * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2 : base;
 }
 
 export function checkData(data: TrainData, what: string): number {
@@ -69,11 +129,13 @@ export function saveCheckpoint(model: EmotionCNN, s: TrainState): Uint8Array {
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
   for (const [k, t] of Object.entries(s.optimizer.stateDict())) tensors[`optim.${k}`] = t;
+  for (const [k, t] of Object.entries(s.best?.weights ?? {})) tensors[`best.${k}`] = t;
   return saveSafetensors(tensors, {
     isInteger: (k) => k.endsWith('num_batches_tracked'),
     metadata: {
       kind: 'ser-ts checkpoint', epoch: String(s.epoch), step: String(s.optimizer.stepCount), lr: String(s.optimizer.learningRate),
       rng: JSON.stringify(s.rng.getState()), dropoutRng: JSON.stringify(defaultGenerator.getState()),
+      ...(s.best ? { bestEpoch: String(s.best.epoch), bestUar: String(s.best.uar) } : {}),
     },
   });
 }
@@ -89,31 +151,47 @@ export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number)
   const rng = new Generator();
   rng.setState(JSON.parse(metadata.rng ?? '[]') as number[]);
   if (metadata.dropoutRng) defaultGenerator.setState(JSON.parse(metadata.dropoutRng) as number[]);
-  return { optimizer, epoch: Number(metadata.epoch), rng };
+  const best = metadata.bestEpoch ? { epoch: Number(metadata.bestEpoch), uar: Number(metadata.bestUar), weights: pick('best.') } : null;
+  return { optimizer, epoch: Number(metadata.epoch), rng, best };
 }
 
-/** Trains `model` in place; returns the per-epoch statistics. */
+/**
+ * Trains `model` in place; returns the per-epoch statistics. With validation clips, the model ends
+ * with the weights of its best validation epoch.
+ */
 export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): EpochStats[] {
   const n = checkData(data, 'train');
   const batchSize = opts.batchSize ?? 32;
   const lr = opts.lr ?? 5e-4;
+  const schedule = opts.schedule ?? 'constant';
+  const patience = opts.patience ?? Infinity;
   if (!Number.isInteger(opts.epochs) || opts.epochs < 1) throw new ValueError(`train: epochs must be a positive integer, got ${opts.epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`train: batchSize must be a positive integer, got ${batchSize}`);
+  if (schedule !== 'constant' && schedule !== 'cosine') throw new ValueError(`train: schedule must be 'constant' or 'cosine', got '${String(schedule)}'`);
+  if (!(patience >= 1)) throw new ValueError(`train: patience must be at least 1, got ${patience}`);
+  if (opts.noisy && opts.noisy.length !== data.features.length) throw new ValueError(`train: ${opts.noisy.length} noisy feature values for ${data.features.length} clean ones`);
+  const noiseProb = opts.noiseProb ?? (opts.noisy ? 0.5 : 0);
+  if (!(noiseProb >= 0 && noiseProb <= 1)) throw new ValueError(`train: noiseProb must be in [0, 1], got ${noiseProb}`);
+  if (opts.validation) checkData(opts.validation, 'validation');
+  const recipe: BatchRecipe = {
+    normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
+  };
   const state: TrainState = opts.resume
     ? loadCheckpoint(model, opts.resume, lr)
-    : { optimizer: new Adam(model.parameters(), { lr }), epoch: 0, rng: new Generator(opts.seed ?? 0) };
+    : { optimizer: new Adam(model.parameters(), { lr }), epoch: 0, rng: new Generator(opts.seed ?? 0), best: null };
   const history: EpochStats[] = [];
-  while (state.epoch < opts.epochs) {
+  while (state.epoch < opts.epochs && !(state.best && state.epoch - state.best.epoch >= patience)) {
     const t0 = performance.now();
+    state.optimizer.learningRate = learningRate(lr, schedule, state.epoch, opts.epochs);
     model.train();
     const order = state.rng.shuffle([...Array(n).keys()]);
     let lossSum = 0;
     let correct = 0;
     for (let b = 0; b < n; b += batchSize) {
-      const { x, y } = batchOf(data, order.slice(b, b + batchSize));
+      const { x, y } = batchOf(data, order.slice(b, b + batchSize), state.rng, recipe);
       state.optimizer.zeroGrad();
       const logits = model.forward(x);
-      const loss = crossEntropy(logits, y);
+      const loss = crossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing ?? 0 });
       loss.backward();
       state.optimizer.step();
       lossSum += loss.item() * y.length;
@@ -126,15 +204,33 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
     }
     state.epoch++;
     const seconds = (performance.now() - t0) / 1000;
-    const stats = { epoch: state.epoch, epochs: opts.epochs, loss: lossSum / n, accuracy: correct / n, seconds, samplesPerSecond: n / seconds };
+    const stats: EpochStats = {
+      epoch: state.epoch, epochs: opts.epochs, loss: lossSum / n, accuracy: correct / n, seconds, samplesPerSecond: n / seconds,
+      lr: state.optimizer.learningRate,
+    };
+    if (opts.validation) {
+      const v = opts.validation;
+      const report = evaluate([...v.labels], predictLabels(model, v.features, 64, recipe.normalizer), EMOTIONS.length);
+      stats.valAccuracy = report.accuracy;
+      stats.valUar = report.uar;
+      if (!state.best || report.uar > state.best.uar) state.best = { epoch: state.epoch, uar: report.uar, weights: copyWeights(model) };
+    }
     history.push(stats);
     opts.onEpoch?.(stats, () => saveCheckpoint(model, state));
   }
+  if (state.best) model.loadStateDict(state.best.weights);
   return history;
 }
 
+/** The epoch whose weights `train` kept: the best validation epoch, or the last one. */
+export function keptEpoch(history: readonly EpochStats[]): EpochStats | undefined {
+  if (!history.some((h) => h.valUar !== undefined)) return history.at(-1);
+  return history.reduce((b, h) => ((h.valUar ?? -1) > (b.valUar ?? -1) ? h : b));
+}
+
 /** Predicted class of every clip, in eval mode, in batches. */
-export function predictLabels(model: EmotionCNN, features: Float32Array, batchSize = 64): number[] {
+export function predictLabels(model: EmotionCNN, features: Float32Array, batchSize = 64, normalizer: InputNorm | null = null): number[] {
+  if (normalizer) features = normalizer.apply(features);
   const n = features.length / CLIP;
   model.eval();
   const out: number[] = [];

@@ -59,6 +59,34 @@ describe('ser CLI', () => {
     expect(resumed.err).not.toMatch(/epoch {3}1\/2/);
   });
 
+  it('train --recipe improved holds out test and validation actors and stores the normaliser with the weights', () => {
+    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+    const wav = readFileSync(fixturePath('audio/stage.wav'));
+    for (const a of ['03', '04', '05', '06']) {
+      mkdirSync(join(data, `Actor_${a}`));
+      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
+      writeFileSync(join(data, `Actor_${a}`, `03-01-04-02-01-01-${a}.wav`), wav);
+    }
+    const out = join(dir, 'improved.safetensors');
+    const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'masks',
+      '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/2 training clips, 4 validation clips \(actors (4, 5|5, 6)\), 2 test clips; recipe improved without masks/);
+    expect(r.err).toMatch(/val acc .* UAR/);
+    expect(r.err).toMatch(/kept epoch 1/);
+    const report = JSON.parse(readFileSync(join(dir, 'improved.report.json'), 'utf8')) as { recipe: { name: string }; reports: { valActors: number[] }[] };
+    expect(report.recipe.name).toBe('improved without masks');
+    expect(report.reports[0]!.valActors.length).toBe(2);
+    const model = ser.EmotionRecognizer.fromSafetensors(readFileSync(out));
+    expect(model.normalizer).not.toBeNull();
+    const bad = runSer('train', '--data', data, '--recipe', 'improved', '--without', 'dropout');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown recipe component 'dropout'/);
+    expect(runSer('train', '--data', data, '--patience', '3').err).toMatch(/need a recipe with validation/);
+    expect(runSer('train', '--data', data, '--protocol', 'actors').err).toMatch(/needs --test-actors/);
+    expect(runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3,x').err).toMatch(/actor numbers 1-24/);
+  });
+
   it('weights that do not fit and folders without data are clear errors', () => {
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(bad, 'not safetensors at all');

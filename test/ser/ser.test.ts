@@ -210,7 +210,7 @@ describe('dataset folder', () => {
 describe('report page', () => {
   it('holds the metrics table, a k×k confusion heatmap and the training curves, with names escaped', () => {
     const r = ser.evaluate([0, 1, 1, 2], [0, 1, 2, 2], 3);
-    const history = [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, loss: 2 / epoch, accuracy: epoch / 4, seconds: 1, samplesPerSecond: 10 }));
+    const history = [1, 2, 3].map((epoch) => ({ epoch, epochs: 3, loss: 2 / epoch, accuracy: epoch / 4, seconds: 1, samplesPerSecond: 10, lr: 1e-3 }));
     const html = ser.renderReportHtml({ title: 'a <test>', names: ['x', 'y<z', 'w'], report: r, history });
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).toContain('a &lt;test&gt;');

@@ -1,0 +1,96 @@
+/**
+ * Per-coefficient input normalisation, fitted on training clips only. MFCC rows differ in scale by
+ * two orders of magnitude (c0 sits near −300, high coefficients near ±5), which the first conv
+ * layer has to undo on its own unless the input is standardised.
+ *
+ * Only a clip's content frames are normalised; the zero frames that pad a short clip to 174 stay
+ * zero, which after normalisation is "the average frame" instead of an outlier.
+ */
+import { ValueError } from '../tensor/errors.js';
+import { N_FRAMES, N_MFCC } from './model.js';
+
+const CLIP = N_MFCC * N_FRAMES;
+
+/** Frames of a [40 × 174] clip before its trailing all-zero (padding) frames. */
+export function contentFrames(features: Float32Array, offset = 0): number {
+  for (let t = N_FRAMES - 1; t >= 0; t--) {
+    for (let r = 0; r < N_MFCC; r++) if (features[offset + r * N_FRAMES + t] !== 0) return t + 1;
+  }
+  return 0;
+}
+
+export class InputNorm {
+  constructor(readonly mean: Float32Array, readonly std: Float32Array) {
+    if (mean.length !== N_MFCC || std.length !== N_MFCC) throw new ValueError(`InputNorm: mean and std need ${N_MFCC} values, got ${mean.length} and ${std.length}`);
+    for (let r = 0; r < N_MFCC; r++) {
+      if (!Number.isFinite(mean[r]!) || !(std[r]! > 0) || !Number.isFinite(std[r]!)) throw new ValueError(`InputNorm: coefficient ${r} has mean ${mean[r]} and std ${std[r]}; std must be finite and positive`);
+    }
+  }
+
+  /** Mean and standard deviation of each coefficient over the content frames of n clips. */
+  static fit(features: Float32Array): InputNorm {
+    const n = features.length / CLIP;
+    if (!Number.isInteger(n) || n < 1) throw new ValueError(`InputNorm.fit: ${features.length} values is not a whole number of 40×174 clips`);
+    const sum = new Float64Array(N_MFCC);
+    const sq = new Float64Array(N_MFCC);
+    let frames = 0;
+    for (let i = 0; i < n; i++) {
+      const o = i * CLIP;
+      const len = contentFrames(features, o);
+      frames += len;
+      for (let r = 0; r < N_MFCC; r++) {
+        for (let t = 0; t < len; t++) {
+          const v = features[o + r * N_FRAMES + t]!;
+          sum[r] += v;
+          sq[r] += v * v;
+        }
+      }
+    }
+    if (frames < 2) throw new ValueError('InputNorm.fit: the clips hold fewer than two non-silent frames');
+    const mean = new Float32Array(N_MFCC);
+    const std = new Float32Array(N_MFCC);
+    for (let r = 0; r < N_MFCC; r++) {
+      mean[r] = sum[r]! / frames;
+      std[r] = Math.max(Math.sqrt(Math.max(0, sq[r]! / frames - (sum[r]! / frames) ** 2)), 1e-6);
+    }
+    return new InputNorm(mean, std);
+  }
+
+  /** Normalises the first `frames` frames of the clip at `offset`, in place. */
+  applyClip(features: Float32Array, offset: number, frames = contentFrames(features, offset)): void {
+    for (let r = 0; r < N_MFCC; r++) {
+      const m = this.mean[r]!;
+      const s = 1 / this.std[r]!;
+      const row = offset + r * N_FRAMES;
+      for (let t = 0; t < frames; t++) features[row + t] = (features[row + t]! - m) * s;
+    }
+  }
+
+  /** A normalised copy of n clips. */
+  apply(features: Float32Array): Float32Array {
+    const out = features.slice();
+    for (let o = 0; o < out.length; o += CLIP) this.applyClip(out, o);
+    return out;
+  }
+
+  /** For a weights file's string metadata. */
+  toMetadata(): Record<string, string> {
+    return { input_mean: JSON.stringify(Array.from(this.mean)), input_std: JSON.stringify(Array.from(this.std)) };
+  }
+
+  /** The normaliser stored in a weights file's metadata, or null if it holds none (the original recipe). */
+  static fromMetadata(metadata: Record<string, string>): InputNorm | null {
+    if (metadata.input_mean === undefined && metadata.input_std === undefined) return null;
+    const parse = (key: string): Float32Array => {
+      let v: unknown;
+      try {
+        v = JSON.parse(metadata[key] ?? '');
+      } catch {
+        throw new ValueError(`weights metadata: ${key} is not JSON`);
+      }
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new ValueError(`weights metadata: ${key} must be an array of ${N_MFCC} numbers`);
+      return Float32Array.from(v as number[]);
+    };
+    return new InputNorm(parse('input_mean'), parse('input_std'));
+  }
+}

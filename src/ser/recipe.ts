@@ -1,0 +1,64 @@
+/**
+ * Training recipes: the original project's, kept exact, and the improved one that stays within the
+ * EmotionCNN family and MFCC input. A recipe is plain data so that a report can record it and an
+ * ablation can switch single components off (`withoutComponents`).
+ */
+import { ValueError } from '../tensor/errors.js';
+import { type AugmentOptions, DEFAULT_AUGMENT } from './augment.js';
+
+export interface Recipe {
+  name: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  /** Per-coefficient standardisation fitted on the training clips. */
+  normalize: boolean;
+  /** Noisy copies of training clips (white noise, SNR 10–30 dB), drawn half of the time. */
+  noise: boolean;
+  augment: AugmentOptions | null;
+  labelSmoothing: number;
+  schedule: 'constant' | 'cosine';
+  /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
+  validation: boolean;
+}
+
+export const RECIPES: Record<'original' | 'improved', Recipe> = {
+  original: {
+    name: 'original', epochs: 40, batchSize: 32, lr: 5e-4, normalize: false, noise: false, augment: null,
+    labelSmoothing: 0, schedule: 'constant', validation: false,
+  },
+  improved: {
+    name: 'improved', epochs: 30, batchSize: 32, lr: 5e-4, normalize: true, noise: true, augment: { ...DEFAULT_AUGMENT },
+    labelSmoothing: 0.1, schedule: 'cosine', validation: true,
+  },
+};
+
+/** Parts of the improved recipe that an ablation can switch off. */
+export const COMPONENTS = ['normalize', 'noise', 'shift', 'gain', 'masks', 'smoothing', 'cosine', 'validation'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+export function recipeByName(name: string): Recipe {
+  const r = (RECIPES as Record<string, Recipe>)[name];
+  if (!r) throw new ValueError(`recipe must be ${Object.keys(RECIPES).join(' or ')}, got '${name}'`);
+  return structuredClone(r);
+}
+
+/** `recipe` with the named components switched off; the name records what was removed. */
+export function withoutComponents(recipe: Recipe, components: readonly string[]): Recipe {
+  const r = structuredClone(recipe);
+  const aug = { ...DEFAULT_AUGMENT, ...(r.augment ?? {}) };
+  for (const c of components) {
+    if (!(COMPONENTS as readonly string[]).includes(c)) throw new ValueError(`unknown recipe component '${c}' (known: ${COMPONENTS.join(', ')})`);
+    if (c === 'normalize') r.normalize = false;
+    if (c === 'noise') r.noise = false;
+    if (c === 'shift') aug.maxShift = 0;
+    if (c === 'gain') aug.maxGainDb = 0;
+    if (c === 'masks') aug.timeMasks = aug.coefMasks = 0;
+    if (c === 'smoothing') r.labelSmoothing = 0;
+    if (c === 'cosine') r.schedule = 'constant';
+    if (c === 'validation') r.validation = false;
+  }
+  if (r.augment) r.augment = aug.maxShift || aug.maxGainDb || aug.timeMasks || aug.coefMasks ? aug : null;
+  if (components.length) r.name = `${r.name} without ${[...components].sort().join(', ')}`;
+  return r;
+}

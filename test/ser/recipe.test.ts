@@ -1,0 +1,229 @@
+/** The improved recipe's parts: normalisation, augmentation, noise, validation, schedule, ablations. */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Generator, ValueError, audio, manualSeed, saveSafetensors, ser } from '../../src/index.js';
+import { pickValidationActors, validationSplit } from '../../src/node.js';
+import { fixturePath } from '../helpers/fixtures.js';
+
+const { EmotionCNN, InputNorm, contentFrames } = ser;
+const CLIP = 40 * 174;
+const stage = audio.load(readFileSync(fixturePath('audio/stage.wav')));
+
+/** n clips of `frames` content frames each (the rest zero padding), row r around 10·r. */
+function paddedClips(n: number, frames: number, seed = 1): Float32Array {
+  const g = new Generator(seed);
+  const x = new Float32Array(n * CLIP);
+  for (let i = 0; i < n; i++) for (let r = 0; r < 40; r++) for (let t = 0; t < frames; t++) x[i * CLIP + r * 174 + t] = 10 * r + (r + 1) * g.normal();
+  return x;
+}
+
+describe('input normalisation', () => {
+  it('fits each coefficient on content frames only and leaves the padding at zero', () => {
+    const x = paddedClips(6, 100);
+    expect(contentFrames(x, 0)).toBe(100);
+    expect(contentFrames(new Float32Array(CLIP), 0)).toBe(0);
+    const norm = InputNorm.fit(x);
+    expect(norm.mean[3]).toBeCloseTo(30, 0);
+    expect(norm.std[3]).toBeCloseTo(4, 0);
+    const y = norm.apply(x);
+    for (const r of [0, 3, 39]) {
+      let s = 0;
+      let s2 = 0;
+      for (let i = 0; i < 6; i++) for (let t = 0; t < 100; t++) {
+        const v = y[i * CLIP + r * 174 + t]!;
+        s += v;
+        s2 += v * v;
+      }
+      expect(s / 600).toBeCloseTo(0, 4);
+      expect(s2 / 600).toBeCloseTo(1, 3);
+      expect(y.subarray(r * 174 + 100, r * 174 + 174).every((v) => v === 0)).toBe(true);
+    }
+  });
+  it('travels in the weights file metadata and is applied by the recognizer', () => {
+    const norm = InputNorm.fit(paddedClips(3, 120));
+    const back = InputNorm.fromMetadata(norm.toMetadata())!;
+    expect(back.mean).toEqual(norm.mean);
+    expect(back.std).toEqual(norm.std);
+    expect(InputNorm.fromMetadata({})).toBeNull();
+    expect(() => InputNorm.fromMetadata({ input_mean: '[1,2]', input_std: '[1,2]' })).toThrow(/40 values/);
+    expect(() => InputNorm.fromMetadata({ input_mean: 'nope', input_std: '[]' })).toThrow(/not JSON/);
+    expect(() => new InputNorm(new Float32Array(40), new Float32Array(40))).toThrow(/std must be finite and positive/);
+
+    manualSeed(4);
+    const model = new EmotionCNN();
+    const bytes = saveSafetensors(model.stateDict(), { metadata: norm.toMetadata() });
+    const withNorm = ser.EmotionRecognizer.fromSafetensors(bytes);
+    const plain = new ser.EmotionRecognizer(model);
+    const clip = stage.subarray(0, 70000);
+    const expected = ser.predictLabels(model, norm.apply(ser.clipFeatures(clip)));
+    const p = withNorm.predict(clip, { sampleRate: 22050 });
+    expect(ser.EMOTIONS.indexOf(p.label)).toBe(expected[0]);
+    expect(p.probabilities).not.toEqual(plain.predict(clip, { sampleRate: 22050 }).probabilities);
+  });
+});
+
+describe('augmentation', () => {
+  const opts = ser.checkAugment({});
+  const none = ser.checkAugment({ maxShift: 0, maxGainDb: 0, timeMasks: 0, coefMasks: 0 });
+
+  it('a gain in the MFCC domain is exactly a gain of the waveform', () => {
+    const clip = stage.subarray(0, 60000);
+    const loud = clip.map((v) => v * 10 ** (4 / 20)); // +4 dB
+    const a = ser.clipFeatures(clip);
+    const b = ser.clipFeatures(loud);
+    const frames = contentFrames(a, 0);
+    // drive augmentClip with a generator whose first uniform() gives +4 dB: solve for it
+    const fixed = { uniform: () => (4 / opts.maxGainDb + 1) / 2, int: () => 0 } as unknown as Generator;
+    const shifted = a.slice();
+    ser.augmentClip(shifted, 0, frames, fixed, { ...none, maxGainDb: opts.maxGainDb });
+    let worst = 0;
+    for (let i = 0; i < CLIP; i++) worst = Math.max(worst, Math.abs(shifted[i]! - b[i]!));
+    expect(worst).toBeLessThan(2e-3); // float32 MFCC of two different waveforms, values up to ~500
+    expect(Math.abs(a[0]! - b[0]!)).toBeGreaterThan(40); // and the gain did move c0
+  });
+  it('shift moves the content and pads with zeros; masks zero whole bands; all seeded', () => {
+    const x = paddedClips(1, 150);
+    const y = x.slice();
+    const g = { uniform: () => 0.5, int: (n: number) => n - 1 } as unknown as Generator; // shift = +maxShift
+    ser.augmentClip(y, 0, 150, g, { ...none, maxShift: 5 });
+    expect(y.subarray(0, 5).every((v) => v === 0)).toBe(true);
+    expect(y.subarray(5, 155)).toEqual(x.subarray(0, 150));
+    expect(y.subarray(155, 174).every((v) => v === 0)).toBe(true);
+
+    const m = x.slice();
+    ser.augmentClip(m, 0, 150, new Generator(3), { ...none, timeMasks: 1, maxTimeMask: 174, coefMasks: 1, maxCoefMask: 40 });
+    const zeroCols = [...Array(150).keys()].filter((t) => [...Array(40).keys()].every((r) => m[r * 174 + t] === 0));
+    const zeroRows = [...Array(40).keys()].filter((r) => m.subarray(r * 174, r * 174 + 150).every((v) => v === 0));
+    expect(zeroCols.length + zeroRows.length).toBeGreaterThan(0);
+    const again = x.slice();
+    ser.augmentClip(again, 0, 150, new Generator(3), { ...none, timeMasks: 1, maxTimeMask: 174, coefMasks: 1, maxCoefMask: 40 });
+    expect(again).toEqual(m);
+  });
+  it('bad settings are errors that name them', () => {
+    expect(() => ser.checkAugment({ maxShift: -1 })).toThrow(/maxShift/);
+    expect(() => ser.checkAugment({ timeMasks: 1.5 })).toThrow(/timeMasks must be an integer/);
+    expect(() => ser.checkAugment({ maxCoefMask: 41 })).toThrow(/wider than/);
+  });
+  it('noisy copies have the requested SNR', () => {
+    const y = stage.subarray(0, 44100);
+    const n = ser.noisyWaveform(y, 20, new Generator(1));
+    let ps = 0;
+    let pn = 0;
+    for (let i = 0; i < y.length; i++) {
+      ps += y[i]! ** 2;
+      pn += (n[i]! - y[i]!) ** 2;
+    }
+    expect(10 * Math.log10(ps / pn)).toBeCloseTo(20, 0);
+    expect(() => ser.noisyWaveform(y, Number.NaN, new Generator(1))).toThrow(ValueError);
+  });
+});
+
+describe('validation split', () => {
+  const actors = [...Array(24 * 3).keys()].map((i) => 1 + (i % 24));
+  const labels = actors.map((_, i) => i % 8);
+  it('takes one male and one female actor from the training side, never a test actor', () => {
+    const split = ser.EMOBOX_FOLDS[0]!;
+    const trainIdx = actors.map((a, i) => (split.includes(a) ? -1 : i)).filter((i) => i >= 0);
+    const v = validationSplit(trainIdx, labels, actors, { byActor: true, seed: 0 });
+    expect(v.valActors.length).toBe(2);
+    expect(v.valActors.filter((a) => a % 2 === 1).length).toBe(1);
+    expect(v.valActors.some((a) => split.includes(a))).toBe(false);
+    expect(v.validation.every((i) => v.valActors.includes(actors[i]!))).toBe(true);
+    expect(v.train.some((i) => v.valActors.includes(actors[i]!))).toBe(false);
+    expect(v.train.length + v.validation.length).toBe(trainIdx.length);
+    expect(pickValidationActors([1, 2, 3, 4], 0)).toEqual(pickValidationActors([4, 3, 2, 1], 0));
+    expect(() => pickValidationActors([1, 2], 0)).toThrow(/none would be left/);
+    expect(validationSplit(trainIdx, labels, actors, { byActor: true, valActors: [5] }).valActors).toEqual([5]);
+  });
+  it('with the random protocol, a stratified tenth of the training clips', () => {
+    const idx = [...Array(160).keys()];
+    const v = validationSplit(idx, idx.map((i) => i % 8), idx.map(() => 1), { byActor: false });
+    expect(v.validation.length).toBe(16);
+    expect(new Set(v.validation.map((i) => i % 8)).size).toBe(8);
+  });
+});
+
+describe('recipes', () => {
+  it('the original recipe is the original project; ablations switch single parts off', () => {
+    expect(ser.RECIPES.original).toMatchObject({ epochs: 40, batchSize: 32, lr: 5e-4, normalize: false, augment: null, labelSmoothing: 0, validation: false });
+    const r = ser.withoutComponents(ser.recipeByName('improved'), ['masks', 'smoothing']);
+    expect(r.name).toBe('improved without masks, smoothing');
+    expect(r.labelSmoothing).toBe(0);
+    expect(r.augment).toMatchObject({ timeMasks: 0, coefMasks: 0, maxShift: 20 });
+    expect(ser.withoutComponents(ser.recipeByName('improved'), ['shift', 'gain', 'masks']).augment).toBeNull();
+    expect(() => ser.withoutComponents(r, ['dropout'])).toThrow(/unknown recipe component 'dropout'/);
+    expect(() => ser.recipeByName('best')).toThrow(/original or improved/);
+    expect(ser.RECIPES.improved.normalize).toBe(true); // recipeByName hands out copies
+  });
+});
+
+function toyData(n: number, seed: number) {
+  const g = new Generator(seed);
+  const features = new Float32Array(n * CLIP);
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = i % 8;
+    labels.push(c);
+    for (let j = 0; j < CLIP - 20; j++) if (j % 174 < 150) features[i * CLIP + j] = g.normal() * 0.5 + (Math.floor(j / 174 / 5) === c ? 2 : 0) + 30;
+  }
+  return { features, labels };
+}
+
+describe('training with the improved recipe', () => {
+  const data = toyData(24, 4);
+  const validation = toyData(16, 5);
+  const normalizer = InputNorm.fit(data.features);
+  const opts = (): ser.TrainOptions => ({
+    epochs: 3, batchSize: 8, seed: 3, lr: 1e-3, normalizer, augment: {}, noisy: toyData(24, 6).features, labelSmoothing: 0.1,
+    schedule: 'cosine', validation,
+  });
+
+  it('keeps the best validation epoch, follows the cosine schedule and reports validation metrics', () => {
+    manualSeed(2);
+    const model = new EmotionCNN();
+    const h = ser.train(model, data, opts());
+    expect(h.map((s) => s.lr)).toEqual([1e-3, 1e-3 * 0.75, 1e-3 * 0.25].map((v) => expect.closeTo(v, 12)));
+    const kept = ser.keptEpoch(h)!;
+    expect(h.every((s) => s.valUar! <= kept.valUar!)).toBe(true);
+    const pred = ser.predictLabels(model, validation.features, 64, normalizer);
+    expect(ser.evaluate(validation.labels, pred, 8).uar).toBe(kept.valUar);
+  });
+  it('stops after `patience` epochs without a better validation UAR', () => {
+    manualSeed(2);
+    const h = ser.train(new EmotionCNN(), data, { ...opts(), epochs: 12, patience: 1, lr: 0 });
+    expect(h.length).toBe(2); // lr 0: nothing improves after the first epoch
+  });
+  it('resumes exactly, augmentation, noise and the best epoch included', () => {
+    const run = (stopAfter: number | null) => {
+      manualSeed(2);
+      const model = new EmotionCNN();
+      let ckpt: Uint8Array | null = null;
+      const killed = new Error('killed');
+      try {
+        ser.train(model, data, {
+          ...opts(), onEpoch: (s, save) => {
+            ckpt = save();
+            if (s.epoch === stopAfter) throw killed; // the process dies after writing its checkpoint
+          },
+        });
+      } catch (e) {
+        if (e !== killed) throw e;
+      }
+      if (stopAfter === null) return model;
+      manualSeed(99);
+      const resumed = new EmotionCNN();
+      ser.train(resumed, data, { ...opts(), resume: ckpt! });
+      return resumed;
+    };
+    const straight = run(null).stateDict();
+    const resumed = run(2).stateDict();
+    for (const [k, t] of Object.entries(straight)) expect(resumed[k]!.toArray(), k).toEqual(t.toArray());
+  });
+  it('rejects mismatched noisy copies and bad settings', () => {
+    const m = new EmotionCNN();
+    expect(() => ser.train(m, data, { epochs: 1, noisy: new Float32Array(10) })).toThrow(/noisy feature values/);
+    expect(() => ser.train(m, data, { epochs: 1, noisy: data.features, noiseProb: 2 })).toThrow(/noiseProb/);
+    expect(() => ser.train(m, data, { epochs: 1, schedule: 'step' as 'cosine' })).toThrow(/schedule/);
+    expect(() => ser.train(m, data, { epochs: 1, patience: 0 })).toThrow(/patience/);
+  });
+});
