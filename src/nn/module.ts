@@ -1,4 +1,5 @@
 import { StateDictError, fmtShape } from '../tensor/errors.js';
+import { backendByName } from '../tensor/backend.js';
 import { noGrad } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
 
@@ -73,6 +74,16 @@ export abstract class Module {
       for (const [k, t] of m._buffers) out.push([prefix ? `${prefix}.${k}` : k, t]);
     }
     return out;
+  }
+
+  /**
+   * Moves every parameter and buffer to the named backend, in place (like PyTorch's `module.to`),
+   * so that a model built before `setBackend` can run there. Create optimisers after moving.
+   */
+  to(backendName: string): this {
+    const b = backendByName(backendName);
+    for (const [, t] of [...this.namedParameters(), ...this.namedBuffers()]) t._moveTo(b);
+    return this;
   }
 
   /** Sets training mode here and below (dropout active, batch norm on batch statistics). */

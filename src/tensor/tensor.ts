@@ -111,6 +111,15 @@ export class Tensor {
     this._handle = handle;
   }
 
+  /** @internal Moves this tensor's storage to another backend in place (Module.to). Drops its gradient. */
+  _moveTo(b: Backend): void {
+    if (b === this._backend) return;
+    const values = this.toArray();
+    this._backend = b;
+    this._handle = b.fromArray(values);
+    this.grad = null;
+  }
+
   toString(): string {
     const v = this.size <= 8 ? ` [${Array.from(this.toArray()).map((x) => +x.toPrecision(5)).join(', ')}]` : '';
     return `Tensor(shape=${fmtShape(this.shape)}${v}${this.requiresGrad ? ', requiresGrad' : ''})`;

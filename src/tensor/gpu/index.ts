@@ -1,0 +1,292 @@
+/**
+ * The GPU backend: the same kernels as the CPU backend, written for gpu.js, which compiles them for
+ * a real GPU (headless-gl in Node, WebGL2/WebGL in browsers) or, where no GPU context exists, to
+ * WebAssembly with SIMD. Handles are whatever gpu.js's pipeline mode returns: textures that stay on
+ * the GPU between kernels on GL backends, plain Float32Arrays on WebAssembly (which has no device
+ * memory). Values come back to the host only through `read`, which is counted.
+ *
+ * gpu.js's WebGPU mode is asynchronous only (its kernels return Promises), and this backend
+ * implements the synchronous kernel seam, so it is not offered; `mode: 'async'` likewise.
+ */
+import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Handle, Pool2dGeometry, ReduceOp, SgdHyper, UnaryOp } from '../backend.js';
+import { ShapeError, ValueError } from '../errors.js';
+import { type Shape, sizeOf, stridesOf } from '../shape.js';
+import * as K from './kernels.js';
+
+/** The gpu.js modes this backend runs on (synchronous ones). */
+export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
+export const GPU_MODES: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl', 'webasm', 'cpu'];
+
+/** The slice of gpu.js's API this backend uses (typed here so gpu.js stays an implementation detail). */
+export interface GpuJsModule {
+  GPU: (new (settings: { mode?: string }) => GpuInstance) & Record<string, unknown>;
+}
+interface GpuInstance {
+  mode: string;
+  createKernel(fn: (...args: never[]) => number, settings: Record<string, unknown>): KernelFn;
+  destroy(): void;
+}
+type KernelFn = ((...args: unknown[]) => unknown) & { kernel?: { constructor: { name: string }; fallbackReason?: string | null } };
+interface Texture {
+  toArray(): Float32Array | number[];
+  delete?(): void;
+}
+
+export interface GpuStats {
+  /** Host → backend copies (fromArray). */
+  uploads: number;
+  /** Backend → host copies (read). */
+  readbacks: number;
+  /** Kernels compiled (one per op and shape). */
+  compiled: number;
+  /** Kernel launches. */
+  launches: number;
+}
+
+export interface GpuBackend extends Backend {
+  /** The gpu.js mode the kernels run in. */
+  readonly mode: GpuMode;
+  stats(): GpuStats;
+  resetStats(): void;
+  /** Frees the compiled kernels and gpu.js's context. */
+  destroy(): void;
+}
+
+const UNARY_CODES: Record<UnaryOp, number> = { neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, sign: 5, relu: 6, tanh: 7, sigmoid: 8, square: 9 };
+const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, reluGrad: 4 };
+/** Index arithmetic runs in float32 on GPUs: exact below 2²⁴. */
+const MAX_CELLS = 1 << 24;
+const MAX_RANK = 6;
+
+/** The first mode of `preference` that gpu.js can run here. */
+export function availableModes(gpujs: GpuJsModule): GpuMode[] {
+  const G = gpujs.GPU as unknown as Record<string, boolean>;
+  const supported: Record<GpuMode, boolean> = {
+    headlessgl: Boolean(G.isHeadlessGLSupported),
+    webgl2: Boolean(G.isWebGL2Supported),
+    webgl: Boolean(G.isWebGLSupported),
+    webasm: Boolean(G.isWebAssemblySupported),
+    cpu: true,
+  };
+  return GPU_MODES.filter((m) => supported[m]);
+}
+
+export interface GpuBackendOptions {
+  /** A gpu.js mode, or 'auto' (default): the first available of headlessgl, webgl2, webgl, webasm, cpu. */
+  mode?: GpuMode | 'auto';
+}
+
+export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {}): GpuBackend {
+  const available = availableModes(gpujs);
+  const requested = opts.mode ?? 'auto';
+  if (requested !== 'auto' && !GPU_MODES.includes(requested)) {
+    throw new ValueError(`gpu backend: mode must be 'auto' or one of ${GPU_MODES.join(', ')}, got '${String(requested)}'`);
+  }
+  const mode: GpuMode = requested === 'auto' ? available[0]! : requested;
+  if (!available.includes(mode)) throw new ValueError(`gpu backend: gpu.js mode '${mode}' is not available here (available: ${available.join(', ')})`);
+  const gpu = new gpujs.GPU({ mode });
+  const kernels = new Map<string, KernelFn>();
+  const stats: GpuStats = { uploads: 0, readbacks: 0, compiled: 0, launches: 0 };
+
+  /** Runs `fn` over `size` cells with `constants`, compiling it on first use for that shape. */
+  function run(name: string, fn: (...args: never[]) => number, size: number, constants: Record<string, number>, args: unknown[]): Handle {
+    if (size >= MAX_CELLS) throw new ShapeError(`gpu backend: ${name} would write ${size} values; kernels are limited to ${MAX_CELLS - 1}`);
+    if (size === 0) return new Float32Array(0);
+    const key = `${name}|${size}|${JSON.stringify(constants)}`;
+    let k = kernels.get(key);
+    if (!k) {
+      k = gpu.createKernel(fn, {
+        output: [size], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
+        loopMaxIterations: 1 << 24, dynamicOutput: false,
+      });
+      kernels.set(key, k);
+      stats.compiled++;
+    }
+    stats.launches++;
+    return k(...args);
+  }
+
+  const empty = new Float32Array(1);
+  const toArray = (h: Handle): Float32Array => {
+    if (h instanceof Float32Array) return h;
+    const a = (h as Texture).toArray();
+    return a instanceof Float32Array ? a : Float32Array.from(a);
+  };
+
+  /** Constants for a gather over `outShape` through `strides` (rank ≤ 6, padded on the left). */
+  function gatherConstants(outShape: Shape, strides: readonly number[], prefix: string, into: Record<string, number>): void {
+    if (outShape.length > MAX_RANK) throw new ShapeError(`gpu backend: tensors of rank ${outShape.length} are not supported (at most ${MAX_RANK})`);
+    const pad = MAX_RANK - outShape.length;
+    for (let d = 0; d < MAX_RANK; d++) {
+      const src = d - pad;
+      into[`o${d}`] = src >= 0 ? outShape[src]! : 1;
+      into[`${prefix}${d}`] = src >= 0 ? strides[src]! : 0;
+    }
+  }
+
+  /** Strides of `shape` read as broadcast to `outShape` (0 along broadcast axes). */
+  function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+    const s = stridesOf(shape);
+    const off = outShape.length - shape.length;
+    return outShape.map((d, i) => (i < off || shape[i - off] === 1 ? 0 : s[i - off]!));
+  }
+
+  function reduceInner(op: ReduceOp, x: Handle, outer: number, n: number): Handle {
+    return run('reduceInner', K.reduceInnerKernel, outer, { n, op: op === 'sum' ? 0 : 1 }, [x]);
+  }
+
+  function permute(x: Handle, shape: Shape, perm: readonly number[]): Handle {
+    const s = stridesOf(shape);
+    const outShape = perm.map((p) => shape[p]!);
+    const c: Record<string, number> = {};
+    gatherConstants(outShape, perm.map((p) => s[p]!), 'a', c);
+    return run('gather', K.gatherKernel, sizeOf(outShape), c, [x]);
+  }
+
+  /** Per-channel totals of a [n, c, hw] layout: partial sums per (sample, channel), then over samples. */
+  function channelSums(op: number, x: Handle, shift: Handle, gy: Handle, n: number, c: number, hw: number, scale: number): Handle {
+    const partial = run('channelPartial', K.channelPartialKernel, n * c, { c, hw, op }, [x, shift, gy]);
+    return run('channelTotal', K.channelTotalKernel, c, { n, c }, [partial, scale]);
+  }
+
+  const backend: GpuBackend = {
+    name: 'gpu',
+    mode,
+    stats: () => ({ ...stats }),
+    resetStats: () => Object.assign(stats, { uploads: 0, readbacks: 0, compiled: stats.compiled, launches: 0 }),
+    destroy: () => {
+      kernels.clear();
+      gpu.destroy();
+    },
+
+    fromArray: (data) => {
+      stats.uploads++;
+      return data;
+    },
+    zeros: (size) => run('fill', K.fillKernel, size, {}, [0]),
+    fill: (size, value) => run('fill', K.fillKernel, size, {}, [value]),
+    read: (h, size) => {
+      stats.readbacks++;
+      return toArray(h).slice(0, size);
+    },
+    dispose: (h) => {
+      if (!(h instanceof Float32Array)) (h as Texture).delete?.();
+    },
+
+    unary: (op, x, size) => run('unary', K.unaryKernel, size, { op: UNARY_CODES[op] }, [x]),
+    binary: (op, a, aShape, b, bShape, outShape) => {
+      const size = sizeOf(outShape);
+      const same = (s: Shape) => s.length === outShape.length && s.every((d, i) => d === outShape[i]);
+      if (same(aShape) && same(bShape)) return run('binarySame', K.binarySameKernel, size, { op: BINARY_CODES[op] }, [a, b]);
+      const c: Record<string, number> = { op: BINARY_CODES[op] };
+      gatherConstants(outShape, broadcastStrides(aShape, outShape), 'a', c);
+      gatherConstants(outShape, broadcastStrides(bShape, outShape), 'b', c);
+      return run('binaryBroadcast', K.binaryBroadcastKernel, size, c, [a, b]);
+    },
+    affine: (x, size, scale, shift) => run('affine', K.affineKernel, size, {}, [x, scale, shift]),
+    powScalar: (x, size, p) => run('pow', K.powKernel, size, {}, [x, p]),
+
+    reduce: (op, x, shape, axes) => {
+      const reduced = new Set(axes.map((a) => (a < 0 ? a + shape.length : a)));
+      const keep = shape.map((_, i) => i).filter((i) => !reduced.has(i));
+      const inner = [...reduced].sort((a, b) => a - b);
+      const n = inner.reduce((p, i) => p * shape[i]!, 1);
+      const outer = keep.reduce((p, i) => p * shape[i]!, 1);
+      if (n === 0) return backend.fill(outer, op === 'sum' ? 0 : -Infinity);
+      const contiguous = inner.every((a, i) => a === shape.length - inner.length + i);
+      const src = contiguous ? x : permute(x, shape, [...keep, ...inner]);
+      return reduceInner(op, src, outer, n);
+    },
+    broadcastTo: (x, shape, outShape) => {
+      const c: Record<string, number> = {};
+      gatherConstants(outShape, broadcastStrides(shape, outShape), 'a', c);
+      return run('gather', K.gatherKernel, sizeOf(outShape), c, [x]);
+    },
+    permute,
+    slice: (x, shape, axis, start, len) => {
+      const inner = shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+      const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+      return run('slice', K.sliceKernel, outer * len * inner, { inner, len, axis: shape[axis]!, start }, [x]);
+    },
+    concat: (xs, shapes, axis) => {
+      const inner = shapes[0]!.slice(axis + 1).reduce((p, d) => p * d, 1);
+      const outer = shapes[0]!.slice(0, axis).reduce((p, d) => p * d, 1);
+      let acc: Handle = xs[0];
+      let na = shapes[0]![axis]!;
+      for (let i = 1; i < xs.length; i++) {
+        const nb = shapes[i]![axis]!;
+        acc = run('concat2', K.concat2Kernel, outer * (na + nb) * inner, { inner, na, nb }, [acc, xs[i]]);
+        na += nb;
+      }
+      return xs.length === 1 ? run('affine', K.affineKernel, outer * na * inner, {}, [acc, 1, 0]) : acc;
+    },
+
+    matmul: (a, b, batch, m, k, n, transA, transB) => run('matmul', K.matmulKernel, batch * m * n, {
+      m, k, n, ai: transA ? 1 : k, ak: transA ? m : 1, bj: transB ? k : 1, bk: transB ? 1 : n,
+    }, [a, b]),
+    conv2d: (x, w, bias, g) => run('conv2d', K.conv2dKernel, g.batch * g.outC * g.outH * g.outW, { ...convConstants(g), hasBias: bias ? 1 : 0 }, [x, w, bias ?? empty]),
+    conv2dBackwardInput: (gy, w, g) => run('conv2dBackwardInput', K.conv2dBackwardInputKernel, g.batch * g.inC * g.inH * g.inW, convConstants(g), [gy, w]),
+    conv2dBackwardWeight: (gy, x, g) => {
+      const per = g.outC * g.inC * g.kH * g.kW;
+      const partial = run('conv2dBackwardWeight', K.conv2dBackwardWeightKernel, g.batch * per, convConstants(g), [gy, x]);
+      return g.batch === 1 ? partial : reduceInner('sum', permute(partial, [g.batch, per], [1, 0]), per, g.batch);
+    },
+    maxPool2d: (x, g) => {
+      const size = g.batch * g.channels * g.outH * g.outW;
+      const c = poolConstants(g);
+      return {
+        out: run('maxPool', K.maxPoolKernel, size, { ...c, want: 0 }, [x]),
+        argmax: run('maxPool', K.maxPoolKernel, size, { ...c, want: 1 }, [x]),
+      };
+    },
+    maxPool2dBackward: (gy, argmax, g) => run('maxPoolBackward', K.maxPoolBackwardKernel, g.batch * g.channels * g.inH * g.inW, poolConstants(g), [gy, argmax]),
+    batchNormTrain: (x, gamma, beta, n, c, hw, eps) => {
+      const zero = backend.zeros(c);
+      const mean = channelSums(0, x, zero, empty, n, c, hw, 1 / (n * hw));
+      const varBiased = channelSums(1, x, mean, empty, n, c, hw, 1 / (n * hw));
+      const out = run('batchNormApply', K.batchNormApplyKernel, n * c * hw, { c, hw, affine: gamma ? 1 : 0 }, [x, mean, varBiased, gamma ?? empty, beta ?? empty, eps]);
+      return { out, mean, varBiased };
+    },
+    batchNormBackward: (gy, x, gamma, mean, varBiased, n, c, hw, eps) => {
+      const sdy = channelSums(2, x, mean, gy, n, c, hw, 1);
+      const sdyx = channelSums(3, x, mean, gy, n, c, hw, 1);
+      const gx = run('batchNormBackward', K.batchNormBackwardKernel, n * c * hw, { c, hw, m: n * hw, affine: gamma ? 1 : 0 }, [gy, x, gamma ?? empty, mean, varBiased, sdy, sdyx, eps]);
+      // dγ = S·σ⁻¹: a per-channel product, done with the broadcasting kernels
+      const invStd = backend.unary('sqrt', backend.affine(varBiased, c, 1, eps), c);
+      const gGamma = backend.binary('div', sdyx, [c], invStd, [c], [c]);
+      return { gx, gGamma, gBeta: sdy };
+    },
+    batchNormInfer: (x, gamma, beta, mean, variance, n, c, hw, eps) =>
+      run('batchNormApply', K.batchNormApplyKernel, n * c * hw, { c, hw, affine: gamma ? 1 : 0 }, [x, mean, variance, gamma ?? empty, beta ?? empty, eps]),
+
+    adamStep: (p, g, m, v, size, h: AdamHyper) => {
+      const l2 = h.decoupled ? 0 : h.weightDecay;
+      const m2 = run('adamMoment', K.adamMomentKernel, size, { which: 0 }, [p, g, m, h.beta1, l2]);
+      const v2 = run('adamMoment', K.adamMomentKernel, size, { which: 1 }, [p, g, v, h.beta2, l2]);
+      const bc1 = 1 - Math.pow(h.beta1, h.step);
+      const bc2Sqrt = Math.sqrt(1 - Math.pow(h.beta2, h.step));
+      const decay = h.decoupled ? 1 - h.lr * h.weightDecay : 1;
+      const p2 = run('adamParam', K.adamParamKernel, size, {}, [p, m2, v2, decay, h.lr / bc1, bc2Sqrt, h.eps]);
+      return { p: p2, m: m2, v: v2 };
+    },
+    sgdStep: (p, g, buf, size, h: SgdHyper) => {
+      const useBuf = h.momentum !== 0 ? 1 : 0;
+      const args = (which: number) => run('sgd', K.sgdKernel, size, { which, useBuf, nesterov: h.nesterov ? 1 : 0 },
+        [p, g, buf ?? (useBuf ? backend.zeros(size) : empty), h.momentum, h.dampening, h.weightDecay, h.lr, h.first ? 1 : 0]);
+      const newBuf = useBuf ? args(0) : null;
+      return { p: args(1), buf: newBuf };
+    },
+  };
+  return backend;
+}
+
+function convConstants(g: Conv2dGeometry): Record<string, number> {
+  return {
+    inC: g.inC, inH: g.inH, inW: g.inW, outC: g.outC, outH: g.outH, outW: g.outW,
+    kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW, padH: g.padH, padW: g.padW,
+  };
+}
+
+function poolConstants(g: Pool2dGeometry): Record<string, number> {
+  return { inH: g.inH, inW: g.inW, outH: g.outH, outW: g.outW, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW };
+}

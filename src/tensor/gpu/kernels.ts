@@ -1,0 +1,366 @@
+/**
+ * Kernel bodies for gpu.js. Each is one output cell's computation, written in the subset of
+ * JavaScript that gpu.js translates (to GLSL, WGSL or WebAssembly): no closures, no calls but Math,
+ * loop bounds from `this.constants` so they are known when the kernel compiles.
+ *
+ * Every kernel writes a flat 1-D output; tensors are flat row-major arrays, and index arithmetic
+ * is done in floats, exact for indices below 2²⁴ (the backend refuses larger tensors).
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+/** What gpu.js puts behind `this` in a kernel. */
+export interface KernelThis {
+  thread: { x: number };
+  constants: any;
+}
+type A = any; // a flat array argument (Float32Array, or a texture on GL backends)
+
+// ── elementwise ─────────────────────────────────────────────────────────────────────────────────
+/** Unary ops by code: see UNARY_CODES in index.ts. */
+export function unaryKernel(this: KernelThis, x: A): number {
+  const v = x[this.thread.x];
+  const op = this.constants.op;
+  if (op === 0) return -v;
+  if (op === 1) return Math.exp(v);
+  if (op === 2) return Math.log(v);
+  if (op === 3) return Math.sqrt(v);
+  if (op === 4) return Math.abs(v);
+  if (op === 5) {
+    if (v > 0) return 1;
+    if (v < 0) return -1;
+    return v;
+  }
+  if (op === 6) return Math.max(v, 0);
+  if (op === 7) return Math.tanh(v);
+  if (op === 8) return 1 / (1 + Math.exp(-v));
+  return v * v;
+}
+
+/** a ∘ b on equal shapes. */
+export function binarySameKernel(this: KernelThis, a: A, b: A): number {
+  const i = this.thread.x;
+  const u = a[i];
+  const w = b[i];
+  const op = this.constants.op;
+  if (op === 0) return u + w;
+  if (op === 1) return u - w;
+  if (op === 2) return u * w;
+  if (op === 3) return u / w;
+  if (u > 0) return w;
+  return 0;
+}
+
+/**
+ * a ∘ b with broadcasting, up to rank 6: the output index is split into coordinates with the
+ * output's dims (o0 outermost … o5 innermost), and each input's offset uses its own strides, 0 on
+ * broadcast axes.
+ */
+export function binaryBroadcastKernel(this: KernelThis, a: A, b: A): number {
+  let r = this.thread.x;
+  const i5 = r % this.constants.o5; r = Math.floor(r / this.constants.o5);
+  const i4 = r % this.constants.o4; r = Math.floor(r / this.constants.o4);
+  const i3 = r % this.constants.o3; r = Math.floor(r / this.constants.o3);
+  const i2 = r % this.constants.o2; r = Math.floor(r / this.constants.o2);
+  const i1 = r % this.constants.o1; r = Math.floor(r / this.constants.o1);
+  const i0 = r;
+  const u = a[i0 * this.constants.a0 + i1 * this.constants.a1 + i2 * this.constants.a2 + i3 * this.constants.a3 + i4 * this.constants.a4 + i5 * this.constants.a5];
+  const w = b[i0 * this.constants.b0 + i1 * this.constants.b1 + i2 * this.constants.b2 + i3 * this.constants.b3 + i4 * this.constants.b4 + i5 * this.constants.b5];
+  const op = this.constants.op;
+  if (op === 0) return u + w;
+  if (op === 1) return u - w;
+  if (op === 2) return u * w;
+  if (op === 3) return u / w;
+  if (u > 0) return w;
+  return 0;
+}
+
+/** Gathers x through per-axis strides (broadcastTo and permute are both this). */
+export function gatherKernel(this: KernelThis, x: A): number {
+  let r = this.thread.x;
+  const i5 = r % this.constants.o5; r = Math.floor(r / this.constants.o5);
+  const i4 = r % this.constants.o4; r = Math.floor(r / this.constants.o4);
+  const i3 = r % this.constants.o3; r = Math.floor(r / this.constants.o3);
+  const i2 = r % this.constants.o2; r = Math.floor(r / this.constants.o2);
+  const i1 = r % this.constants.o1; r = Math.floor(r / this.constants.o1);
+  const i0 = r;
+  return x[i0 * this.constants.a0 + i1 * this.constants.a1 + i2 * this.constants.a2 + i3 * this.constants.a3 + i4 * this.constants.a4 + i5 * this.constants.a5];
+}
+
+export function affineKernel(this: KernelThis, x: A, scale: number, shift: number): number {
+  return x[this.thread.x] * scale + shift;
+}
+
+export function powKernel(this: KernelThis, x: A, p: number): number {
+  return Math.pow(x[this.thread.x], p);
+}
+
+export function fillKernel(this: KernelThis, value: number): number {
+  return value;
+}
+
+// ── reductions and layout ───────────────────────────────────────────────────────────────────────
+/** Sum or max over the contiguous inner block of length `n` of each output cell. */
+export function reduceInnerKernel(this: KernelThis, x: A): number {
+  const base = this.thread.x * this.constants.n;
+  if (this.constants.op === 0) {
+    let s = 0;
+    for (let j = 0; j < this.constants.n; j++) s += x[base + j];
+    return s;
+  }
+  let m = x[base];
+  for (let j = 1; j < this.constants.n; j++) m = Math.max(m, x[base + j]);
+  return m;
+}
+
+/** Copies block [start, start+len) of the middle axis of x viewed as [outer, axis, inner]. */
+export function sliceKernel(this: KernelThis, x: A): number {
+  const i = this.thread.x;
+  const k = i % this.constants.inner;
+  const rest = Math.floor(i / this.constants.inner);
+  const j = rest % this.constants.len;
+  const o = Math.floor(rest / this.constants.len);
+  return x[o * this.constants.axis * this.constants.inner + (this.constants.start + j) * this.constants.inner + k];
+}
+
+/** Two arrays joined along the middle axis of [outer, axis, inner]; `na` of it from a. */
+export function concat2Kernel(this: KernelThis, a: A, b: A): number {
+  const i = this.thread.x;
+  const k = i % this.constants.inner;
+  const rest = Math.floor(i / this.constants.inner);
+  const j = rest % (this.constants.na + this.constants.nb);
+  const o = Math.floor(rest / (this.constants.na + this.constants.nb));
+  if (j < this.constants.na) return a[(o * this.constants.na + j) * this.constants.inner + k];
+  return b[(o * this.constants.nb + j - this.constants.na) * this.constants.inner + k];
+}
+
+// ── linear algebra ──────────────────────────────────────────────────────────────────────────────
+/** C[b, i, j] = Σₖ A[b, i, k]·B[b, k, j], operands addressed through strides (transposes are free). */
+export function matmulKernel(this: KernelThis, a: A, b: A): number {
+  const cell = this.thread.x;
+  const j = cell % this.constants.n;
+  const rest = Math.floor(cell / this.constants.n);
+  const i = rest % this.constants.m;
+  const bt = Math.floor(rest / this.constants.m);
+  const aBase = bt * this.constants.m * this.constants.k + i * this.constants.ai;
+  const bBase = bt * this.constants.k * this.constants.n + j * this.constants.bj;
+  let s = 0;
+  for (let k = 0; k < this.constants.k; k++) s += a[aBase + k * this.constants.ak] * b[bBase + k * this.constants.bk];
+  return s;
+}
+
+/** Direct convolution: one output cell, summing over input channels and the kernel window. */
+export function conv2dKernel(this: KernelThis, x: A, w: A, bias: A): number {
+  const cell = this.thread.x;
+  const ox = cell % this.constants.outW;
+  let r = Math.floor(cell / this.constants.outW);
+  const oy = r % this.constants.outH;
+  r = Math.floor(r / this.constants.outH);
+  const oc = r % this.constants.outC;
+  const n = Math.floor(r / this.constants.outC);
+  let s = 0;
+  if (this.constants.hasBias === 1) s = bias[oc];
+  for (let ic = 0; ic < this.constants.inC; ic++) {
+    for (let ky = 0; ky < this.constants.kH; ky++) {
+      const iy = oy * this.constants.strideH - this.constants.padH + ky;
+      if (iy >= 0 && iy < this.constants.inH) {
+        for (let kx = 0; kx < this.constants.kW; kx++) {
+          const ix = ox * this.constants.strideW - this.constants.padW + kx;
+          if (ix >= 0 && ix < this.constants.inW) {
+            s += x[((n * this.constants.inC + ic) * this.constants.inH + iy) * this.constants.inW + ix] * w[((oc * this.constants.inC + ic) * this.constants.kH + ky) * this.constants.kW + kx];
+          }
+        }
+      }
+    }
+  }
+  return s;
+}
+
+/** dx: each input cell gathers the output cells whose window covered it. */
+export function conv2dBackwardInputKernel(this: KernelThis, gy: A, w: A): number {
+  const cell = this.thread.x;
+  const ix = cell % this.constants.inW;
+  let r = Math.floor(cell / this.constants.inW);
+  const iy = r % this.constants.inH;
+  r = Math.floor(r / this.constants.inH);
+  const ic = r % this.constants.inC;
+  const n = Math.floor(r / this.constants.inC);
+  let s = 0;
+  for (let oc = 0; oc < this.constants.outC; oc++) {
+    for (let ky = 0; ky < this.constants.kH; ky++) {
+      const ty = iy + this.constants.padH - ky;
+      const oy = Math.floor(ty / this.constants.strideH);
+      if (ty >= 0 && oy * this.constants.strideH === ty && oy < this.constants.outH) {
+        for (let kx = 0; kx < this.constants.kW; kx++) {
+          const tx = ix + this.constants.padW - kx;
+          const ox = Math.floor(tx / this.constants.strideW);
+          if (tx >= 0 && ox * this.constants.strideW === tx && ox < this.constants.outW) {
+            s += gy[((n * this.constants.outC + oc) * this.constants.outH + oy) * this.constants.outW + ox] * w[((oc * this.constants.inC + ic) * this.constants.kH + ky) * this.constants.kW + kx];
+          }
+        }
+      }
+    }
+  }
+  return s;
+}
+
+/** dW partial sums, one per sample: [batch, outC, inC, kH, kW]; a reduction over the batch follows. */
+export function conv2dBackwardWeightKernel(this: KernelThis, gy: A, x: A): number {
+  const cell = this.thread.x;
+  const kx = cell % this.constants.kW;
+  let r = Math.floor(cell / this.constants.kW);
+  const ky = r % this.constants.kH;
+  r = Math.floor(r / this.constants.kH);
+  const ic = r % this.constants.inC;
+  r = Math.floor(r / this.constants.inC);
+  const oc = r % this.constants.outC;
+  const n = Math.floor(r / this.constants.outC);
+  let s = 0;
+  for (let oy = 0; oy < this.constants.outH; oy++) {
+    const iy = oy * this.constants.strideH - this.constants.padH + ky;
+    if (iy >= 0 && iy < this.constants.inH) {
+      for (let ox = 0; ox < this.constants.outW; ox++) {
+        const ix = ox * this.constants.strideW - this.constants.padW + kx;
+        if (ix >= 0 && ix < this.constants.inW) {
+          s += gy[((n * this.constants.outC + oc) * this.constants.outH + oy) * this.constants.outW + ox] * x[((n * this.constants.inC + ic) * this.constants.inH + iy) * this.constants.inW + ix];
+        }
+      }
+    }
+  }
+  return s;
+}
+
+// ── pooling ─────────────────────────────────────────────────────────────────────────────────────
+/** Max over the window (`want` 0) or the flat input index of the first maximum (`want` 1); NaN wins. */
+export function maxPoolKernel(this: KernelThis, x: A): number {
+  const cell = this.thread.x;
+  const ox = cell % this.constants.outW;
+  const r = Math.floor(cell / this.constants.outW);
+  const oy = r % this.constants.outH;
+  const plane = Math.floor(r / this.constants.outH);
+  const base = plane * this.constants.inH * this.constants.inW;
+  let best = -Infinity;
+  let at = base + oy * this.constants.strideH * this.constants.inW + ox * this.constants.strideW;
+  let done = 0;
+  for (let i = 0; i < this.constants.kH; i++) {
+    for (let j = 0; j < this.constants.kW; j++) {
+      const idx = base + (oy * this.constants.strideH + i) * this.constants.inW + ox * this.constants.strideW + j;
+      const v = x[idx];
+      if (done === 0) {
+        if (v > best) {
+          best = v;
+          at = idx;
+        }
+        if (v !== v) {
+          best = v;
+          at = idx;
+          done = 1;
+        }
+      }
+    }
+  }
+  if (this.constants.want === 1) return at;
+  return best;
+}
+
+/** dx: each input cell collects the gradient of every window whose argmax it was. */
+export function maxPoolBackwardKernel(this: KernelThis, gy: A, argmax: A): number {
+  const cell = this.thread.x;
+  const ix = cell % this.constants.inW;
+  const r = Math.floor(cell / this.constants.inW);
+  const iy = r % this.constants.inH;
+  const plane = Math.floor(r / this.constants.inH);
+  let s = 0;
+  for (let i = 0; i < this.constants.kH; i++) {
+    const ty = iy - i;
+    const oy = Math.floor(ty / this.constants.strideH);
+    if (ty >= 0 && oy * this.constants.strideH === ty && oy < this.constants.outH) {
+      for (let j = 0; j < this.constants.kW; j++) {
+        const tx = ix - j;
+        const ox = Math.floor(tx / this.constants.strideW);
+        if (tx >= 0 && ox * this.constants.strideW === tx && ox < this.constants.outW) {
+          const o = (plane * this.constants.outH + oy) * this.constants.outW + ox;
+          if (argmax[o] === cell) s += gy[o];
+        }
+      }
+    }
+  }
+  return s;
+}
+
+// ── batch norm ──────────────────────────────────────────────────────────────────────────────────
+/**
+ * Per (sample, channel) partial sums of x − shift (`op` 0) or of (x − shift)² (`op` 1), or of
+ * gy (`op` 2) and gy·(x − shift) (`op` 3): [n, c]; the batch reduction follows. Shifting by the
+ * mean before squaring keeps float32 accuracy (the two-pass variance).
+ */
+export function channelPartialKernel(this: KernelThis, x: A, shift: A, gy: A): number {
+  const cell = this.thread.x;
+  const ch = cell % this.constants.c;
+  const base = cell * this.constants.hw;
+  const mu = shift[ch];
+  let s = 0;
+  for (let i = 0; i < this.constants.hw; i++) {
+    const d = x[base + i] - mu;
+    if (this.constants.op === 0) s += d;
+    if (this.constants.op === 1) s += d * d;
+    if (this.constants.op === 2) s += gy[base + i];
+    if (this.constants.op === 3) s += gy[base + i] * d;
+  }
+  return s;
+}
+
+/** Sums [n, c] partials over n and scales: the per-channel statistic. */
+export function channelTotalKernel(this: KernelThis, partial: A, scale: number): number {
+  let s = 0;
+  for (let b = 0; b < this.constants.n; b++) s += partial[b * this.constants.c + this.thread.x];
+  return s * scale;
+}
+
+/** y = (x − μ)/√(σ² + eps)·γ + β per channel. */
+export function batchNormApplyKernel(this: KernelThis, x: A, mean: A, variance: A, gamma: A, beta: A, eps: number): number {
+  const i = this.thread.x;
+  const ch = Math.floor(i / this.constants.hw) % this.constants.c;
+  let y = (x[i] - mean[ch]) / Math.sqrt(variance[ch] + eps);
+  if (this.constants.affine === 1) y = y * gamma[ch] + beta[ch];
+  return y;
+}
+
+/** dx = γσ⁻¹/M · (M·dy − dβ − x̂·dγ), with dβ = Σ dy and S = Σ dy·(x − μ) (so dγ = S·σ⁻¹). */
+export function batchNormBackwardKernel(this: KernelThis, gy: A, x: A, gamma: A, mean: A, variance: A, sdy: A, sdyx: A, eps: number): number {
+  const i = this.thread.x;
+  const ch = Math.floor(i / this.constants.hw) % this.constants.c;
+  const inv = 1 / Math.sqrt(variance[ch] + eps);
+  let g = 1;
+  if (this.constants.affine === 1) g = gamma[ch];
+  const k = (g * inv) / this.constants.m;
+  return k * this.constants.m * gy[i] - k * sdy[ch] - k * sdyx[ch] * inv * inv * (x[i] - mean[ch]);
+}
+
+// ── optimisers ──────────────────────────────────────────────────────────────────────────────────
+/** Adam's moments: m (`which` 0) or v (`which` 1) after this step. `l2` is torch.optim.Adam's weight decay. */
+export function adamMomentKernel(this: KernelThis, p: A, g: A, mv: A, beta: number, l2: number): number {
+  const i = this.thread.x;
+  const gi = g[i] + l2 * p[i];
+  if (this.constants.which === 0) return beta * mv[i] + (1 - beta) * gi;
+  return beta * mv[i] + (1 - beta) * gi * gi;
+}
+
+export function adamParamKernel(this: KernelThis, p: A, m: A, v: A, decay: number, stepSize: number, bc2Sqrt: number, eps: number): number {
+  const i = this.thread.x;
+  return p[i] * decay - (stepSize * m[i]) / (Math.sqrt(v[i]) / bc2Sqrt + eps);
+}
+
+/** SGD: the momentum buffer (`which` 0) or the parameter (`which` 1; `useBuf` 0 without momentum). */
+export function sgdKernel(this: KernelThis, p: A, g: A, buf: A, momentum: number, dampening: number, wd: number, lr: number, first: number): number {
+  const i = this.thread.x;
+  const d = g[i] + wd * p[i];
+  let b = d;
+  if (this.constants.useBuf === 1 && first === 0) b = momentum * buf[i] + (1 - dampening) * d;
+  if (this.constants.which === 0) return b;
+  let step = d;
+  if (this.constants.useBuf === 1) {
+    step = b;
+    if (this.constants.nesterov === 1) step = d + momentum * b;
+  }
+  return p[i] - lr * step;
+}
