@@ -1,81 +1,211 @@
 /**
  * Benchmarks (tinybench). `npm run bench` runs everything; `npm run bench -- --quick` fewer
- * iterations. Prints a table and writes bench/results/latest.json with the machine, Node version,
- * backend and thread count, so the README table (scripts/readme-bench.ts) is regenerated from it,
- * never typed in. When /usr/bin/python3 has torch, the same model is timed in PyTorch in the same
- * run (bench/pytorch_reference.py) for the ratio.
+ * iterations and no TF.js training (under two minutes). Prints tables and writes
+ * bench/results/latest.json (quick.json with --quick) with the machine, Node version, backends and
+ * modes, so the README tables (scripts/readme-bench.ts) are regenerated from it, never typed in.
+ *
+ * Side by side in one process: our CPU backend (1 and 2 threads), our gpu.js backend in the mode
+ * gpu.js has here, and TensorFlow.js (pure-JS `cpu`; `wasm` for inference only: it has no conv2d
+ * backward). When /usr/bin/python3 has torch, PyTorch times the same model in the same run
+ * (bench/pytorch_reference.py) for the ratio.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
-import { audio, getBackend, manualSeed, nn, noGrad, optim, randn } from '../src/index.js';
+import { audio, manualSeed, nn, noGrad, optim, randn, setBackend } from '../src/index.js';
 import { disableThreads, enableThreads } from '../src/node.js';
+import { backendByName } from '../src/tensor/backend.js';
+import { gpuModes, useGpu } from '../src/gpu.js';
 import { EmotionCNN } from '../src/ser/model.js';
+import { kernelCases } from './kernels.js';
+import { buildTfjsModel, loadTfjs, useTfjsBackend } from './tfjs.js';
 
 const quick = process.argv.includes('--quick');
-const time = quick ? 1000 : 3000;
-const iterations = quick ? 5 : 20;
+const time = quick ? 300 : 1500;
+const iterations = quick ? 3 : 10;
 
-interface Row {
+export interface Row {
+  group: 'model' | 'scaling' | 'kernel' | 'audio';
   name: string;
+  /** Who ran it: "ours cpu", "ours gpu (webasm)", "TF.js cpu", … */
+  engine: string;
   threads: number;
+  batch?: number;
   medianMs: number;
   /** median absolute deviation */
   madMs: number;
   minMs: number;
   samples: number;
+  /** Samples per second (model rows). */
   perSecond?: number;
+  gflops?: number;
 }
 
-async function modelBench(threads: number): Promise<Row[]> {
-  await disableThreads();
-  if (threads > 1) enableThreads(threads);
+type Latency = { p50: number; mad: number; min: number; samplesCount: number };
+
+/** Times each task; slow ones (an estimated call over `slowMs`) get fewer iterations. */
+async function measure(tasks: { name: string; fn: () => void; slow?: boolean }[], row: (name: string, lat: Latency) => Row): Promise<Row[]> {
+  const out: Row[] = [];
+  for (const t of tasks) {
+    const bench = t.slow
+      ? new Bench({ time: 0, iterations: quick ? 1 : 3, warmupIterations: 1, warmupTime: 0 })
+      : new Bench({ time, iterations, warmupIterations: 3, warmupTime: quick ? 100 : 300 });
+    bench.add(t.name, t.fn);
+    await bench.run();
+    const lat = (bench.tasks[0]!.result as unknown as { latency: Latency }).latency;
+    const r = row(t.name, lat);
+    out.push(r);
+    console.log(`  ${r.engine.padEnd(22)} ${r.name.padEnd(44)} ${r.medianMs.toFixed(2).padStart(9)} ms${r.gflops ? `  ${r.gflops.toFixed(2)} GFLOP/s` : ''}`);
+  }
+  return out;
+}
+
+const rowOf = (group: Row['group'], engine: string, threads: number, extra: (name: string, lat: Latency) => Partial<Row> = () => ({})) =>
+  (name: string, lat: Latency): Row => ({
+    group, name, engine, threads, medianMs: lat.p50, madMs: lat.mad, minMs: lat.min, samples: lat.samplesCount, ...extra(name, lat),
+  });
+
+/** The EmotionCNN's train step and batch-1 inference on our current backend. */
+function ourModel() {
   manualSeed(0);
   const model = new EmotionCNN();
   const opt = new optim.Adam(model.parameters(), { lr: 5e-4 });
-  const x32 = randn([32, 1, 40, 174]);
-  const y32 = Array.from({ length: 32 }, (_, i) => i % 8);
-  const x1 = randn([1, 1, 40, 174]);
-  const bench = new Bench({ time, iterations, warmupIterations: 3, warmupTime: 500 });
-  bench.add(`train step, batch 32`, () => {
-    model.train();
-    opt.zeroGrad();
-    nn.functional.crossEntropy(model.forward(x32), y32).backward();
-    opt.step();
-  });
-  bench.add(`inference, batch 1`, () => {
-    model.eval();
-    noGrad(() => model.forward(x1));
-  });
-  await bench.run();
-  return bench.tasks.map((t) => {
-    const r = t.result as unknown as { latency: { p50: number; mad: number; min: number; samplesCount: number } };
-    const lat = r.latency;
-    const row: Row = { name: t.name, threads, medianMs: lat.p50, madMs: lat.mad, minMs: lat.min, samples: lat.samplesCount };
-    if (t.name.startsWith('train')) row.perSecond = 32_000 / lat.p50;
-    return row;
-  });
+  const inputs = new Map<number, { x: ReturnType<typeof randn>; y: number[] }>();
+  const input = (batch: number) => {
+    let v = inputs.get(batch);
+    if (!v) inputs.set(batch, (v = { x: randn([batch, 1, 40, 174]), y: Array.from({ length: batch }, (_, i) => i % 8) }));
+    return v;
+  };
+  return {
+    trainStep: (batch: number) => {
+      const { x, y } = input(batch);
+      model.train();
+      opt.zeroGrad();
+      nn.functional.crossEntropy(model.forward(x), y).backward();
+      opt.step();
+    },
+    infer: (batch: number) => {
+      const { x } = input(batch);
+      model.eval();
+      noGrad(() => model.forward(x)).toArray();
+    },
+  };
 }
 
-/** The audio front end on the bundled 48 kHz RAVDESS clip (the tests' fixture). */
-async function audioBench(): Promise<Row[]> {
+const modelRow = (engine: string, threads: number) => rowOf('model', engine, threads, (name, lat) => {
+  const batch = name.startsWith('train') ? 32 : 1;
+  return { batch, perSecond: (1000 * batch) / lat.p50 };
+});
+
+const rows: Row[] = [];
+const gpuMode = gpuModes()[0]!;
+const gpuEngine = `ours gpu.js (${gpuMode})`;
+
+console.log('EmotionCNN: train step (batch 32) and inference (batch 1)');
+for (const threads of [1, 2]) {
+  await disableThreads();
+  if (threads > 1) enableThreads(threads);
+  const m = ourModel();
+  rows.push(...(await measure([
+    { name: 'train step, batch 32', fn: () => m.trainStep(32) },
+    { name: 'inference, batch 1', fn: () => m.infer(1) },
+  ], modelRow('ours cpu', threads))));
+}
+await disableThreads();
+useGpu({ mode: gpuMode });
+{
+  const m = ourModel();
+  // about 10 s a step in WebAssembly mode: timed only in full runs
+  rows.push(...(await measure([
+    ...(quick ? [] : [{ name: 'train step, batch 32', fn: () => m.trainStep(32), slow: true }]),
+    { name: 'inference, batch 1', fn: () => m.infer(1) },
+  ], modelRow(gpuEngine, 1))));
+}
+setBackend('cpu');
+
+const tf = await loadTfjs();
+const tfjsInfo: Record<string, string> = {};
+if (tf) {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    if (!(await useTfjsBackend(tf, backend))) {
+      tfjsInfo[backend] = 'unavailable';
+      continue;
+    }
+    tfjsInfo[backend] = `${tf.version.tfjs} ${tf.getBackend()}`;
+    const m = buildTfjsModel(tf);
+    const tasks = [{ name: 'inference, batch 1', fn: () => m.infer(1) }];
+    // TF.js's pure-JS conv2d backward is slow (tens of seconds per batch of 32): timed only in full runs
+    if (m.trainStep && !quick) tasks.unshift({ name: 'train step, batch 32', fn: () => m.trainStep!(32), slow: true } as never);
+    rows.push(...(await measure(tasks, modelRow(`TF.js ${backend}`, 1))));
+    m.dispose();
+  }
+}
+
+console.log('\nScaling: time per sample against batch size (ours cpu, 2 threads)');
+enableThreads(2);
+{
+  const m = ourModel();
+  const batches = [1, 8, 32, 128];
+  rows.push(...(await measure([
+    ...batches.map((b) => ({ name: `inference, batch ${b}`, fn: () => m.infer(b) })),
+    ...batches.map((b) => ({ name: `train step, batch ${b}`, fn: () => m.trainStep(b), slow: b === 128 })),
+  ], rowOf('scaling', 'ours cpu', 2, (name, lat) => {
+    const batch = Number(name.split('batch ')[1]);
+    return { batch, perSecond: (1000 * batch) / lat.p50 };
+  }))));
+}
+await disableThreads();
+
+console.log('\nKernels at the EmotionCNN shapes');
+// --quick keeps the slow engines (emulated GPU, pure-JS TF.js) to batch 1
+const kernelEngines: { engine: string; threads: number; backend: string; batches: number[]; setup: () => void | Promise<void> }[] = [
+  ...(quick ? [] : [{ engine: 'ours cpu', threads: 1, backend: 'cpu', batches: [1, 32], setup: () => disableThreads() }]),
+  { engine: 'ours cpu', threads: 2, backend: 'cpu', batches: [1, 32], setup: () => void enableThreads(2) },
+  { engine: gpuEngine, threads: 1, backend: 'gpu', batches: quick ? [1] : [1, 32], setup: () => disableThreads() },
+];
+for (const e of kernelEngines) {
+  await e.setup();
+  const b = backendByName(e.backend);
+  const cases = kernelCases(e.batches);
+  const tasks = cases.map((c) => ({ name: `${c.name}, batch ${c.batch}`, fn: c.prepare(b), slow: e.backend === 'gpu' && c.batch === 32 && !!c.flops }));
+  rows.push(...(await measure(tasks, rowOf('kernel', e.engine, e.threads, (name, lat) => {
+    const c = cases.find((k) => `${k.name}, batch ${k.batch}` === name)!;
+    return { batch: c.batch, ...(c.flops ? { gflops: c.flops / lat.p50 / 1e6 } : {}) };
+  }))));
+}
+await disableThreads();
+if (tf) {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    if (tfjsInfo[backend] === 'unavailable' || !(await useTfjsBackend(tf, backend))) continue;
+    const m = buildTfjsModel(tf);
+    const tasks = (quick && backend === 'cpu' ? [1] : [1, 32]).flatMap((batch) => ([1, 2, 3] as const).map((layer) => ({
+      name: `conv${layer} forward, batch ${batch}`, fn: () => m.conv(layer, batch), slow: backend === 'cpu' && batch === 32,
+    })));
+    const convFlops = { 1: 2 * 16 * 40 * 174 * 9, 2: 2 * 32 * 20 * 87 * 16 * 9, 3: 2 * 64 * 10 * 43 * 32 * 9 } as const;
+    rows.push(...(await measure(tasks, rowOf('kernel', `TF.js ${backend}`, 1, (name, lat) => {
+      const layer = Number(name[4]) as 1 | 2 | 3;
+      const batch = Number(name.split('batch ')[1]);
+      return { batch, gflops: (convFlops[layer] * batch) / lat.p50 / 1e6 };
+    }))));
+    m.dispose();
+  }
+}
+
+console.log('\nAudio front end');
+{
   const wav = readFileSync('test/fixtures/audio/clip48k.wav');
   const decoded = audio.decodeWav(wav);
   const seconds = decoded.channels[0]!.length / decoded.sampleRate;
   const mono = audio.toMono(decoded.channels);
   const y = audio.resample(mono, decoded.sampleRate, 22050);
-  const bench = new Bench({ time, warmupIterations: 5, warmupTime: 300 });
   const tag = `${seconds.toFixed(1)} s clip`;
-  bench.add(`decodeWav, ${tag} 48 kHz`, () => audio.decodeWav(wav));
-  bench.add(`resample 48 kHz → 22050 Hz, ${tag}`, () => audio.resample(mono, decoded.sampleRate, 22050));
-  bench.add(`MFCC 40×T, ${tag}`, () => audio.mfccArray(y));
-  bench.add(`decode + resample + MFCC, ${tag}`, () => audio.mfccArray(audio.load(wav)));
-  await bench.run();
-  return bench.tasks.map((t) => {
-    const lat = (t.result as unknown as { latency: { p50: number; mad: number; min: number; samplesCount: number } }).latency;
-    return { name: t.name, threads: 1, medianMs: lat.p50, madMs: lat.mad, minMs: lat.min, samples: lat.samplesCount };
-  });
+  rows.push(...(await measure([
+    { name: `decodeWav, ${tag} 48 kHz`, fn: () => audio.decodeWav(wav) },
+    { name: `resample 48 kHz → 22050 Hz, ${tag}`, fn: () => audio.resample(mono, decoded.sampleRate, 22050) },
+    { name: `MFCC 40×T, ${tag}`, fn: () => audio.mfccArray(y) },
+    { name: `decode + resample + MFCC, ${tag}`, fn: () => audio.mfccArray(audio.load(wav)) },
+  ], rowOf('audio', 'ours', 1))));
 }
 
 function pytorch(threads: number, iters = 20): Record<string, number> | null {
@@ -95,17 +225,8 @@ function pytorch(threads: number, iters = 20): Record<string, number> | null {
 async function interleaved(rounds: number): Promise<{ ratios: number[]; torch: number[]; ours: number[] } | null> {
   if (!pytorch(2, 2)) return null;
   enableThreads(2);
-  manualSeed(0);
-  const model = new EmotionCNN();
-  const opt = new optim.Adam(model.parameters(), { lr: 5e-4 });
-  const x = randn([32, 1, 40, 174]);
-  const y = Array.from({ length: 32 }, (_, i) => i % 8);
-  const step = () => {
-    opt.zeroGrad();
-    nn.functional.crossEntropy(model.forward(x), y).backward();
-    opt.step();
-  };
-  for (let i = 0; i < 3; i++) step();
+  const m = ourModel();
+  for (let i = 0; i < 3; i++) m.trainStep(32);
   const torch: number[] = [];
   const ours: number[] = [];
   for (let r = 0; r < rounds; r++) {
@@ -113,7 +234,7 @@ async function interleaved(rounds: number): Promise<{ ratios: number[]; torch: n
     const times: number[] = [];
     for (let i = 0; i < 7; i++) {
       const t0 = performance.now();
-      step();
+      m.trainStep(32);
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
@@ -123,12 +244,9 @@ async function interleaved(rounds: number): Promise<{ ratios: number[]; torch: n
   return { ratios: ours.map((o, i) => o / torch[i]!), torch, ours };
 }
 
-const rows: Row[] = [];
-for (const threads of [1, 2]) rows.push(...(await modelBench(threads)));
-await disableThreads();
-rows.push(...(await audioBench()));
 const torch = quick ? null : pytorch(2);
 const versus = quick ? null : await interleaved(5);
+if (torch) console.log(`\nPyTorch ${torch.torch} (${torch.threads} threads): train ${torch.train_samples_per_s!.toFixed(1)} samples/s, inference ${torch.infer_b1_ms!.toFixed(2)} ms`);
 if (versus) {
   const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
   console.log(`interleaved train throughput, 2 threads: ours ${versus.ours.map((v) => v.toFixed(1)).join(', ')} samples/s; ` +
@@ -136,17 +254,11 @@ if (versus) {
     `(range ${Math.min(...versus.ratios).toFixed(2)}–${Math.max(...versus.ratios).toFixed(2)})`);
 }
 
-console.table(rows.map((r) => ({
-  benchmark: r.name, threads: r.threads, 'median ms': r.medianMs.toFixed(2), '± MAD': r.madMs.toFixed(2), 'min ms': r.minMs.toFixed(2),
-  'samples/s': r.perSecond?.toFixed(1) ?? '', iterations: r.samples,
-})));
-if (torch) console.log(`PyTorch ${torch.torch} (${torch.threads} threads): train ${torch.train_samples_per_s!.toFixed(1)} samples/s, inference ${torch.infer_b1_ms!.toFixed(2)} ms`);
-
 const result = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
   node: process.version,
-  backend: getBackend(),
+  backends: { cpu: 'hand-written kernels on Float32Array', gpu: `gpu.js ${gpuMode} mode (available: ${gpuModes().join(', ')})`, tfjs: tfjsInfo },
   quick,
   rows,
   pytorch: torch,
@@ -157,3 +269,4 @@ const file = `bench/results/${quick ? 'quick' : 'latest'}.json`;
 writeFileSync(`${file}.tmp`, `${JSON.stringify(result, null, 2)}\n`);
 renameSync(`${file}.tmp`, file);
 console.log(`wrote ${file}`);
+process.exit(0); // TF.js's wasm backend keeps the event loop alive

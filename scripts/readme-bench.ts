@@ -1,37 +1,70 @@
 /**
- * Prints the README's benchmark table from bench/results/latest.json (written by `npm run bench`),
- * so no figure in the README is typed by hand: `npx tsx scripts/readme-bench.ts`.
+ * Prints the README's benchmark tables from bench/results/latest.json (written by `npm run bench`),
+ * so no figure in the README is typed by hand: `npx tsx scripts/readme-bench.ts [results.json]`.
  */
 import { readFileSync } from 'node:fs';
+import type { Row } from '../bench/run.js';
 
-interface Row { name: string; threads: number; medianMs: number; madMs: number; perSecond?: number }
-const r = JSON.parse(readFileSync('bench/results/latest.json', 'utf8')) as {
-  date: string; machine: { cpu: string; cores: number }; node: string; backend: string; rows: Row[];
+const file = process.argv[2] ?? 'bench/results/latest.json';
+const r = JSON.parse(readFileSync(file, 'utf8')) as {
+  date: string; machine: { cpu: string; cores: number }; node: string; quick: boolean;
+  backends: { cpu: string; gpu: string; tfjs: Record<string, string> }; rows: Row[];
   pytorch: { torch: string; threads: number; train_samples_per_s: number; infer_b1_ms: number } | null;
   versusPytorch: { ratios: number[]; torch: number[]; ours: number[] } | null;
 };
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
+const engineName = (x: Row) => (x.engine === 'ours cpu' ? `ours cpu, ${x.threads} thread${x.threads > 1 ? 's' : ''}` : x.engine);
+
 const lines = [
-  `Measured ${r.date.slice(0, 10)} on ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.node}, backend \`${r.backend}\`:`,
+  `Measured ${r.date.slice(0, 10)} with \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.node}; ` +
+    `gpu backend: ${r.backends.gpu}; TF.js: ${Object.entries(r.backends.tfjs).map(([k, v]) => `${k} = ${v}`).join(', ')}.`,
   '',
-  '| EmotionCNN | threads | median | samples/s |',
-  '| --- | ---: | ---: | ---: |',
+  '| EmotionCNN | engine | median | samples/s |',
+  '| --- | --- | ---: | ---: |',
 ];
-for (const row of r.rows.filter((x) => x.name.startsWith('train') || x.name.startsWith('inference'))) {
-  lines.push(`| ${row.name} | ${row.threads} | ${row.medianMs.toFixed(1)} ± ${row.madMs.toFixed(1)} ms | ${row.perSecond?.toFixed(1) ?? '–'} |`);
+for (const x of r.rows.filter((x) => x.group === 'model')) {
+  lines.push(`| ${x.name} | ${engineName(x)} | ${ms(x.medianMs)} ± ${ms(x.madMs)} ms | ${x.perSecond?.toFixed(1) ?? '–'} |`);
 }
 if (r.pytorch) {
-  lines.push(`| PyTorch ${r.pytorch.torch}: train step, batch 32 | ${r.pytorch.threads} | ${(32_000 / r.pytorch.train_samples_per_s).toFixed(1)} ms | ${r.pytorch.train_samples_per_s.toFixed(1)} |`);
-  lines.push(`| PyTorch ${r.pytorch.torch}: inference, batch 1 | ${r.pytorch.threads} | ${r.pytorch.infer_b1_ms.toFixed(1)} ms | – |`);
+  lines.push(`| train step, batch 32 | PyTorch ${r.pytorch.torch}, ${r.pytorch.threads} threads | ${ms(32_000 / r.pytorch.train_samples_per_s)} ms | ${r.pytorch.train_samples_per_s.toFixed(1)} |`);
+  lines.push(`| inference, batch 1 | PyTorch ${r.pytorch.torch}, ${r.pytorch.threads} threads | ${ms(r.pytorch.infer_b1_ms)} ms | ${(1000 / r.pytorch.infer_b1_ms).toFixed(1)} |`);
+}
+if (!r.rows.some((x) => x.group === 'model' && x.engine === 'TF.js wasm' && x.name.startsWith('train'))) {
+  lines.push('', 'TF.js\'s wasm backend has no conv2d backward kernel: it is an inference anchor only.');
 }
 if (r.versusPytorch) {
   const v = r.versusPytorch;
-  const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
   lines.push('', `Interleaved rounds (PyTorch, then ours, ${v.ratios.length} times; this machine's speed drifts between runs): ` +
     `training throughput on 2 threads is **${med(v.ratios).toFixed(2)}× PyTorch's** (median; range ${Math.min(...v.ratios).toFixed(2)}–${Math.max(...v.ratios).toFixed(2)}), ` +
     `with PyTorch at ${Math.min(...v.torch).toFixed(0)}–${Math.max(...v.torch).toFixed(0)} samples/s and ours at ${Math.min(...v.ours).toFixed(0)}–${Math.max(...v.ours).toFixed(0)}.`);
 }
-lines.push('', '| audio front end | median |', '| --- | ---: |');
-for (const row of r.rows.filter((x) => !x.name.startsWith('train') && !x.name.startsWith('inference'))) {
-  lines.push(`| ${row.name} | ${row.medianMs.toFixed(2)} ± ${row.madMs.toFixed(2)} ms |`);
+
+const scaling = r.rows.filter((x) => x.group === 'scaling');
+if (scaling.length) {
+  lines.push('', '| batch | inference, ms per sample | train step, ms per sample |', '| ---: | ---: | ---: |');
+  for (const b of [...new Set(scaling.map((x) => x.batch!))]) {
+    const inf = scaling.find((x) => x.batch === b && x.name.startsWith('inference'));
+    const tr = scaling.find((x) => x.batch === b && x.name.startsWith('train'));
+    lines.push(`| ${b} | ${inf ? ms(inf.medianMs / b) : '–'} | ${tr ? ms(tr.medianMs / b) : '–'} |`);
+  }
+  lines.push('', `(ours cpu, ${scaling[0]!.threads} threads)`);
 }
+
+const kernels = r.rows.filter((x) => x.group === 'kernel');
+const engines = [...new Set(kernels.map(engineName))];
+const kname = (x: Row) => x.name.replace(/, batch \d+$/, '').replace(/^(conv\d) \S+ \S+ (forward|backward \w+)$/, '$1 $2');
+const names = [...new Set(kernels.map((x) => `${kname(x)}|${x.batch}`))];
+lines.push('', `| kernel (batch) | ${engines.join(' | ')} |`, `| --- | ${engines.map(() => '---:').join(' | ')} |`);
+for (const key of names) {
+  const [name, batch] = key.split('|');
+  const cells = engines.map((e) => {
+    const x = kernels.find((k) => engineName(k) === e && kname(k) === name && String(k.batch) === batch);
+    return x ? `${ms(x.medianMs)} ms${x.gflops ? ` (${x.gflops.toFixed(1)} GFLOP/s)` : ''}` : '–';
+  });
+  lines.push(`| ${name} (${batch}) | ${cells.join(' | ')} |`);
+}
+
+lines.push('', '| audio front end | median |', '| --- | ---: |');
+for (const x of r.rows.filter((x) => x.group === 'audio')) lines.push(`| ${x.name} | ${ms(x.medianMs)} ± ${ms(x.madMs)} ms |`);
 console.log(lines.join('\n'));
