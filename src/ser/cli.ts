@@ -49,9 +49,10 @@ ser <command> --help for its options.`,
   --fold K            with folds: only fold K (1-6); default: all six in turn
   --test-actors LIST  with actors: the held-out actors, e.g. 1,2,23
   --recipe R          original: the original project's recipe, exactly (default);
-                      improved: input normalisation, noise/shift/gain/mask augmentation, label
-                      smoothing 0.1, cosine learning rate, 30 epochs, best epoch chosen on two
-                      validation actors taken from the training side (10% of it with random)
+                      improved: input normalisation, mild noise/shift/gain/mask augmentation,
+                      label smoothing 0.1, cosine learning rate, 40 epochs, best epoch chosen on
+                      two validation actors taken from the training side (10% of it with random);
+                      heavy: the first improved recipe tried (stronger augmentation, 30 epochs)
   --without LIST      switch parts of the recipe off, e.g. noise,masks (normalize, noise, shift,
                       gain, masks, smoothing, cosine, validation)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -223,7 +224,7 @@ function trainCommand(args: string[]): void {
     let noisy: Float32Array | null = null;
     if (recipe.noise) {
       const t0 = Date.now();
-      noisy = noisyFeatures(val.train.map((j) => data.items[j]!), { seed, cache: new FeatureCache(cacheDir) });
+      noisy = noisyFeatures(val.train.map((j) => data.items[j]!), { seed, snrDb: recipe.noiseSnrDb, cache: new FeatureCache(cacheDir) });
       process.stderr.write(`noisy copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     manualSeed(seed);
@@ -239,7 +240,7 @@ function trainCommand(args: string[]): void {
     }
     const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
-      normalizer, noisy, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, schedule: recipe.schedule, patience,
+      normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(data.features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());

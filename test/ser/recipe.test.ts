@@ -149,10 +149,10 @@ describe('recipes', () => {
     const r = ser.withoutComponents(ser.recipeByName('improved'), ['masks', 'smoothing']);
     expect(r.name).toBe('improved without masks, smoothing');
     expect(r.labelSmoothing).toBe(0);
-    expect(r.augment).toMatchObject({ timeMasks: 0, coefMasks: 0, maxShift: 20 });
+    expect(r.augment).toMatchObject({ timeMasks: 0, coefMasks: 0, maxShift: 10 });
     expect(ser.withoutComponents(ser.recipeByName('improved'), ['shift', 'gain', 'masks']).augment).toBeNull();
     expect(() => ser.withoutComponents(r, ['dropout'])).toThrow(/unknown recipe component 'dropout'/);
-    expect(() => ser.recipeByName('best')).toThrow(/original or improved/);
+    expect(() => ser.recipeByName('best')).toThrow(/one of original, improved, heavy/);
     expect(ser.RECIPES.improved.normalize).toBe(true); // recipeByName hands out copies
   });
 });
