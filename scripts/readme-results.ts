@@ -1,31 +1,38 @@
 /**
- * Prints the README's results from the reports `ser train` writes (copied into
- * bench/results/ser/): per fold and the mean over the folds present.
+ * Prints the README's results table from the reports `ser train` writes (copied into
+ * bench/results/ser/ as RECIPE-foldK.report.json or RECIPE-random.report.json): one row per
+ * recipe, UAR per EmoBox fold, the mean over the folds present, and the random split.
  *   npx tsx scripts/readme-results.ts
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 interface Saved {
   protocol: string;
-  epochs: number;
   reports: { label: string; report: { accuracy: number; uar: number; n: number } }[];
 }
 
 const dir = 'bench/results/ser';
 const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.report.json')).sort() : [];
-const folds: { label: string; accuracy: number; uar: number; n: number }[] = [];
-let random: { accuracy: number; uar: number; n: number } | null = null;
+const byRecipe = new Map<string, { folds: Map<number, { accuracy: number; uar: number }>; random?: { accuracy: number; uar: number } }>();
 for (const f of files) {
   const saved = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as Saved;
+  const name = f.replace(/-(fold\d|random)\.report\.json$/, ''); // the recipe, as the file is named
+  const entry = byRecipe.get(name) ?? { folds: new Map() };
+  byRecipe.set(name, entry);
   for (const { label, report } of saved.reports) {
-    if (saved.protocol === 'folds') folds.push({ label, ...report });
-    if (saved.protocol === 'random') random = report;
+    if (saved.protocol === 'folds') entry.folds.set(Number(/^fold (\d)/.exec(label)![1]), report);
+    if (saved.protocol === 'random') entry.random = report;
   }
 }
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
-const mean = (f: (r: { accuracy: number; uar: number }) => number) => folds.reduce((s, r) => s + f(r), 0) / folds.length;
-const lines = ['| EmoBox fold (test actors) | clips | accuracy | UAR |', '| --- | ---: | ---: | ---: |'];
-for (const r of folds) lines.push(`| ${r.label.replace(/^fold (\d) \(test actors (.*)\)$/, '$1 ($2)')} | ${r.n} | ${pct(r.accuracy)} | ${pct(r.uar)} |`);
-if (folds.length) lines.push(`| mean of ${folds.length} fold${folds.length > 1 ? 's' : ''} | ${folds.reduce((s, r) => s + r.n, 0)} | ${pct(mean((r) => r.accuracy))} | ${pct(mean((r) => r.uar))} |`);
-if (random) lines.push('', `Random stratified 80/20: accuracy ${pct(random.accuracy)}, UAR ${pct(random.uar)} (n = ${random.n}).`);
+const lines = [
+  '| recipe (this library) | fold 1 | fold 2 | fold 3 | fold 4 | fold 5 | fold 6 | mean UAR | random 80/20 accuracy |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+];
+for (const [name, { folds, random }] of byRecipe) {
+  const cells = [1, 2, 3, 4, 5, 6].map((k) => (folds.has(k) ? pct(folds.get(k)!.uar) : '–'));
+  const uars = [...folds.values()].map((r) => r.uar);
+  const mean = uars.length ? `${pct(uars.reduce((a, b) => a + b, 0) / uars.length)}${uars.length < 6 ? ` (${uars.length} of 6 folds)` : ''}` : '–';
+  lines.push(`| ${name} | ${cells.join(' | ')} | ${mean} | ${random ? pct(random.accuracy) : '–'} |`);
+}
 console.log(lines.join('\n'));
