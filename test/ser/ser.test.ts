@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Generator, StateDictError, audio, manualSeed, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
-import { DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, randomSplit, scanRavdess } from '../../src/node.js';
+import { DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, loadModel, randomSplit, scanRavdess } from '../../src/node.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 const { EMOTIONS, parseRavdessName, EmotionCNN, EmotionRecognizer } = ser;
@@ -62,6 +62,17 @@ describe('metrics', () => {
     const text = ser.formatReport(r, ['a', 'b', 'c']);
     expect(text).toMatch(/precision\s+recall\s+f1-score\s+support/);
     expect(text).toMatch(/UAR\s+0\.722/);
+  });
+});
+
+describe('bundled weights', () => {
+  it('load, carry their input normaliser if any, and recognise the two bundled clips (which they were trained on)', () => {
+    const model = loadModel();
+    for (const name of ['03-01-04-02-01-01-02', '03-01-05-02-01-01-01']) {
+      const p = model.predict(readFileSync(new URL(`../../examples/audio/${name}.wav`, import.meta.url)));
+      expect(p.label, name).toBe(parseRavdessName(`${name}.wav`)!.emotion);
+      expect(p.probabilities[p.label]).toBeGreaterThan(0.5);
+    }
   });
 });
 
