@@ -1,7 +1,8 @@
 /**
  * Prints the README's results table from the reports `ser train` writes (copied into
  * bench/results/ser/ as RECIPE-foldK.report.json or RECIPE-random.report.json): one row per
- * recipe, UAR per EmoBox fold, the mean over the folds present, and the random split.
+ * recipe, UAR per EmoBox fold, the mean over the folds present, and the random split; plus the
+ * last-epoch scores in last-epoch.jsonl (scripts/last-epoch-eval.ts).
  *   npx tsx scripts/readme-results.ts
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -22,6 +23,17 @@ for (const f of files) {
   for (const { label, report } of saved.reports) {
     if (saved.protocol === 'folds') entry.folds.set(Number(/^fold (\d)/.exec(label)![1]), report);
     if (saved.protocol === 'random') entry.random = report;
+  }
+}
+// last-epoch scores of recipes that keep the best validation epoch (scripts/last-epoch-eval.ts)
+const lastFile = `${dir}/last-epoch.jsonl`;
+if (existsSync(lastFile)) {
+  for (const line of readFileSync(lastFile, 'utf8').split('\n').filter(Boolean)) {
+    const r = JSON.parse(line) as { recipe: string; fold: number; last: { accuracy: number; uar: number } };
+    const name = `${r.recipe}, last epoch instead of the best validation epoch`;
+    const entry = byRecipe.get(name) ?? { folds: new Map() };
+    byRecipe.set(name, entry);
+    entry.folds.set(r.fold, r.last);
   }
 }
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
