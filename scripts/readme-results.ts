@@ -14,11 +14,12 @@ interface Saved {
 
 const dir = 'bench/results/ser';
 const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.report.json')).sort() : [];
-const byRecipe = new Map<string, { folds: Map<number, { accuracy: number; uar: number }>; random?: { accuracy: number; uar: number } }>();
+type Score = { accuracy: number; uar: number };
+const byRecipe = new Map<string, { folds: Map<number, Score>; random?: Score }>();
 for (const f of files) {
   const saved = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as Saved;
   const name = f.replace(/-(fold\d|random)\.report\.json$/, ''); // the recipe, as the file is named
-  const entry = byRecipe.get(name) ?? { folds: new Map() };
+  const entry = byRecipe.get(name) ?? { folds: new Map<number, Score>() };
   byRecipe.set(name, entry);
   for (const { label, report } of saved.reports) {
     if (saved.protocol === 'folds') entry.folds.set(Number(/^fold (\d)/.exec(label)![1]), report);
@@ -31,7 +32,7 @@ if (existsSync(lastFile)) {
   for (const line of readFileSync(lastFile, 'utf8').split('\n').filter(Boolean)) {
     const r = JSON.parse(line) as { recipe: string; fold: number; last: { accuracy: number; uar: number } };
     const name = `${r.recipe}, last epoch instead of the best validation epoch`;
-    const entry = byRecipe.get(name) ?? { folds: new Map() };
+    const entry = byRecipe.get(name) ?? { folds: new Map<number, Score>() };
     byRecipe.set(name, entry);
     entry.folds.set(r.fold, r.last);
   }
