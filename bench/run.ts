@@ -44,12 +44,12 @@ export interface Row {
 
 type Latency = { p50: number; mad: number; min: number; samplesCount: number };
 
-/** Times each task; slow ones (an estimated call over `slowMs`) get fewer iterations. */
-async function measure(tasks: { name: string; fn: () => void; slow?: boolean }[], row: (name: string, lat: Latency) => Row): Promise<Row[]> {
+/** Times each task; slow ones (seconds a call) get one warm-up and `slow` timed calls (3 if true; 1 with --quick). */
+async function measure(tasks: { name: string; fn: () => void; slow?: boolean | number }[], row: (name: string, lat: Latency) => Row): Promise<Row[]> {
   const out: Row[] = [];
   for (const t of tasks) {
     const bench = t.slow
-      ? new Bench({ time: 0, iterations: quick ? 1 : 3, warmupIterations: 1, warmupTime: 0 })
+      ? new Bench({ time: 0, iterations: quick ? 1 : t.slow === true ? 3 : t.slow, warmupIterations: 1, warmupTime: 0 })
       : new Bench({ time, iterations, warmupIterations: 3, warmupTime: quick ? 100 : 300 });
     bench.add(t.name, t.fn);
     await bench.run();
@@ -136,7 +136,7 @@ if (tf) {
     const m = buildTfjsModel(tf);
     const tasks = [{ name: 'inference, batch 1', fn: () => m.infer(1) }];
     // TF.js's pure-JS conv2d backward is slow (tens of seconds per batch of 32): timed only in full runs
-    if (m.trainStep && !quick) tasks.unshift({ name: 'train step, batch 32', fn: () => m.trainStep!(32), slow: true } as never);
+    if (m.trainStep && !quick) tasks.unshift({ name: 'train step, batch 32', fn: () => m.trainStep!(32), slow: 1 } as never);
     rows.push(...(await measure(tasks, modelRow(`TF.js ${backend}`, 1))));
     m.dispose();
   }
