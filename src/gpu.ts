@@ -27,6 +27,11 @@ export function gpuModes(): GpuMode[] {
 /** Modes that drive a real GPU; the others emulate one on the CPU. */
 const REAL_GPU: readonly GpuMode[] = ['headlessgl', 'webgl2', 'webgl'];
 
+/** A gpu.js backend that is not registered (to compare modes side by side, or to manage it yourself). */
+export function createGpu(opts: GpuBackendOptions = {}): GpuBackend {
+  return createGpuBackend(gpujs, opts);
+}
+
 /** (Re)registers backend 'gpu' with these options, so that `setBackend('gpu')` uses them. */
 export function registerGpuBackend(opts: GpuBackendOptions = {}): void {
   registerBackend('gpu', () => createGpuBackend(gpujs, opts));
