@@ -194,7 +194,7 @@ if (tf) {
 
 console.log('\nAudio front end');
 {
-  const wav = readFileSync('test/fixtures/audio/clip48k.wav');
+  const wav = readFileSync('examples/audio/03-01-04-02-01-01-02.wav'); // the issues' 3.7 s, 48 kHz clip
   const decoded = audio.decodeWav(wav);
   const seconds = decoded.channels[0]!.length / decoded.sampleRate;
   const mono = audio.toMono(decoded.channels);
