@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { SerError } from '../tensor/errors.js';
+import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
 import { type LaneFunction, type LaneRunner, laneCount, setLaneRunner } from '../tensor/cpu/parallel.js';
 
 export class ThreadError extends SerError {}
@@ -64,7 +65,7 @@ class WorkerRunner implements LaneRunner {
     if (!this.started) this.awaitStartup();
     const done = new Int32Array(new SharedArrayBuffer(4));
     const helpers = Math.min(lanes, this.lanes) - 1;
-    for (let l = 1; l <= helpers; l++) this.pool[l - 1]!.worker.postMessage({ name, args, lane: l, lanes: helpers + 1, done });
+    for (let l = 1; l <= helpers; l++) this.pool[l - 1]!.worker.postMessage({ name, args, lane: l, lanes: helpers + 1, done, simd: simdEnabled() });
     let failure: unknown = null;
     try {
       fn(0, helpers + 1, ...args);

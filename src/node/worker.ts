@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { laneKernels } from '../tensor/cpu/lanes.js';
+import { setSimd, simdEnabled } from '../tensor/cpu/wasm/gemm.js';
 
 interface Task {
   name: string;
@@ -9,6 +10,8 @@ interface Task {
   lane: number;
   lanes: number;
   done: Int32Array;
+  /** The caller's kernel choice, so every lane computes the same way. */
+  simd: boolean;
 }
 
 const { errors, ready, index } = workerData as { errors: MessagePort; ready: Int32Array; index: number };
@@ -17,6 +20,7 @@ parentPort!.on('message', (t: Task) => {
   try {
     const fn = laneKernels[t.name];
     if (!fn) throw new Error(`unknown lane kernel '${t.name}'`);
+    if (t.simd !== simdEnabled()) setSimd(t.simd);
     fn(t.lane, t.lanes, ...t.args);
   } catch (e) {
     errors.postMessage({ message: (e as Error).message ?? String(e) });

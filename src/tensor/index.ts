@@ -10,3 +10,4 @@ export { SerError, ShapeError, ValueError, StateDictError, GradError } from './e
 export { type Shape, sizeOf, broadcastShapes } from './shape.js';
 export * as ops from './ops/index.js';
 export { rand, randn } from './factories.js';
+export { setSimd, simdEnabled, simdAvailable } from './cpu/wasm/gemm.js';

@@ -4,6 +4,7 @@ import { type Tensor, noGrad, nn, optim, setBackend, tensor } from '../../src/in
 import { gpuModes, registerGpuBackend } from '../../src/gpu.js';
 import { EmotionCNN } from '../../src/ser/model.js';
 import { expectClose, torchFixture } from '../helpers/fixtures.js';
+import { cpuKernels, useCpuKernel } from '../helpers/kernels.js';
 import { lcg } from '../helpers/lcg.js';
 
 const isConvBias = (name: string) => /^conv\d\.bias$/.test(name);
@@ -61,13 +62,15 @@ describe('EmotionCNN against PyTorch', () => {
 });
 
 /**
- * The training step on each backend: the CPU kernels within 1e-5 of PyTorch; the gpu.js kernels
- * (float32 arithmetic in another order, sums in float32 where the CPU accumulates in float64)
- * within 1e-4.
+ * The training step on each backend: the CPU backend within 1e-5 of PyTorch with either matrix
+ * kernel (JavaScript, accumulating in float64; WebAssembly SIMD, in float32 as PyTorch); the gpu.js
+ * kernels (float32 arithmetic in another order) within 1e-4.
  */
 registerGpuBackend({ mode: gpuModes()[0] });
-for (const [backend, tol] of [['cpu', 1e-5], ['gpu', 1e-4]] as const) {
-  describe(`EmotionCNN training step against PyTorch on the ${backend} backend`, () => {
+const cases = [...cpuKernels.map((k) => ['cpu', k, 1e-5] as const), ['gpu', null, 1e-4] as const];
+for (const [backend, kernel, tol] of cases) {
+  describe(`EmotionCNN training step against PyTorch on the ${backend} backend${kernel ? ` (${kernel} kernels)` : ''}`, () => {
+    if (kernel) useCpuKernel(kernel);
     const { t } = torchFixture('emotion_cnn');
     const batch = 4;
     const target = Array.from(t.target!.toArray());

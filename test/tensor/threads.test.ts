@@ -1,9 +1,10 @@
 /** The worker-thread lanes give PyTorch's answers too, for whole-sample and split-sample chunks. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Tensor, manualSeed, nn, noGrad, ops, randn } from '../../src/index.js';
+import { type Tensor, manualSeed, nn, noGrad, ops, randn, setSimd, simdAvailable } from '../../src/index.js';
 import { disableThreads, enableThreads } from '../../src/node.js';
 import { laneCount, laneStats, setMinParallelWork } from '../../src/tensor/cpu/parallel.js';
 import { expectClose, torchFixture } from '../helpers/fixtures.js';
+import { cpuKernels } from '../helpers/kernels.js';
 
 const leaf = (t: Tensor) => t.detach().clone().requiresGrad_();
 
@@ -16,8 +17,9 @@ describe('CPU kernels on two worker lanes', () => {
     expect(laneCount()).toBe(1);
   });
 
-  for (const name of ['conv_pad1', 'conv_stride2_nopad', 'conv_rect', 'conv_1x1']) {
-    it(`${name} forward and both gradients, every kernel split across lanes`, () => {
+  for (const kernel of cpuKernels) for (const name of ['conv_pad1', 'conv_stride2_nopad', 'conv_rect', 'conv_1x1']) {
+    it(`${name} forward and both gradients, every kernel split across lanes (${kernel} kernels)`, () => {
+      setSimd(kernel === 'simd');
       const old = setMinParallelWork(0);
       const before = laneStats.parallelRuns;
       const { t, config } = torchFixture(name);
@@ -31,6 +33,7 @@ describe('CPU kernels on two worker lanes', () => {
       expectClose(w.grad, t.gw!, 1e-5, 'dw');
       expect(laneStats.parallelRuns - before).toBeGreaterThanOrEqual(3);
       setMinParallelWork(old);
+      setSimd(simdAvailable());
     });
   }
 
@@ -86,7 +89,9 @@ describe('CPU kernels on two worker lanes', () => {
       await disableThreads();
       const single = results(batch);
       enableThreads(2);
-      threaded.forEach((v, i) => expectClose(v, single[i]!, 1e-6, `batch ${batch}, output ${i}`));
+      // lanes split the weight gradient's sum over positions into partial sums added at the end, a
+      // different float32 summation order than one lane's: agreement is to float32 rounding (~1e-6)
+      threaded.forEach((v, i) => expectClose(v, single[i]!, i === 2 ? 5e-6 : 1e-6, `batch ${batch}, output ${i}`));
     }
   });
 });

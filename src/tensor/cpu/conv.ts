@@ -1,45 +1,72 @@
 import type { Conv2dGeometry } from '../backend.js';
-import { gemmNT, microKernel, packA, packColPanels, packedSize } from './gemm.js';
+import { packA, packColPanels, packRowPanels, packedProduct } from './gemm.js';
 import { alloc, chunks, lanesFor, runLanes } from './parallel.js';
 import { scratch } from './scratch.js';
 
 /**
  * Convolution as im2col + GEMM. Work is cut into chunks (whole samples, or ranges of output
- * positions of one sample) so lanes can share it; per chunk the column matrix
- * (C·kH·kW × positions) lives in reused scratch.
+ * positions of one sample) so lanes can share it. im2col writes each chunk's column matrix
+ * (C·kH·kW rows × positions) straight into the panel layout the GEMM reads, so the unfolded input
+ * is written once and never repacked.
  */
 
-/** Unfolds output positions [o0, o1) of sample x[xOff…] into cols (rows = C·kH·kW, row length o1 − o0). */
-function im2col(x: Float32Array, xOff: number, g: Conv2dGeometry, o0: number, o1: number, cols: Float32Array): void {
+const ceil4 = (v: number) => (v + 3) & ~3;
+
+/**
+ * Where column-matrix entry (row r, position q) goes: the B operand of the forward product wants
+ * column panels of 4 positions over all rows (`positions`); the weight gradient's B operand is the
+ * transpose, column panels of 4 rows over all positions (`rows`).
+ */
+type PanelLayout = 'positions' | 'rows';
+
+/** Positions unfolded per pass, so the rows of a pass write a block that stays in cache. */
+const BLOCK = 128;
+
+/** Unfolds output positions [o0, o1) of sample x[xOff…] into `out` in the given panel layout, zero-padded to whole panels. */
+function im2colPanels(x: Float32Array, xOff: number, g: Conv2dGeometry, o0: number, o1: number, out: Float32Array, layout: PanelLayout): void {
   const { inC, inH, inW, kH, kW, strideH, strideW, padH, padW, outW } = g;
+  const K = inC * kH * kW;
   const len = o1 - o0;
-  let r = 0;
-  for (let c = 0; c < inC; c++) {
-    const plane = xOff + c * inH * inW;
-    for (let ki = 0; ki < kH; ki++) {
-      for (let kj = 0; kj < kW; kj++, r++) {
-        let o = o0;
-        let oh = Math.floor(o0 / outW);
-        let ow = o0 - oh * outW;
-        while (o < o1) {
-          const span = Math.min(outW - ow, o1 - o);
-          const dst = r * len + (o - o0);
-          const ih = oh * strideH - padH + ki;
-          if (ih < 0 || ih >= inH) {
-            cols.fill(0, dst, dst + span);
-          } else {
-            const src = plane + ih * inW;
-            for (let t = 0; t < span; t++) {
-              const iw = (ow + t) * strideW - padW + kj;
-              cols[dst + t] = iw >= 0 && iw < inW ? x[src + iw]! : 0;
+  // index = (q>>2)·qs + (q&3)·ql + (r>>2)·rs + (r&3)·rl
+  const [qs, ql, rs, rl] = layout === 'positions' ? [4 * K, 1, 16, 4] : [16, 4, 4 * len, 1];
+  for (let b0 = o0; b0 < o1; b0 += BLOCK) {
+    const b1 = Math.min(o1, b0 + BLOCK);
+    let r = 0;
+    for (let c = 0; c < inC; c++) {
+      const plane = xOff + c * inH * inW;
+      for (let ki = 0; ki < kH; ki++) {
+        for (let kj = 0; kj < kW; kj++, r++) {
+          const rOff = (r >> 2) * rs + (r & 3) * rl;
+          let o = b0;
+          let oh = Math.floor(b0 / outW);
+          let ow = b0 - oh * outW;
+          while (o < b1) {
+            const span = Math.min(outW - ow, b1 - o);
+            const q0 = o - o0;
+            const ih = oh * strideH - padH + ki;
+            if (ih < 0 || ih >= inH) {
+              for (let t = 0, q = q0; t < span; t++, q++) out[(q >> 2) * qs + (q & 3) * ql + rOff] = 0;
+            } else {
+              const src = plane + ih * inW;
+              for (let t = 0, q = q0; t < span; t++, q++) {
+                const iw = (ow + t) * strideW - padW + kj;
+                out[(q >> 2) * qs + (q & 3) * ql + rOff] = iw >= 0 && iw < inW ? x[src + iw]! : 0;
+              }
             }
+            o += span;
+            oh++;
+            ow = 0;
           }
-          o += span;
-          oh++;
-          ow = 0;
         }
       }
     }
+  }
+  // the last panel's missing positions (or rows) are zeros, so they add nothing to the product
+  const at = (r: number, q: number) => (q >> 2) * qs + (q & 3) * ql + (r >> 2) * rs + (r & 3) * rl;
+  if (layout === 'positions') {
+    for (let q = len; q < ceil4(len); q++) for (let r = 0; r < K; r++) out[at(r, q)] = 0;
+  } else {
+    for (let r = K; r < ceil4(K); r++) for (let q = 0; q < len; q++) out[at(r, q)] = 0;
   }
 }
 
@@ -79,23 +106,13 @@ export function conv2dLane(lane: number, lanes: number, x: Float32Array, w: Floa
   const ohw = positions(g);
   const K = colRows(g);
   const inSize = g.inC * g.inH * g.inW;
-  const Wp = scratch('conv.Wp', packedSize(g.outC, K));
-  packA(w, 0, g.outC, K, false, Wp);
-  for (const { n, o0, o1 } of mine(chunks(g.batch, ohw, lanes), lane, lanes)) {
-    const len = o1 - o0;
-    const cols = scratch('conv.cols', K * len);
-    const Cp = scratch('conv.Cp', packedSize(len, K));
-    im2col(x, n * inSize, g, o0, o1, cols);
-    packColPanels(cols, 0, K, len, Cp);
-    const o = n * g.outC * ohw + o0;
-    microKernel(Wp, Cp, out, o, ohw, g.outC, K, len, false);
-    if (bias) {
-      for (let c = 0; c < g.outC; c++) {
-        const b = bias[c]!;
-        const row = o + c * ohw;
-        for (let p = 0; p < len; p++) out[row + p] += b;
-      }
-    }
+  const parts = mine(chunks(g.batch, ohw, lanes), lane, lanes);
+  if (parts.length === 0) return;
+  const p = packedProduct(g.outC, K, Math.max(...parts.map(({ o0, o1 }) => o1 - o0)));
+  packA(w, 0, g.outC, K, false, p.A);
+  for (const { n, o0, o1 } of parts) {
+    im2colPanels(x, n * inSize, g, o0, o1, p.B, 'positions');
+    p.multiply(out, n * g.outC * ohw + o0, ohw, g.outC, K, o1 - o0, false, bias);
   }
 }
 
@@ -118,17 +135,18 @@ export function conv2dBackwardInputLane(
   const ohw = positions(g);
   const K = colRows(g);
   const inSize = g.inC * g.inH * g.inW;
-  const Wp = scratch('conv.WpT', packedSize(K, g.outC));
-  packA(w, 0, K, g.outC, true, Wp);
-  for (const { n, o0, o1 } of mine(chunks(g.batch, ohw, lanes), lane, lanes)) {
+  const parts = mine(chunks(g.batch, ohw, lanes), lane, lanes);
+  if (parts.length === 0) return;
+  const p = packedProduct(K, g.outC, Math.max(...parts.map(({ o0, o1 }) => o1 - o0)));
+  packA(w, 0, K, g.outC, true, p.A);
+  for (const { n, o0, o1 } of parts) {
     const len = o1 - o0;
-    const Gp = scratch('conv.Gp', packedSize(len, g.outC));
-    packColPanels(gy, n * g.outC * ohw + o0, g.outC, len, Gp, ohw);
+    packColPanels(gy, n * g.outC * ohw + o0, g.outC, len, p.B, ohw);
     if (sharedCols) {
-      microKernel(Wp, Gp, sharedCols, n * K * ohw + o0, ohw, K, g.outC, len, false);
+      p.multiply(sharedCols, n * K * ohw + o0, ohw, K, g.outC, len, false);
     } else {
       const cols = scratch('conv.dcols', K * ohw);
-      microKernel(Wp, Gp, cols, 0, ohw, K, g.outC, len, false);
+      p.multiply(cols, 0, ohw, K, g.outC, len, false);
       col2im(cols, 0, g, dx, n * inSize);
     }
   }
@@ -158,9 +176,11 @@ export function conv2dBackwardWeightLane(
   const dw = lane * g.outC * K;
   for (const { n, o0, o1 } of mine(chunks(g.batch, ohw, lanes), lane, lanes)) {
     const len = o1 - o0;
-    const cols = scratch('conv.cols', K * len);
-    im2col(x, n * inSize, g, o0, o1, cols);
-    gemmNT(gy, n * g.outC * ohw + o0, ohw, cols, 0, len, partials, dw, g.outC, len, K, true);
+    // the sum runs over positions: k = len, so the operands are laid out per chunk
+    const p = packedProduct(g.outC, len, K);
+    packRowPanels(gy, n * g.outC * ohw + o0, g.outC, len, p.A, ohw);
+    im2colPanels(x, n * inSize, g, o0, o1, p.B, 'rows');
+    p.multiply(partials, dw, K, g.outC, len, K, true);
   }
 }
 

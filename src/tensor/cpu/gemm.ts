@@ -7,19 +7,56 @@
  */
 import { alloc, lanesFor, runLanes } from './parallel.js';
 import { scratch } from './scratch.js';
+import { simdGemm } from './wasm/gemm.js';
 
 /**
- * Packs the 4-row panels of a row-major rows×cols matrix X (at off):
+ * One product C = A·B whose operands the caller packs in place: A as row panels (m×k), B as column
+ * panels (k×n). With the SIMD kernel the panels live in WebAssembly memory, so packing is the only
+ * copy; otherwise in scratch arrays for the JavaScript kernel.
+ */
+export interface PackedProduct {
+  readonly A: Float32Array;
+  readonly B: Float32Array;
+  /** C[m×n] (+)= A·B at cOff, row stride ldc; adds rowBias[i] to row i when given (not accumulating). */
+  multiply(C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean, rowBias?: Float32Array | null): void;
+}
+
+/** Room to pack an m×k by k×n product (valid until the next packedProduct on this thread). */
+export function packedProduct(m: number, k: number, n: number): PackedProduct {
+  const wasm = simdGemm();
+  if (wasm) {
+    const { A, B } = wasm.reserve(m, k, n);
+    return { A, B, multiply: (C, cOff, ldc, mm, kk, nn, acc, bias = null) => wasm.multiply(C, cOff, ldc, mm, kk, nn, acc, bias) };
+  }
+  const A = scratch('product.A', packedSize(m, k));
+  const B = scratch('product.B', packedSize(n, k));
+  return {
+    A,
+    B,
+    multiply(C, cOff, ldc, mm, kk, nn, acc, bias = null) {
+      jsMicroKernel(A, B, C, cOff, ldc, mm, kk, nn, acc);
+      if (!bias || acc) return;
+      for (let i = 0; i < mm; i++) {
+        const b = bias[i]!;
+        const row = cOff + i * ldc;
+        for (let j = 0; j < nn; j++) C[row + j] += b;
+      }
+    },
+  };
+}
+
+/**
+ * Packs the 4-row panels of a row-major rows×cols matrix X (at off, row stride ld):
  * out[(panel·cols + j)·4 + r] = X[panel·4 + r][j], zero past the last row.
  */
-export function packRowPanels(X: Float32Array, off: number, rows: number, cols: number, out: Float32Array): void {
+export function packRowPanels(X: Float32Array, off: number, rows: number, cols: number, out: Float32Array, ld = cols): void {
   const panels = (rows + 3) >> 2;
   for (let pn = 0; pn < panels; pn++) {
     const base = pn * cols * 4;
     for (let r = 0; r < 4; r++) {
       const i = pn * 4 + r;
       if (i < rows) {
-        const src = off + i * cols;
+        const src = off + i * ld;
         for (let j = 0; j < cols; j++) out[base + j * 4 + r] = X[src + j]!;
       } else {
         for (let j = 0; j < cols; j++) out[base + j * 4 + r] = 0;
@@ -57,6 +94,16 @@ export function packColPanels(X: Float32Array, off: number, rows: number, cols: 
  * split the columns). ldc is C's row stride.
  */
 export function microKernel(
+  Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
+  m: number, k: number, n: number, accumulate: boolean, jp0 = 0, jp1 = (n + 3) >> 2,
+): void {
+  const wasm = simdGemm();
+  if (wasm) wasm.run(Ap, Bp, C, cOff, ldc, m, k, n, accumulate, jp0, jp1);
+  else jsMicroKernel(Ap, Bp, C, cOff, ldc, m, k, n, accumulate, jp0, jp1);
+}
+
+/** The JavaScript kernel: a 4×4 block of C in sixteen locals (float64 sums, rounded once). */
+function jsMicroKernel(
   Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
   m: number, k: number, n: number, accumulate: boolean, jp0 = 0, jp1 = (n + 3) >> 2,
 ): void {
@@ -111,6 +158,14 @@ export function gemmNT(
   A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
   C: Float32Array, cOff: number, m: number, k: number, n: number, accumulate: boolean, ldc = n,
 ): void {
+  if (m >= 4 && simdGemm()) {
+    // the SIMD kernel outruns reading in place by more than packing costs, once A has a full panel
+    const p = packedProduct(m, k, n);
+    packRowPanels(A, aOff, m, k, p.A, lda);
+    packRowPanels(B, bOff, n, k, p.B, ldb); // B's rows are the columns of Bᵀ: column panels
+    p.multiply(C, cOff, ldc, m, k, n, accumulate);
+    return;
+  }
   const full = m & ~3;
   for (let i = 0; i < full; i += 4) {
     const rows = 4;
@@ -196,12 +251,11 @@ export function matmulLane(
       gemmNT(a, aOff, k, b, bOff + j0 * k, k, out, cOff, m, k, len, false, n);
       continue;
     }
-    const Ap = scratch('gemm.A', packedSize(m, k));
-    const Bp = scratch('gemm.B', packedSize(len, k));
-    packA(a, aOff, m, k, transA, Ap);
-    if (transB) packRowPanels(b, bOff + j0 * k, len, k, Bp);
-    else packColPanels(b, bOff + j0, k, len, Bp, n);
-    microKernel(Ap, Bp, out, cOff, n, m, k, len, false);
+    const p = packedProduct(m, k, len);
+    packA(a, aOff, m, k, transA, p.A);
+    if (transB) packRowPanels(b, bOff + j0 * k, len, k, p.B);
+    else packColPanels(b, bOff + j0, k, len, p.B, n);
+    p.multiply(out, cOff, n, m, k, len, false);
   }
 }
 

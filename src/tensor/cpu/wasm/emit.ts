@@ -1,0 +1,118 @@
+/**
+ * Just enough of the WebAssembly binary format to write a few numeric kernels by hand: value types,
+ * the instructions those kernels use (i32 arithmetic, structured control flow, f32 and 128-bit
+ * SIMD loads, stores and arithmetic), and a module holding functions and one exported memory.
+ * The kernels stay readable TypeScript that assembles to bytes at start-up: no toolchain, no
+ * binary blobs in the repository. Encoding reference: the WebAssembly core spec, §5 (binary
+ * format) and the SIMD proposal's BinarySIMD.md.
+ */
+
+export type Bytes = number[];
+
+export const i32 = 0x7f;
+export const f32 = 0x7d;
+export const v128 = 0x7b;
+export type ValType = typeof i32 | typeof f32 | typeof v128;
+
+/** Unsigned LEB128. */
+export function uleb(n: number): Bytes {
+  const out: Bytes = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+/** Signed LEB128 (for i32.const). */
+export function sleb(n: number): Bytes {
+  const out: Bytes = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    const done = (n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+}
+
+const simd = (op: number, ...imm: number[]): Bytes => [0xfd, ...uleb(op), ...imm];
+/** memarg: log2 of the alignment hint, then a constant byte offset added to the address. */
+const memarg = (align: number, offset: number): Bytes => [...uleb(align), ...uleb(offset)];
+
+/** The instructions the kernels use; each returns its encoding. Locals are addressed by index. */
+export const op = {
+  // control: every block here has no result (0x40)
+  block: (): Bytes => [0x02, 0x40],
+  loop: (): Bytes => [0x03, 0x40],
+  if: (): Bytes => [0x04, 0x40],
+  else: (): Bytes => [0x05],
+  end: (): Bytes => [0x0b],
+  br: (depth: number): Bytes => [0x0c, ...uleb(depth)],
+  brIf: (depth: number): Bytes => [0x0d, ...uleb(depth)],
+  // locals
+  get: (i: number): Bytes => [0x20, ...uleb(i)],
+  set: (i: number): Bytes => [0x21, ...uleb(i)],
+  tee: (i: number): Bytes => [0x22, ...uleb(i)],
+  // i32
+  i32: (v: number): Bytes => [0x41, ...sleb(v)],
+  eqz: (): Bytes => [0x45],
+  ltU: (): Bytes => [0x49],
+  geU: (): Bytes => [0x4f],
+  add: (): Bytes => [0x6a],
+  sub: (): Bytes => [0x6b],
+  mul: (): Bytes => [0x6c],
+  shl: (): Bytes => [0x74],
+  // f32
+  f32Load: (offset = 0): Bytes => [0x2a, ...memarg(2, offset)],
+  f32Store: (offset = 0): Bytes => [0x38, ...memarg(2, offset)],
+  // v128 (addresses need only 4-byte alignment; the hint says so)
+  load: (offset = 0): Bytes => simd(0x00, ...memarg(2, offset)),
+  load32Splat: (offset = 0): Bytes => simd(0x09, ...memarg(2, offset)),
+  store: (offset = 0): Bytes => simd(0x0b, ...memarg(2, offset)),
+  zero: (): Bytes => simd(0x0c, ...new Array<number>(16).fill(0)),
+  f32x4Splat: (): Bytes => simd(0x13),
+  f32x4Add: (): Bytes => simd(0xe4),
+  f32x4Mul: (): Bytes => simd(0xe6),
+};
+
+export interface WasmFunction {
+  name: string;
+  params: ValType[];
+  /** Locals beyond the parameters, in index order after them. */
+  locals: ValType[];
+  /** Instructions, without the final `end`. */
+  body: Bytes[];
+}
+
+const vec = (items: Bytes[]): Bytes => [...uleb(items.length), ...items.flat()];
+const section = (id: number, content: Bytes): Bytes => [id, ...uleb(content.length), ...content];
+const name = (s: string): Bytes => vec([...s].map((c) => [c.charCodeAt(0)]));
+
+/** A module of void functions (exported by name) and one memory exported as "memory". */
+export function assemble(funcs: WasmFunction[], memoryPages: number): Uint8Array<ArrayBuffer> {
+  const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]);
+  const bodies = funcs.map((f) => {
+    // locals compress into runs of one type
+    const runs: Bytes[] = [];
+    for (let i = 0; i < f.locals.length; ) {
+      let j = i;
+      while (j < f.locals.length && f.locals[j] === f.locals[i]) j++;
+      runs.push([...uleb(j - i), f.locals[i]!]);
+      i = j;
+    }
+    const code = [...vec(runs), ...f.body.flat(), 0x0b];
+    return [...uleb(code.length), ...code];
+  });
+  const bytes = [
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    ...section(1, vec(types)),
+    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
+    ...section(5, vec([[0x00, ...uleb(memoryPages)]])),
+    ...section(7, vec([...funcs.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]), [...name('memory'), 0x02, 0]])),
+    ...section(10, vec(bodies)),
+  ];
+  return new Uint8Array(bytes);
+}

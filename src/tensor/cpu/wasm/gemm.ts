@@ -1,0 +1,202 @@
+/**
+ * The GEMM micro-kernel again, in WebAssembly SIMD: the same packed panels as the JavaScript one
+ * (gemm.ts), but each step multiplies four rows of A by eight columns of B as eight 4-wide vector
+ * products, where JavaScript can only do one scalar multiply-add at a time. JavaScript engines do
+ * not vectorise, so this is the one place the library leaves JavaScript for speed; the kernel is
+ * written here instruction by instruction and assembled at start-up (./emit.ts).
+ *
+ * Numerics differ from the JavaScript kernel in one way: sums accumulate in float32 (as PyTorch's
+ * do), where JavaScript accumulates in float64 and rounds once.
+ */
+import { ValueError } from '../../errors.js';
+import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from './emit.js';
+
+// parameters, then locals, by index
+const A = 0, B = 1, C = 2, MP = 3, K = 4, NP = 5, LDC = 6; // LDC in bytes
+const JP = 7, IP = 8, PA = 9, PB = 10, PB2 = 11, END = 12, CP = 13, KB = 14;
+const V0 = 15, V1 = 16, S = 17, ACC = 18; // ACC … ACC + 7
+
+/** `local[i] = local[i] + value` for i32 locals. */
+const addTo = (i: number, value: number): Bytes[] => [op.get(i), op.i32(value), op.add(), op.set(i)];
+
+/**
+ * One sweep over every 4-row panel of A against the B panel(s) at jp: C[4×4] per panel, or C[4×8]
+ * when `wide` (panels jp and jp + 1). acc[2r] holds row r against panel jp, acc[2r + 1] against jp + 1.
+ */
+function sweep(wide: boolean): Bytes[] {
+  const acc = (r: number, half: number) => ACC + 2 * r + half;
+  const halves = wide ? [0, 1] : [0];
+  const code: Bytes[] = [op.i32(0), op.set(IP), op.loop()];
+  // pa = a + ip·kb; end = pa + kb; pb = b + jp·kb; pb2 = pb + kb
+  code.push(op.get(A), op.get(IP), op.get(KB), op.mul(), op.add(), op.tee(PA), op.get(KB), op.add(), op.set(END));
+  code.push(op.get(B), op.get(JP), op.get(KB), op.mul(), op.add());
+  code.push(...(wide ? [op.tee(PB), op.get(KB), op.add(), op.set(PB2)] : [op.set(PB)]));
+  for (let r = 0; r < 4; r++) for (const h of halves) code.push(op.zero(), op.set(acc(r, h)));
+  // for p < k: one column of the A panel (4 values) times one row of each B panel (4 values)
+  code.push(op.loop(), op.get(PB), op.load(), op.set(V0));
+  if (wide) code.push(op.get(PB2), op.load(), op.set(V1));
+  for (let r = 0; r < 4; r++) {
+    code.push(op.get(PA), op.load32Splat(4 * r), op.set(S));
+    for (const h of halves) {
+      code.push(op.get(acc(r, h)), op.get(S), op.get(h ? V1 : V0), op.f32x4Mul(), op.f32x4Add(), op.set(acc(r, h)));
+    }
+  }
+  code.push(...addTo(PA, 16), ...addTo(PB, 16), ...(wide ? addTo(PB2, 16) : []));
+  code.push(op.get(PA), op.get(END), op.ltU(), op.brIf(0), op.end());
+  // cp = c + 4·ip·ldc + 16·jp; four rows of the tile, ldc apart
+  code.push(op.get(C), op.get(IP), op.get(LDC), op.mul(), op.i32(2), op.shl(), op.add());
+  code.push(op.get(JP), op.i32(4), op.shl(), op.add(), op.set(CP));
+  for (let r = 0; r < 4; r++) {
+    for (const h of halves) code.push(op.get(CP), op.get(acc(r, h)), op.store(16 * h));
+    if (r < 3) code.push(op.get(CP), op.get(LDC), op.add(), op.set(CP));
+  }
+  code.push(...addTo(IP, 1), op.get(IP), op.get(MP), op.ltU(), op.brIf(0), op.end());
+  return code;
+}
+
+/**
+ * gemm(a, b, c, mp, k, np, ldc): C = Ap·Bp for mp row panels of A and np column panels of B
+ * (k ≥ 1), both packed as gemm.ts packs them; C is row-major with ldc bytes per row.
+ */
+const gemmFunction: WasmFunction = {
+  name: 'gemm',
+  params: [i32, i32, i32, i32, i32, i32, i32],
+  locals: [i32, i32, i32, i32, i32, i32, i32, i32, v128, v128, v128, ...new Array<typeof v128>(8).fill(v128)],
+  body: [
+    op.get(K), op.i32(4), op.shl(), op.set(KB),
+    op.i32(0), op.set(JP),
+    op.block(), op.loop(),
+    op.get(JP), op.get(NP), op.geU(), op.brIf(1),
+    // two panels while two remain, then the last one alone
+    op.get(JP), op.i32(1), op.add(), op.get(NP), op.ltU(), op.if(),
+    ...sweep(true), ...addTo(JP, 2),
+    op.else(),
+    ...sweep(false), ...addTo(JP, 1),
+    op.end(),
+    op.br(0), op.end(), op.end(),
+  ],
+};
+
+type GemmExport = (a: number, b: number, c: number, mp: number, k: number, np: number, ldc: number) => void;
+
+const PAGE_FLOATS = 65536 / 4;
+
+/**
+ * One instance per thread: its own memory, grown as operands need, never shrunk. A product is laid
+ * out as [A panels | B panels | C tile] from address 0; callers pack straight into the A and B views
+ * (no copy), then `multiply` runs the kernel and moves the tile into their array.
+ */
+export class SimdGemm {
+  private readonly memory: WebAssembly.Memory;
+  private readonly gemm: GemmExport;
+  private heap: Float32Array;
+  private aLen = 0;
+  private bLen = 0;
+
+  constructor(module: WebAssembly.Module) {
+    const instance = new WebAssembly.Instance(module, {});
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.gemm = instance.exports.gemm as GemmExport;
+    this.heap = new Float32Array(this.memory.buffer);
+  }
+
+  /**
+   * Room for A (m×k, row panels) and B (k×n, column panels) and their product; returns views to
+   * pack into. They stay valid until the next `reserve` (growing the memory detaches old views).
+   */
+  reserve(m: number, k: number, n: number): { A: Float32Array; B: Float32Array } {
+    const mp = (m + 3) >> 2;
+    const np = (n + 3) >> 2;
+    this.aLen = mp * 4 * k;
+    this.bLen = np * 4 * k;
+    const floats = this.aLen + this.bLen + mp * 4 * np * 4;
+    if (this.heap.length < floats) {
+      this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
+      this.heap = new Float32Array(this.memory.buffer);
+    }
+    return { A: this.heap.subarray(0, this.aLen), B: this.heap.subarray(this.aLen, this.aLen + this.bLen) };
+  }
+
+  /**
+   * C[m×n] (+)= A·B from the views of the last `reserve` (m, n no larger than reserved, k equal),
+   * over B's column panels [jp0, jp1); adds rowBias[i] to row i when given (not when accumulating).
+   */
+  multiply(
+    C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean,
+    rowBias: Float32Array | null = null, jp0 = 0, jp1 = (n + 3) >> 2,
+  ): void {
+    const mp = (m + 3) >> 2;
+    const np = jp1 - jp0;
+    if (np <= 0 || mp === 0) return;
+    const heap = this.heap;
+    const cw = np * 4;
+    const cBase = this.aLen + this.bLen;
+    if (k === 0) heap.fill(0, cBase, cBase + mp * 4 * cw);
+    else this.gemm(0, (this.aLen + jp0 * 4 * k) * 4, cBase * 4, mp, k, np, cw * 4);
+    const cols = Math.min(n, jp1 * 4) - jp0 * 4;
+    for (let i = 0; i < m; i++) {
+      const src = cBase + i * cw;
+      const dst = cOff + i * ldc + jp0 * 4;
+      if (accumulate) {
+        for (let j = 0; j < cols; j++) C[dst + j] += heap[src + j]!;
+      } else if (rowBias) {
+        const b = rowBias[i]!;
+        for (let j = 0; j < cols; j++) C[dst + j] = heap[src + j]! + b;
+      } else {
+        C.set(heap.subarray(src, src + cols), dst);
+      }
+    }
+  }
+
+  /** C (+)= Ap·Bp from panels packed elsewhere: copies them in first (gemm.ts's microKernel contract). */
+  run(
+    Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
+    m: number, k: number, n: number, accumulate: boolean, jp0: number, jp1: number,
+  ): void {
+    const { A, B } = this.reserve(m, k, (jp1 - jp0) * 4);
+    A.set(Ap.subarray(0, A.length));
+    B.set(Bp.subarray(jp0 * 4 * k, jp0 * 4 * k + B.length));
+    this.multiply(C, cOff + jp0 * 4, ldc, m, k, Math.min(n - jp0 * 4, (jp1 - jp0) * 4), accumulate);
+  }
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+let instance: SimdGemm | null = null;
+let enabled: boolean | undefined;
+
+function compile(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  try {
+    const bytes = assemble([gemmFunction], 16);
+    // engines without SIMD (or without WebAssembly) reject the module: the JavaScript kernel stays
+    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** Whether this JavaScript engine runs WebAssembly SIMD (Node ≥ 16.4, current browsers). */
+export function simdAvailable(): boolean {
+  return compile() !== null;
+}
+
+/** Whether CPU matrix products use the SIMD kernel: on by default wherever it is available. */
+export function simdEnabled(): boolean {
+  if (enabled === undefined) enabled = simdAvailable();
+  return enabled;
+}
+
+/** Turns the SIMD kernel on or off (off: the JavaScript kernel, float64 accumulation). */
+export function setSimd(on: boolean): void {
+  if (on && !simdAvailable()) throw new ValueError('setSimd: this JavaScript engine has no WebAssembly SIMD');
+  enabled = on;
+}
+
+/** The SIMD micro-kernel, or null when it is off or unavailable. */
+export function simdGemm(): SimdGemm | null {
+  if (!simdEnabled()) return null;
+  if (!instance) instance = new SimdGemm(compile()!);
+  return instance;
+}
