@@ -13,60 +13,105 @@ import { scratch } from './scratch.js';
 const ceil4 = (v: number) => (v + 3) & ~3;
 
 /**
- * Where column-matrix entry (row r, position q) goes: the B operand of the forward product wants
- * column panels of 4 positions over all rows (`positions`); the weight gradient's B operand is the
- * transpose, column panels of 4 rows over all positions (`rows`).
+ * Unfolds output positions [o0, o1) of sample x[xOff…] as the forward product's B operand: column
+ * panels of 4 positions over all K = C·kH·kW rows, out[(q>>2)·4K + 4r + (q&3)] for position
+ * q = o − o0, the last panel zero-padded. Panel by panel, so writes are sequential; where a
+ * panel's four positions lie in one output row away from the padding (most of them, at stride 1),
+ * each kernel tap copies four neighbouring inputs without bounds checks.
  */
-type PanelLayout = 'positions' | 'rows';
-
-/** Positions unfolded per pass, so the rows of a pass write a block that stays in cache. */
-const BLOCK = 128;
-
-/** Unfolds output positions [o0, o1) of sample x[xOff…] into `out` in the given panel layout, zero-padded to whole panels. */
-function im2colPanels(x: Float32Array, xOff: number, g: Conv2dGeometry, o0: number, o1: number, out: Float32Array, layout: PanelLayout): void {
+function im2colPositions(x: Float32Array, xOff: number, g: Conv2dGeometry, o0: number, o1: number, out: Float32Array): void {
   const { inC, inH, inW, kH, kW, strideH, strideW, padH, padW, outW } = g;
-  const K = inC * kH * kW;
   const len = o1 - o0;
-  // index = (q>>2)·qs + (q&3)·ql + (r>>2)·rs + (r&3)·rl
-  const [qs, ql, rs, rl] = layout === 'positions' ? [4 * K, 1, 16, 4] : [16, 4, 4 * len, 1];
-  for (let b0 = o0; b0 < o1; b0 += BLOCK) {
-    const b1 = Math.min(o1, b0 + BLOCK);
-    let r = 0;
-    for (let c = 0; c < inC; c++) {
-      const plane = xOff + c * inH * inW;
-      for (let ki = 0; ki < kH; ki++) {
-        for (let kj = 0; kj < kW; kj++, r++) {
-          const rOff = (r >> 2) * rs + (r & 3) * rl;
-          let o = b0;
-          let oh = Math.floor(b0 / outW);
-          let ow = b0 - oh * outW;
-          while (o < b1) {
-            const span = Math.min(outW - ow, b1 - o);
-            const q0 = o - o0;
-            const ih = oh * strideH - padH + ki;
-            if (ih < 0 || ih >= inH) {
-              for (let t = 0, q = q0; t < span; t++, q++) out[(q >> 2) * qs + (q & 3) * ql + rOff] = 0;
-            } else {
-              const src = plane + ih * inW;
-              for (let t = 0, q = q0; t < span; t++, q++) {
-                const iw = (ow + t) * strideW - padW + kj;
-                out[(q >> 2) * qs + (q & 3) * ql + rOff] = iw >= 0 && iw < inW ? x[src + iw]! : 0;
-              }
-            }
-            o += span;
-            oh++;
-            ow = 0;
+  const plane = inH * inW;
+  let d = 0;
+  for (let q0 = 0; q0 < len; q0 += 4) {
+    const o = o0 + q0;
+    const oh = Math.floor(o / outW);
+    const ow = o - oh * outW;
+    if (strideW === 1 && q0 + 4 <= len && ow + 3 < outW && ow >= padW && ow + 2 - padW + kW < inW) {
+      for (let c = 0; c < inC; c++) {
+        for (let ki = 0; ki < kH; ki++) {
+          const ih = oh * strideH - padH + ki;
+          if (ih < 0 || ih >= inH) {
+            out.fill(0, d, d + 4 * kW);
+            d += 4 * kW;
+            continue;
+          }
+          const src = xOff + c * plane + ih * inW + ow - padW;
+          for (let kj = 0; kj < kW; kj++, d += 4) {
+            out[d] = x[src + kj]!;
+            out[d + 1] = x[src + kj + 1]!;
+            out[d + 2] = x[src + kj + 2]!;
+            out[d + 3] = x[src + kj + 3]!;
+          }
+        }
+      }
+      continue;
+    }
+    // panels that straddle output rows, touch the padding, or run past the end: lane by lane
+    for (let lane = 0; lane < 4; lane++) {
+      const q = q0 + lane;
+      let e = d + lane;
+      const step = 4;
+      if (q >= len) {
+        for (let r = 0; r < inC * kH * kW; r++, e += step) out[e] = 0;
+        continue;
+      }
+      const ohl = Math.floor((o0 + q) / outW);
+      const owl = o0 + q - ohl * outW;
+      for (let c = 0; c < inC; c++) {
+        for (let ki = 0; ki < kH; ki++) {
+          const ih = ohl * strideH - padH + ki;
+          const inside = ih >= 0 && ih < inH;
+          const src = xOff + c * plane + ih * inW;
+          for (let kj = 0; kj < kW; kj++, e += step) {
+            const iw = owl * strideW - padW + kj;
+            out[e] = inside && iw >= 0 && iw < inW ? x[src + iw]! : 0;
           }
         }
       }
     }
+    d += 4 * inC * kH * kW;
   }
-  // the last panel's missing positions (or rows) are zeros, so they add nothing to the product
-  const at = (r: number, q: number) => (q >> 2) * qs + (q & 3) * ql + (r >> 2) * rs + (r & 3) * rl;
-  if (layout === 'positions') {
-    for (let q = len; q < ceil4(len); q++) for (let r = 0; r < K; r++) out[at(r, q)] = 0;
-  } else {
-    for (let r = K; r < ceil4(K); r++) for (let q = 0; q < len; q++) out[at(r, q)] = 0;
+}
+
+/**
+ * The same unfolding as the weight gradient's B operand (the transpose): column panels of 4 rows
+ * over all positions, out[(r>>2)·4·len + 4q + (r&3)], rows past K zero.
+ */
+function im2colRows(x: Float32Array, xOff: number, g: Conv2dGeometry, o0: number, o1: number, out: Float32Array): void {
+  const { inC, inH, inW, kH, kW, strideH, strideW, padH, padW, outW } = g;
+  const len = o1 - o0;
+  let r = 0;
+  for (let c = 0; c < inC; c++) {
+    const plane = xOff + c * inH * inW;
+    for (let ki = 0; ki < kH; ki++) {
+      for (let kj = 0; kj < kW; kj++, r++) {
+        let d = (r >> 2) * 4 * len + (r & 3);
+        let o = o0;
+        let oh = Math.floor(o0 / outW);
+        let ow = o0 - oh * outW;
+        while (o < o1) {
+          const span = Math.min(outW - ow, o1 - o);
+          const ih = oh * strideH - padH + ki;
+          if (ih < 0 || ih >= inH) {
+            for (let t = 0; t < span; t++, d += 4) out[d] = 0;
+          } else {
+            const src = plane + ih * inW;
+            for (let t = 0; t < span; t++, d += 4) {
+              const iw = (ow + t) * strideW - padW + kj;
+              out[d] = iw >= 0 && iw < inW ? x[src + iw]! : 0;
+            }
+          }
+          o += span;
+          oh++;
+          ow = 0;
+        }
+      }
+    }
+  }
+  for (; r < ceil4(inC * kH * kW); r++) {
+    for (let q = 0, d = (r >> 2) * 4 * len + (r & 3); q < len; q++, d += 4) out[d] = 0;
   }
 }
 
@@ -111,7 +156,7 @@ export function conv2dLane(lane: number, lanes: number, x: Float32Array, w: Floa
   const p = packedProduct(g.outC, K, Math.max(...parts.map(({ o0, o1 }) => o1 - o0)));
   packA(w, 0, g.outC, K, false, p.A);
   for (const { n, o0, o1 } of parts) {
-    im2colPanels(x, n * inSize, g, o0, o1, p.B, 'positions');
+    im2colPositions(x, n * inSize, g, o0, o1, p.B);
     p.multiply(out, n * g.outC * ohw + o0, ohw, g.outC, K, o1 - o0, false, bias);
   }
 }
@@ -179,7 +224,7 @@ export function conv2dBackwardWeightLane(
     // the sum runs over positions: k = len, so the operands are laid out per chunk
     const p = packedProduct(g.outC, len, K);
     packRowPanels(gy, n * g.outC * ohw + o0, g.outC, len, p.A, ohw);
-    im2colPanels(x, n * inSize, g, o0, o1, p.B, 'rows');
+    im2colRows(x, n * inSize, g, o0, o1, p.B);
     p.multiply(partials, dw, K, g.outC, len, K, true);
   }
 }
