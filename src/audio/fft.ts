@@ -9,8 +9,8 @@ const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
 /**
  * In-place complex FFT of a power-of-two size: bit-reversal permutation, one fused pass for the
- * first two stages (their twiddles are 1 and −i), then radix-2 stages whose twiddles are stored
- * per stage so the inner loop reads them in order.
+ * first two stages (their twiddles are 1 and −i), then the remaining radix-2 stages two per pass,
+ * with twiddles stored per stage so the inner loop reads them in order.
  */
 class Radix2 {
   /** Twiddles of stage `size` live at [size/2 − 1 + k] … for k < size/2 (cos and −sin). */
@@ -63,6 +63,39 @@ class Radix2 {
       }
       size = 8;
     }
+    // then two radix-2 stages per pass (half-sizes h and 2h over blocks of 4h): half the loads and
+    // stores of one stage at a time, with the same four twiddle products per four points
+    for (; 2 * size <= n; size <<= 2) {
+      const h = size >> 1;
+      const t1 = h - 1; // stage h's twiddles w_{2h}^k
+      const t2 = size - 1; // stage 2h's twiddles w_{4h}^k
+      for (let start = 0; start < n; start += 2 * size) {
+        for (let k = 0; k < h; k++) {
+          const a0 = start + k;
+          const a1 = a0 + h;
+          const a2 = a1 + h;
+          const a3 = a2 + h;
+          const w1r = wr[t1 + k]!, w1i = wi[t1 + k]!;
+          const w2r = wr[t2 + k]!, w2i = wi[t2 + k]!;
+          // stage h: (a0, a1) and (a2, a3)
+          const x1r = re[a1]!, x1i = im[a1]!, x3r = re[a3]!, x3i = im[a3]!;
+          const p1r = x1r * w1r - x1i * w1i, p1i = x1r * w1i + x1i * w1r;
+          const p3r = x3r * w1r - x3i * w1i, p3i = x3r * w1i + x3i * w1r;
+          const x0r = re[a0]!, x0i = im[a0]!, x2r = re[a2]!, x2i = im[a2]!;
+          const y0r = x0r + p1r, y0i = x0i + p1i, y1r = x0r - p1r, y1i = x0i - p1i;
+          const y2r = x2r + p3r, y2i = x2i + p3i, y3r = x2r - p3r, y3i = x2i - p3i;
+          // stage 2h: (a0, a2) with w_{4h}^k, (a1, a3) with w_{4h}^{k+h} = −i·w_{4h}^k
+          const u2r = y2r * w2r - y2i * w2i, u2i = y2r * w2i + y2i * w2r;
+          const v3r = y3r * w2r - y3i * w2i, v3i = y3r * w2i + y3i * w2r;
+          re[a0] = y0r + u2r; im[a0] = y0i + u2i;
+          re[a2] = y0r - u2r; im[a2] = y0i - u2i;
+          // (v3r + i·v3i)·(−i) = v3i − i·v3r
+          re[a1] = y1r + v3i; im[a1] = y1i - v3r;
+          re[a3] = y1r - v3i; im[a3] = y1i + v3r;
+        }
+      }
+    }
+    // an odd number of stages leaves one radix-2 stage
     for (; size <= n; size <<= 1) {
       const half = size >> 1;
       const tw = half - 1;
@@ -187,12 +220,15 @@ export class RealFft {
     }
   }
 
-  /** Transforms x (length n) into outRe/outIm (length n/2 + 1). */
-  transform(x: ArrayLike<number>, outRe: Float64Array, outIm: Float64Array): void {
+  /**
+   * Transforms x[offset … offset + n) into outRe/outIm (length n/2 + 1), each sample multiplied by
+   * window[i] when a window is given (so a frame is windowed as it is read, not copied first).
+   */
+  transform(x: ArrayLike<number>, outRe: Float64Array, outIm: Float64Array, offset = 0, window?: ArrayLike<number>): void {
     const { n, zr, zi } = this;
     if (this.full) {
       for (let i = 0; i < n; i++) {
-        zr[i] = x[i]!;
+        zr[i] = x[offset + i]! * (window ? window[i]! : 1);
         zi[i] = 0;
       }
       this.full.transform(zr, zi);
@@ -203,9 +239,16 @@ export class RealFft {
       return;
     }
     const h = n / 2;
-    for (let i = 0; i < h; i++) {
-      zr[i] = x[2 * i]!;
-      zi[i] = x[2 * i + 1]!;
+    if (window) {
+      for (let i = 0, j = offset; i < h; i++, j += 2) {
+        zr[i] = x[j]! * window[2 * i]!;
+        zi[i] = x[j + 1]! * window[2 * i + 1]!;
+      }
+    } else {
+      for (let i = 0, j = offset; i < h; i++, j += 2) {
+        zr[i] = x[j]!;
+        zi[i] = x[j + 1]!;
+      }
     }
     this.half!.transform(zr, zi);
     // X_k = E_k + e^{−2πik/n} O_k with E_k = (Z_k + conj Z_{h−k})/2, O_k = (Z_k − conj Z_{h−k})/(2i)

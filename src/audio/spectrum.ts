@@ -66,14 +66,14 @@ export function spectrogramFrames(y: ArrayLike<number>, opts: StftOptions = {}):
   for (let t = 0; t < frames; t++) {
     const start = t * hop - pad;
     if (start >= 0 && start + nFft <= y.length) {
-      for (let i = 0; i < nFft; i++) frame[i] = y[start + i]! * window[i]!;
+      fft.transform(y, re, im, start, window);
     } else {
       for (let i = 0; i < nFft; i++) {
         const s = start + i;
         frame[i] = s >= 0 && s < y.length ? y[s]! * window[i]! : 0;
       }
+      fft.transform(frame, re, im);
     }
-    fft.transform(frame, re, im);
     const row = t * bins;
     for (let k = 0; k < bins; k++) {
       const r = Math.fround(re[k]!);

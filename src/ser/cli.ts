@@ -57,7 +57,7 @@ ser <command> --help for its options.`,
                       gain, masks, smoothing, cosine, validation)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
-  --epochs N          default: the recipe's (40 original, 30 improved)
+  --epochs N          default: the recipe's (40 original and improved, 30 heavy)
   --batch-size N      default 32
   --lr X              Adam learning rate, default 0.0005
   --seed S            weights, shuffling and augmentation seed, default 0
