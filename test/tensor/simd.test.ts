@@ -65,16 +65,17 @@ describe.runIf(simdAvailable())('SIMD GEMM micro-kernel', () => {
     expect(Array.from(untouched.wasm)).toEqual(Array.from(untouched.js));
   });
 
-  it('gemmNT packs and uses it once A has four rows, with strided operands', () => {
-    const [m, k, n, lda, ldb] = [7, 50, 9, 61, 57];
-    const A = lcg(m * lda, 3, 1);
-    const B = lcg(n * ldb, 4, 1);
-    const run = (simd: boolean) => {
-      setSimd(simd);
-      const C = lcg(m * n, 5, 1);
-      gemmNT(A, 2, lda, B, 3, ldb, C, 0, m, k, n, true);
-      return C;
-    };
-    expect(relError(run(true), run(false))).toBeLessThan(1e-6);
-  });
+  for (const [m, k, n, lda, ldb] of [[7, 50, 9, 61, 57], [1, 6720, 13, 6720, 6720], [3, 10, 5, 12, 11], [2, 3, 4, 3, 3], [1, 4, 1, 4, 4]]) {
+    it(`gemmNT ${m}×${k} · (${n}×${k})ᵀ, strided operands (${m < 4 ? 'one SIMD gemv per row' : 'packed'})`, () => {
+      const A = lcg(m * lda + 2, 3, 1);
+      const B = lcg(n * ldb + 3, 4, 1);
+      const run = (simd: boolean) => {
+        setSimd(simd);
+        const C = lcg(m * n, 5, 1);
+        gemmNT(A, 2, lda, B, 3, ldb, C, 0, m, k, n, true);
+        return C;
+      };
+      expect(relError(run(true), run(false))).toBeLessThan(1e-6);
+    });
+  }
 });

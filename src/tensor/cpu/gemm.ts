@@ -158,7 +158,12 @@ export function gemmNT(
   A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
   C: Float32Array, cOff: number, m: number, k: number, n: number, accumulate: boolean, ldc = n,
 ): void {
-  if (m >= 4 && simdGemm()) {
+  const wasm = simdGemm();
+  if (wasm && m < 4) {
+    wasm.rowsTimesT(A, aOff, lda, B, bOff, ldb, C, cOff, ldc, m, k, n, accumulate);
+    return;
+  }
+  if (wasm) {
     // the SIMD kernel outruns reading in place by more than packing costs, once A has a full panel
     const p = packedProduct(m, k, n);
     packRowPanels(A, aOff, m, k, p.A, lda);

@@ -77,6 +77,37 @@ const gemmFunction: WasmFunction = {
   ],
 };
 
+/**
+ * gemv(x, w, y, k, n, ldw): y[j] = Σ_{p<k} x[p]·W[j][p] for j < n, W's rows ldw bytes apart, k a
+ * positive multiple of 4. One row of the product with a transposed weight (a linear layer on one
+ * sample), where packing the weight into panels would cost more than the product.
+ */
+const GX = 0, GW = 1, GY = 2, GK = 3, GN = 4, GLDW = 5, GJ = 6, GPX = 7, GPW = 8, GEND = 9, GACC = 10;
+const gemvFunction: WasmFunction = {
+  name: 'gemv',
+  params: [i32, i32, i32, i32, i32, i32],
+  locals: [i32, i32, i32, i32, v128],
+  body: [
+    op.i32(0), op.set(GJ),
+    op.block(), op.loop(),
+    op.get(GJ), op.get(GN), op.geU(), op.brIf(1),
+    op.zero(), op.set(GACC),
+    op.get(GX), op.tee(GPX), op.get(GK), op.i32(2), op.shl(), op.add(), op.set(GEND),
+    op.get(GW), op.get(GJ), op.get(GLDW), op.mul(), op.add(), op.set(GPW),
+    op.loop(),
+    op.get(GACC), op.get(GPX), op.load(), op.get(GPW), op.load(), op.f32x4Mul(), op.f32x4Add(), op.set(GACC),
+    ...addTo(GPX, 16), ...addTo(GPW, 16),
+    op.get(GPX), op.get(GEND), op.ltU(), op.brIf(0), op.end(),
+    // y[j] = the four partial sums added
+    op.get(GY), op.get(GJ), op.i32(2), op.shl(), op.add(),
+    op.get(GACC), op.f32x4ExtractLane(0), op.get(GACC), op.f32x4ExtractLane(1), op.f32Add(),
+    op.get(GACC), op.f32x4ExtractLane(2), op.f32Add(), op.get(GACC), op.f32x4ExtractLane(3), op.f32Add(),
+    op.f32Store(),
+    ...addTo(GJ, 1), op.br(0), op.end(), op.end(),
+  ],
+};
+
+type GemvExport = (x: number, w: number, y: number, k: number, n: number, ldw: number) => void;
 type GemmExport = (a: number, b: number, c: number, mp: number, k: number, np: number, ldc: number) => void;
 
 const PAGE_FLOATS = 65536 / 4;
@@ -89,6 +120,7 @@ const PAGE_FLOATS = 65536 / 4;
 export class SimdGemm {
   private readonly memory: WebAssembly.Memory;
   private readonly gemm: GemmExport;
+  private readonly gemv: GemvExport;
   private heap: Float32Array;
   private aLen = 0;
   private bLen = 0;
@@ -97,6 +129,7 @@ export class SimdGemm {
     const instance = new WebAssembly.Instance(module, {});
     this.memory = instance.exports.memory as WebAssembly.Memory;
     this.gemm = instance.exports.gemm as GemmExport;
+    this.gemv = instance.exports.gemv as GemvExport;
     this.heap = new Float32Array(this.memory.buffer);
   }
 
@@ -148,6 +181,39 @@ export class SimdGemm {
     }
   }
 
+  /**
+   * C[m×n] (+)= A[m×k]·B[n×k]ᵀ for a few rows of A, one gemv each: B's rows are copied in once,
+   * contiguous, and the k mod 4 leftover terms are added here.
+   */
+  rowsTimesT(
+    A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
+    C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean,
+  ): void {
+    const kv = k & ~3;
+    const floats = k + n * k + n;
+    if (this.heap.length < floats) {
+      this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
+      this.heap = new Float32Array(this.memory.buffer);
+    }
+    const heap = this.heap;
+    const wAt = k;
+    const yAt = k + n * k;
+    if (ldb === k) heap.set(B.subarray(bOff, bOff + n * k), wAt);
+    else for (let j = 0; j < n; j++) heap.set(B.subarray(bOff + j * ldb, bOff + j * ldb + k), wAt + j * k);
+    for (let i = 0; i < m; i++) {
+      const a = aOff + i * lda;
+      heap.set(A.subarray(a, a + k), 0);
+      if (kv > 0) this.gemv(0, wAt * 4, yAt * 4, kv, n, k * 4);
+      else heap.fill(0, yAt, yAt + n);
+      for (let j = 0; j < n; j++) {
+        let s = heap[yAt + j]!;
+        for (let p = kv; p < k; p++) s += heap[p]! * heap[wAt + j * k + p]!;
+        const c = cOff + i * ldc + j;
+        C[c] = accumulate ? C[c]! + s : s;
+      }
+    }
+  }
+
   /** C (+)= Ap·Bp from panels packed elsewhere: copies them in first (gemm.ts's microKernel contract). */
   run(
     Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
@@ -168,7 +234,7 @@ function compile(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = assemble([gemmFunction], 16);
+    const bytes = assemble([gemmFunction, gemvFunction], 16);
     // engines without SIMD (or without WebAssembly) reject the module: the JavaScript kernel stays
     if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
   } catch {
