@@ -4,7 +4,8 @@
  * bench/results/latest.json (quick.json with --quick) with the machine, Node version, backends and
  * modes, so the README tables (scripts/readme-bench.ts) are regenerated from it, never typed in.
  *
- * Side by side in one process: our CPU backend (1 and 2 threads), our gpu.js backend in the mode
+ * Side by side in one process: our CPU backend (1 and 2 threads; and with the scalar JavaScript
+ * micro-kernel instead of the SIMD one), our gpu.js backend in the mode
  * gpu.js has here, and TensorFlow.js (pure-JS `cpu`; `wasm` for inference only: it has no conv2d
  * backward). When /usr/bin/python3 has torch, PyTorch times the same model in the same run
  * (bench/pytorch_reference.py) for the ratio.
@@ -13,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Bench } from 'tinybench';
-import { audio, manualSeed, nn, noGrad, optim, randn, setBackend } from '../src/index.js';
+import { audio, manualSeed, nn, noGrad, optim, randn, setBackend, setSimd, simdAvailable } from '../src/index.js';
 import { disableThreads, enableThreads } from '../src/node.js';
 import { backendByName } from '../src/tensor/backend.js';
 import { gpuModes, useGpu } from '../src/gpu.js';
@@ -99,6 +100,8 @@ const modelRow = (engine: string, threads: number) => rowOf('model', engine, thr
 });
 
 const rows: Row[] = [];
+const JS_KERNELS = 'ours cpu, JavaScript micro-kernel';
+if (!simdAvailable()) throw new Error('bench: this Node has no WebAssembly SIMD; the CPU rows assume it');
 const gpuMode = gpuModes()[0]!;
 const gpuEngine = `ours gpu.js (${gpuMode})`;
 
@@ -107,11 +110,24 @@ for (const threads of [1, 2]) {
   await disableThreads();
   if (threads > 1) enableThreads(threads);
   const m = ourModel();
+  // inference first, as a process that loads weights and predicts would run it: after training
+  // steps the collector has their garbage to clear, which adds about a millisecond here
   rows.push(...(await measure([
-    { name: 'train step, batch 32', fn: () => m.trainStep(32) },
     { name: 'inference, batch 1', fn: () => m.infer(1) },
+    { name: 'train step, batch 32', fn: () => m.trainStep(32) },
   ], modelRow('ours cpu', threads))));
 }
+// the same on the scalar JavaScript micro-kernel, to show what the SIMD one buys
+setSimd(false);
+{
+  enableThreads(2);
+  const m = ourModel();
+  rows.push(...(await measure([
+    { name: 'inference, batch 1', fn: () => m.infer(1) },
+    { name: 'train step, batch 32', fn: () => m.trainStep(32) },
+  ], modelRow(JS_KERNELS, 2))));
+}
+setSimd(true);
 await disableThreads();
 useGpu({ mode: gpuMode });
 {
@@ -162,7 +178,8 @@ console.log('\nKernels at the EmotionCNN shapes');
 const kernelEngines: { engine: string; threads: number; backend: string; batches: number[]; setup: () => void | Promise<void> }[] = [
   ...(quick ? [] : [{ engine: 'ours cpu', threads: 1, backend: 'cpu', batches: [1, 32], setup: () => disableThreads() }]),
   { engine: 'ours cpu', threads: 2, backend: 'cpu', batches: [1, 32], setup: () => void enableThreads(2) },
-  { engine: gpuEngine, threads: 1, backend: 'gpu', batches: quick ? [1] : [1, 32], setup: () => disableThreads() },
+  ...(quick ? [] : [{ engine: JS_KERNELS, threads: 1, backend: 'cpu', batches: [1], setup: async () => { await disableThreads(); setSimd(false); } }]),
+  { engine: gpuEngine, threads: 1, backend: 'gpu', batches: quick ? [1] : [1, 32], setup: async () => { await disableThreads(); setSimd(true); } },
 ];
 for (const e of kernelEngines) {
   await e.setup();
@@ -258,7 +275,7 @@ const result = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
   node: process.version,
-  backends: { cpu: 'hand-written kernels on Float32Array', gpu: `gpu.js ${gpuMode} mode (available: ${gpuModes().join(', ')})`, tfjs: tfjsInfo },
+  backends: { cpu: 'hand-written kernels on Float32Array, matrix products in WebAssembly SIMD', gpu: `gpu.js ${gpuMode} mode (available: ${gpuModes().join(', ')})`, tfjs: tfjsInfo },
   quick,
   rows,
   pytorch: torch,

@@ -14,7 +14,7 @@ const r = JSON.parse(readFileSync(file, 'utf8')) as {
 };
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
-const engineName = (x: Row) => (x.engine === 'ours cpu' ? `ours cpu, ${x.threads} thread${x.threads > 1 ? 's' : ''}` : x.engine);
+const engineName = (x: Row) => (x.engine.startsWith('ours cpu') ? `${x.engine}, ${x.threads} thread${x.threads > 1 ? 's' : ''}` : x.engine);
 
 const lines = [
   `Measured ${r.date.slice(0, 10)} with \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.node}; ` +
