@@ -110,8 +110,7 @@ for (const threads of [1, 2]) {
   await disableThreads();
   if (threads > 1) enableThreads(threads);
   const m = ourModel();
-  // inference first, as a process that loads weights and predicts would run it: after training
-  // steps the collector has their garbage to clear, which adds about a millisecond here
+  // inference first, as a process that loads weights and predicts runs it
   rows.push(...(await measure([
     { name: 'inference, batch 1', fn: () => m.infer(1) },
     { name: 'train step, batch 32', fn: () => m.trainStep(32) },
