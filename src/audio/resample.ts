@@ -129,9 +129,13 @@ function filterFft(y: Float32Array, h: Float64Array): Float64Array {
   // full convolution index i = output index + c; block covers conv[p, p + step)
   for (let p = c; p < n + c; p += step) {
     const from = p - (L - 1);
-    for (let j = 0; j < N; j++) {
-      const s = from + j;
-      buf[j] = s >= 0 && s < n ? y[s]! : 0;
+    if (from >= 0 && from + N <= n) {
+      buf.set(y.subarray(from, from + N));
+    } else {
+      for (let j = 0; j < N; j++) {
+        const s = from + j;
+        buf[j] = s >= 0 && s < n ? y[s]! : 0;
+      }
     }
     fft.transform(buf, xr, xi);
     for (let k = 0; k < fft.bins; k++) {
@@ -147,14 +151,18 @@ function filterFft(y: Float32Array, h: Float64Array): Float64Array {
 }
 
 /** Reads x at times m·down/up through the polyphase table (zero outside the signal). */
-function interpolate(x: ArrayLike<number>, outLen: number, pl: Plan): Float32Array {
+function interpolate(x: Float64Array, outLen: number, pl: Plan): Float32Array {
   const { up, down, taps, first, table } = pl;
   const n = x.length;
   const out = new Float32Array(outLen);
-  for (let m = 0; m < outLen; m++) {
-    const num = m * down; // output time in units of 1/up input samples
-    const base = Math.floor(num / up);
-    const phase = num - base * up;
+  // output time m·down/up = base + phase/up, stepped without a division per sample
+  let base = 0;
+  let phase = 0;
+  for (let m = 0; m < outLen; m++, phase += down) {
+    while (phase >= up) {
+      phase -= up;
+      base++;
+    }
     const start = base + first;
     const row = phase * taps;
     let acc = 0;
@@ -197,7 +205,7 @@ export function resample(y: Float32Array, fromRate: number, toRate: number, opts
   const direct = plan(fromRate, toRate, o);
   const outLen = Math.ceil((y.length * direct.up) / direct.down);
   const fftWorthIt = toRate < fromRate && direct.taps > 48;
-  if (!fftWorthIt) return interpolate(y, outLen, direct);
+  if (!fftWorthIt) return interpolate(Float64Array.from(y), outLen, direct); // one element type: the loop stays monomorphic
   const fc = (o.rolloff * toRate) / fromRate / 2;
   const sharp = filterFft(y, lowpassTaps(fc, o.zeroCrossings / (2 * fc), o.beta));
   // same up/down phases as `direct`, with a kernel cut at the input's own Nyquist frequency
