@@ -6,6 +6,7 @@ import { matmul } from './gemm.js';
 import { concat, permute, reduce, slice } from './layout.js';
 import { adamStep, sgdStep } from './optim.js';
 import { maxPool2d, maxPool2dBackward } from './pool.js';
+import { alloc, shareable } from './parallel.js';
 
 type F = Float32Array;
 
@@ -13,9 +14,9 @@ type F = Float32Array;
 export function createCpuBackend(): Backend {
   return {
     name: 'cpu',
-    fromArray: (data) => data,
-    zeros: (size) => new Float32Array(size),
-    fill: (size, value) => new Float32Array(size).fill(value),
+    fromArray: (data) => shareable(data as F),
+    zeros: (size) => alloc(size),
+    fill: (size, value) => alloc(size).fill(value),
     read: (h, size) => (h as F).slice(0, size),
     unary: (op, x, size) => unary(op, x as F, size),
     binary: (op, a, as, b, bs, os) => binary(op, a as F, as, b as F, bs, os),

@@ -61,6 +61,17 @@ export function alloc(size: number): Float32Array {
   return runner ? new Float32Array(new SharedArrayBuffer(size * 4)) : new Float32Array(size);
 }
 
+/**
+ * `data` itself, or while a runner is installed a shared copy of it: lanes in other threads see a
+ * shared array in place, where a plain one would be copied to every thread on every kernel call.
+ */
+export function shareable(data: Float32Array): Float32Array {
+  if (!runner || data.buffer instanceof SharedArrayBuffer) return data;
+  const out = alloc(data.length);
+  out.set(data);
+  return out;
+}
+
 export function allocInt32(size: number): Int32Array {
   return runner ? new Int32Array(new SharedArrayBuffer(size * 4)) : new Int32Array(size);
 }
