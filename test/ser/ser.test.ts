@@ -66,12 +66,16 @@ describe('metrics', () => {
 });
 
 describe('bundled weights', () => {
-  it('load, carry their input normaliser if any, and recognise the two bundled clips (which they were trained on)', () => {
+  it('load with the input normaliser they were trained with, and recognise the two bundled clips (which they were trained on)', () => {
     const model = loadModel();
+    expect(model.normalizer).not.toBeNull(); // the improved recipe standardises its input
     for (const name of ['03-01-04-02-01-01-02', '03-01-05-02-01-01-01']) {
       const p = model.predict(readFileSync(new URL(`../../examples/audio/${name}.wav`, import.meta.url)));
       expect(p.label, name).toBe(parseRavdessName(`${name}.wav`)!.emotion);
-      expect(p.probabilities[p.label]).toBeGreaterThan(0.5);
+      // the recipe's label smoothing keeps probabilities soft: require a clear lead, not certainty
+      const ranked = Object.values(p.probabilities).sort((a, b) => b - a);
+      expect(ranked[0]! - ranked[1]!, name).toBeGreaterThan(0.05);
+      expect(ranked[0]!, name).toBeGreaterThan(2 / 8);
     }
   });
 });
