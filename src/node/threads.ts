@@ -99,7 +99,9 @@ let active: WorkerRunner | null = null;
 /**
  * Splits large CPU kernels (convolutions and their gradients) across `threads` cores, the calling
  * thread included. Defaults to every available core; 1 turns threading off.
- * Returns the number of lanes now in use.
+ * Returns the number of lanes now in use. Call it before creating models and tensors: those
+ * created while threads are on live in shared memory that every lane reads in place, while an
+ * older tensor is copied to the workers on each kernel call that reads it.
  */
 export function enableThreads(threads = availableParallelism()): number {
   if (!Number.isInteger(threads) || threads < 1) throw new ThreadError(`enableThreads: threads must be a positive integer, got ${threads}`);
