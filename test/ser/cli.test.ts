@@ -30,6 +30,9 @@ describe('ser CLI', () => {
     expect(r.err).toMatch(/unknown command 'frobnicate'/);
     expect(runSer('train').err).toMatch(/train needs --data DIR/);
     expect(runSer('train', '--data', dir, '--epochs', 'x').code).toBe(2);
+    const threads = runSer('predict', 'x.wav', '--threads', '0');
+    expect(threads.code).toBe(2);
+    expect(threads.err).toMatch(/--threads must be a positive integer, got '0'/);
   });
   it('predict --json prints one object per file; a bad file fails alone, named', () => {
     const r = runSer('predict', '--json', '--weights', weights, fixturePath('audio/stage.wav'), join(dir, 'missing.wav'));
