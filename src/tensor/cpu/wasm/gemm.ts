@@ -133,6 +133,13 @@ export class SimdGemm {
     this.heap = new Float32Array(this.memory.buffer);
   }
 
+  /** Grows the memory to hold `floats` values (growing detaches every earlier view). */
+  private ensure(floats: number): void {
+    if (this.heap.length >= floats) return;
+    this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
+    this.heap = new Float32Array(this.memory.buffer);
+  }
+
   /**
    * Room for A (m×k, row panels) and B (k×n, column panels) and their product; returns views to
    * pack into. They stay valid until the next `reserve` (growing the memory detaches old views).
@@ -142,11 +149,7 @@ export class SimdGemm {
     const np = (n + 3) >> 2;
     this.aLen = mp * 4 * k;
     this.bLen = np * 4 * k;
-    const floats = this.aLen + this.bLen + mp * 4 * np * 4;
-    if (this.heap.length < floats) {
-      this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
-      this.heap = new Float32Array(this.memory.buffer);
-    }
+    this.ensure(this.aLen + this.bLen + mp * 4 * np * 4);
     return { A: this.heap.subarray(0, this.aLen), B: this.heap.subarray(this.aLen, this.aLen + this.bLen) };
   }
 
@@ -190,11 +193,7 @@ export class SimdGemm {
     C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean,
   ): void {
     const kv = k & ~3;
-    const floats = k + n * k + n;
-    if (this.heap.length < floats) {
-      this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
-      this.heap = new Float32Array(this.memory.buffer);
-    }
+    this.ensure(k + n * k + n);
     const heap = this.heap;
     const wAt = k;
     const yAt = k + n * k;
