@@ -18,8 +18,8 @@ type Score = { accuracy: number; uar: number };
 const byRecipe = new Map<string, { folds: Map<number, Score>; random?: Score }>();
 for (const f of files) {
   const saved = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as Saved;
-  // the recipe, as the file is named ("improved-without-validation-fold2" → "improved without validation")
-  const name = f.replace(/-(fold\d|random)\.report\.json$/, '').replace(/-without-/, ' without ');
+  // the recipe, as the file is named ("improved-without-validation-smoothing-fold2" → "improved without validation, smoothing")
+  const name = f.replace(/-(fold\d|random)\.report\.json$/, '').replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`);
   const entry = byRecipe.get(name) ?? { folds: new Map<number, Score>() };
   byRecipe.set(name, entry);
   for (const { label, report } of saved.reports) {
