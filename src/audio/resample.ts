@@ -151,7 +151,7 @@ function filterFft(y: Float32Array, h: Float64Array): Float64Array {
 }
 
 /** Reads x at times m·down/up through the polyphase table (zero outside the signal). */
-function interpolate(x: Float64Array, outLen: number, pl: Plan): Float32Array {
+function interpolate(x: ArrayLike<number>, outLen: number, pl: Plan): Float32Array {
   const { up, down, taps, first, table } = pl;
   const n = x.length;
   const out = new Float32Array(outLen);
@@ -205,7 +205,7 @@ export function resample(y: Float32Array, fromRate: number, toRate: number, opts
   const direct = plan(fromRate, toRate, o);
   const outLen = Math.ceil((y.length * direct.up) / direct.down);
   const fftWorthIt = toRate < fromRate && direct.taps > 48;
-  if (!fftWorthIt) return interpolate(Float64Array.from(y), outLen, direct); // one element type: the loop stays monomorphic
+  if (!fftWorthIt) return interpolate(y, outLen, direct);
   const fc = (o.rolloff * toRate) / fromRate / 2;
   const sharp = filterFft(y, lowpassTaps(fc, o.zeroCrossings / (2 * fc), o.beta));
   // same up/down phases as `direct`, with a kernel cut at the input's own Nyquist frequency

@@ -1,7 +1,7 @@
 /** The WebAssembly SIMD micro-kernel against the JavaScript one, and the bytes that assemble it. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
-import { gemmNT, microKernel, packColPanels, packRowPanels, packedSize } from '../../src/tensor/cpu/gemm.js';
+import { gemmNT, packColPanels, packRowPanels, packedProduct } from '../../src/tensor/cpu/gemm.js';
 import { sleb, uleb } from '../../src/tensor/cpu/wasm/emit.js';
 import { relError } from '../helpers/fixtures.js';
 import { lcg } from '../helpers/lcg.js';
@@ -19,7 +19,7 @@ describe('LEB128', () => {
   });
 });
 
-describe.runIf(simdAvailable())('SIMD GEMM micro-kernel', () => {
+describe.runIf(simdAvailable())('SIMD GEMM micro-kernel against the JavaScript one', () => {
   afterAll(() => setSimd(true));
 
   it('is on by default where available, and can be turned off', () => {
@@ -29,19 +29,18 @@ describe.runIf(simdAvailable())('SIMD GEMM micro-kernel', () => {
     setSimd(true);
   });
 
-  /** C = op(A)·B through both kernels, from the same packed panels and starting C. */
-  function both(m: number, k: number, n: number, accumulate: boolean, jp0?: number, jp1?: number) {
+  /** C (+)= A·B through both kernels, packed the same way into each one's packed product. */
+  function both(m: number, k: number, n: number, accumulate: boolean, rowBias: Float32Array | null = null) {
     const A = lcg(m * k, m + k, 1);
     const B = lcg(k * n, n, 1);
-    const Ap = new Float32Array(packedSize(m, k));
-    const Bp = new Float32Array(packedSize(n, k));
-    packRowPanels(A, 0, m, k, Ap);
-    packColPanels(B, 0, k, n, Bp);
     const ldc = n + 3; // a row stride wider than the product: nothing past column n may be touched
     const out = (simd: boolean) => {
       setSimd(simd);
+      const p = packedProduct(m, k, n);
+      packRowPanels(A, 0, m, k, p.A);
+      packColPanels(B, 0, k, n, p.B);
       const C = lcg(m * ldc, 99, 1);
-      microKernel(Ap, Bp, C, 0, ldc, m, k, n, accumulate, jp0, jp1);
+      p.multiply(C, 0, ldc, m, k, n, accumulate, rowBias);
       return C;
     };
     const js = out(false);
@@ -58,11 +57,13 @@ describe.runIf(simdAvailable())('SIMD GEMM micro-kernel', () => {
     }
   }
 
-  it('computes only the column panels it is given', () => {
-    const { js, wasm } = both(6, 10, 21, false, 1, 4);
+  it('adds a per-row bias (the convolution bias) while writing the product out', () => {
+    const bias = lcg(6, 7, 1);
+    const { js, wasm } = both(6, 10, 21, false, bias);
     expect(relError(wasm, js)).toBeLessThan(1e-6);
-    const untouched = both(6, 10, 21, false, 0, 0);
-    expect(Array.from(untouched.wasm)).toEqual(Array.from(untouched.js));
+    const plain = both(6, 10, 21, false);
+    expect(Math.abs(wasm[0]! - plain.wasm[0]! - bias[0]!)).toBeLessThan(1e-6);
+    expect(Math.abs(wasm[5 * 24 + 20]! - plain.wasm[5 * 24 + 20]! - bias[5]!)).toBeLessThan(1e-6);
   });
 
   for (const [m, k, n, lda, ldb] of [[7, 50, 9, 61, 57], [1, 6720, 13, 6720, 6720], [3, 10, 5, 12, 11], [2, 3, 4, 3, 3], [1, 4, 1, 4, 4]]) {

@@ -90,25 +90,16 @@ export function packColPanels(X: Float32Array, off: number, rows: number, cols: 
 }
 
 /**
- * C[m×n] (+)= Ap·Bp over the packed panels, for column panels [jp0, jp1) only (so threads can
- * split the columns). ldc is C's row stride.
+ * The JavaScript micro-kernel: C[m×n] (+)= Ap·Bp over the packed panels, a 4×4 block of C in
+ * sixteen locals (float64 sums, rounded once). ldc is C's row stride.
  */
-export function microKernel(
-  Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
-  m: number, k: number, n: number, accumulate: boolean, jp0 = 0, jp1 = (n + 3) >> 2,
-): void {
-  const wasm = simdGemm();
-  if (wasm) wasm.run(Ap, Bp, C, cOff, ldc, m, k, n, accumulate, jp0, jp1);
-  else jsMicroKernel(Ap, Bp, C, cOff, ldc, m, k, n, accumulate, jp0, jp1);
-}
-
-/** The JavaScript kernel: a 4×4 block of C in sixteen locals (float64 sums, rounded once). */
 function jsMicroKernel(
   Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
-  m: number, k: number, n: number, accumulate: boolean, jp0 = 0, jp1 = (n + 3) >> 2,
+  m: number, k: number, n: number, accumulate: boolean,
 ): void {
   const mp = (m + 3) >> 2;
-  for (let jp = jp0; jp < jp1; jp++) {
+  const np = (n + 3) >> 2;
+  for (let jp = 0; jp < np; jp++) {
     const bo = jp * k * 4;
     const j = jp * 4;
     for (let ip = 0; ip < mp; ip++) {

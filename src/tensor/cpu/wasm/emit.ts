@@ -66,7 +66,6 @@ export const op = {
   mul: (): Bytes => [0x6c],
   shl: (): Bytes => [0x74],
   // f32
-  f32Load: (offset = 0): Bytes => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0): Bytes => [0x38, ...memarg(2, offset)],
   f32Add: (): Bytes => [0x92],
   // v128 (addresses need only 4-byte alignment; the hint says so)
@@ -74,7 +73,6 @@ export const op = {
   load32Splat: (offset = 0): Bytes => simd(0x09, ...memarg(2, offset)),
   store: (offset = 0): Bytes => simd(0x0b, ...memarg(2, offset)),
   zero: (): Bytes => simd(0x0c, ...new Array<number>(16).fill(0)),
-  f32x4Splat: (): Bytes => simd(0x13),
   f32x4ExtractLane: (lane: number): Bytes => simd(0x1f, lane),
   f32x4Add: (): Bytes => simd(0xe4),
   f32x4Mul: (): Bytes => simd(0xe6),

@@ -154,32 +154,31 @@ export class SimdGemm {
   }
 
   /**
-   * C[m×n] (+)= A·B from the views of the last `reserve` (m, n no larger than reserved, k equal),
-   * over B's column panels [jp0, jp1); adds rowBias[i] to row i when given (not when accumulating).
+   * C[m×n] (+)= A·B from the views of the last `reserve` (m, n no larger than reserved, k equal);
+   * adds rowBias[i] to row i when given (not when accumulating).
    */
   multiply(
     C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean,
-    rowBias: Float32Array | null = null, jp0 = 0, jp1 = (n + 3) >> 2,
+    rowBias: Float32Array | null = null,
   ): void {
     const mp = (m + 3) >> 2;
-    const np = jp1 - jp0;
-    if (np <= 0 || mp === 0) return;
+    const np = (n + 3) >> 2;
+    if (np === 0 || mp === 0) return;
     const heap = this.heap;
     const cw = np * 4;
     const cBase = this.aLen + this.bLen;
     if (k === 0) heap.fill(0, cBase, cBase + mp * 4 * cw);
-    else this.gemm(0, (this.aLen + jp0 * 4 * k) * 4, cBase * 4, mp, k, np, cw * 4);
-    const cols = Math.min(n, jp1 * 4) - jp0 * 4;
+    else this.gemm(0, this.aLen * 4, cBase * 4, mp, k, np, cw * 4);
     for (let i = 0; i < m; i++) {
       const src = cBase + i * cw;
-      const dst = cOff + i * ldc + jp0 * 4;
+      const dst = cOff + i * ldc;
       if (accumulate) {
-        for (let j = 0; j < cols; j++) C[dst + j] += heap[src + j]!;
+        for (let j = 0; j < n; j++) C[dst + j] += heap[src + j]!;
       } else if (rowBias) {
         const b = rowBias[i]!;
-        for (let j = 0; j < cols; j++) C[dst + j] = heap[src + j]! + b;
+        for (let j = 0; j < n; j++) C[dst + j] = heap[src + j]! + b;
       } else {
-        C.set(heap.subarray(src, src + cols), dst);
+        C.set(heap.subarray(src, src + n), dst);
       }
     }
   }
@@ -211,17 +210,6 @@ export class SimdGemm {
         C[c] = accumulate ? C[c]! + s : s;
       }
     }
-  }
-
-  /** C (+)= Ap·Bp from panels packed elsewhere: copies them in first (gemm.ts's microKernel contract). */
-  run(
-    Ap: Float32Array, Bp: Float32Array, C: Float32Array, cOff: number, ldc: number,
-    m: number, k: number, n: number, accumulate: boolean, jp0: number, jp1: number,
-  ): void {
-    const { A, B } = this.reserve(m, k, (jp1 - jp0) * 4);
-    A.set(Ap.subarray(0, A.length));
-    B.set(Bp.subarray(jp0 * 4 * k, jp0 * 4 * k + B.length));
-    this.multiply(C, cOff + jp0 * 4, ldc, m, k, Math.min(n - jp0 * 4, (jp1 - jp0) * 4), accumulate);
   }
 }
 
