@@ -12,11 +12,11 @@ const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
  * first two stages (their twiddles are 1 and −i), then the remaining radix-2 stages two per pass,
  * with twiddles stored per stage so the inner loop reads them in order.
  */
-class Radix2 {
+export class Radix2 {
   /** Twiddles of stage `size` live at [size/2 − 1 + k] … for k < size/2 (cos and −sin). */
-  private readonly wr: Float64Array;
-  private readonly wi: Float64Array;
-  private readonly rev: Uint32Array;
+  readonly wr: Float64Array;
+  readonly wi: Float64Array;
+  readonly rev: Uint32Array;
 
   constructor(readonly n: number) {
     this.wr = new Float64Array(Math.max(1, n));
@@ -123,7 +123,8 @@ class Radix2 {
 
 /** Complex FFT of any size: radix-2 when possible, Bluestein otherwise. */
 export class ComplexFft {
-  private readonly radix: Radix2 | null;
+  /** The radix-2 transform, for power-of-two sizes. */
+  readonly radix: Radix2 | null;
   private readonly blue: { m: number; fft: Radix2; wr: Float64Array; wi: Float64Array; br: Float64Array; bi: Float64Array } | null;
 
   constructor(readonly n: number) {
@@ -198,8 +199,9 @@ export class RealFft {
   readonly bins: number;
   private readonly half: ComplexFft | null;
   private readonly full: ComplexFft | null;
-  private readonly cr: Float64Array;
-  private readonly ci: Float64Array;
+  /** e^{−2πik/n} for k < n/2: the untangling twiddles. */
+  readonly cr: Float64Array;
+  readonly ci: Float64Array;
   private readonly zr: Float64Array;
   private readonly zi: Float64Array;
 
@@ -218,6 +220,11 @@ export class RealFft {
       this.cr[k] = Math.cos((2 * Math.PI * k) / n);
       this.ci[k] = -Math.sin((2 * Math.PI * k) / n);
     }
+  }
+
+  /** The half-size complex transform's radix-2 tables, when n/2 is a power of two. */
+  get halfRadix(): Radix2 | null {
+    return this.half?.radix ?? null;
   }
 
   /**

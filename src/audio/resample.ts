@@ -15,6 +15,9 @@
 import { ValueError } from '../tensor/errors.js';
 import { AudioError } from './errors.js';
 import { RealFft } from './fft.js';
+import { realFftPair } from './fft-pair.js';
+import { type AudioExports, audioModule } from './simd.js';
+import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
 
 export interface ResampleOptions {
   /** Zero crossings of the sinc on each side, at the lower rate: longer is sharper and slower. */
@@ -75,7 +78,8 @@ function plan(from: number, to: number, o: Required<ResampleOptions>, atInputRat
   const fc = (o.rolloff * (atInputRate ? 1 : Math.min(1, to / from))) / 2;
   const half = o.zeroCrossings / (2 * fc);
   const first = -Math.ceil(half) + 1;
-  const taps = 2 * Math.ceil(half);
+  // rounded up to a multiple of 4 with zero taps, for the four running sums of `interpolate`
+  const taps = Math.ceil((2 * Math.ceil(half)) / 4) * 4;
   const table = new Float64Array(up * taps);
   const i0b = besselI0(o.beta);
   for (let p = 0; p < up; p++) {
@@ -108,84 +112,137 @@ function lowpassTaps(fc: number, half: number, beta: number): Float64Array {
   return h;
 }
 
-/** Zero-phase linear filtering of y by the odd-length symmetric h, by FFT overlap-save. */
+/** Zero-phase linear filtering of y by the odd-length symmetric h, by FFT overlap-save, two blocks at a time. */
 function filterFft(y: Float32Array, h: Float64Array): Float64Array {
   const L = h.length;
   const c = (L - 1) / 2;
   let N = 1;
   while (N < 8 * L) N <<= 1;
-  const fft = new RealFft(N);
   const step = N - (L - 1);
+  const n = y.length;
+  const blocks = Math.ceil(n / step);
+  // full convolution index i = output index + c; block b covers conv[c + b·step, c + (b + 1)·step)
+  // and reads input from c + b·step − (L − 1): the signal with L − 1 − c zeros in front, and
+  // enough behind for the last block
+  const front = L - 1 - c;
+  const signal = new Float64Array(front + blocks * step + N);
+  for (let i = 0; i < n; i++) signal[front + i] = y[i]!;
+  const pair = realFftPair(N);
+  const fft = new RealFft(N);
   const hr = new Float64Array(fft.bins);
   const hi = new Float64Array(fft.bins);
   const buf = new Float64Array(N);
   buf.set(h);
   fft.transform(buf, hr, hi);
-  const n = y.length;
+  pair.setFilter(hr, hi);
   const out = new Float64Array(n);
-  const xr = new Float64Array(fft.bins);
-  const xi = new Float64Array(fft.bins);
-  const res = new Float64Array(N);
-  // full convolution index i = output index + c; block covers conv[p, p + step)
-  for (let p = c; p < n + c; p += step) {
-    const from = p - (L - 1);
-    if (from >= 0 && from + N <= n) {
-      buf.set(y.subarray(from, from + N));
-    } else {
-      for (let j = 0; j < N; j++) {
-        const s = from + j;
-        buf[j] = s >= 0 && s < n ? y[s]! : 0;
-      }
-    }
-    fft.transform(buf, xr, xi);
-    for (let k = 0; k < fft.bins; k++) {
-      const r = xr[k]! * hr[k]! - xi[k]! * hi[k]!;
-      xi[k] = xr[k]! * hi[k]! + xi[k]! * hr[k]!;
-      xr[k] = r;
-    }
-    fft.inverse(xr, xi, res);
-    const count = Math.min(step, n + c - p);
-    for (let j = 0; j < count; j++) out[p - c + j] = res[L - 1 + j]!;
+  for (let b = 0; b < blocks; b += 2) {
+    const b2 = Math.min(b + 1, blocks - 1);
+    pair.frameA.set(signal.subarray(b * step, b * step + N));
+    pair.frameB.set(signal.subarray(b2 * step, b2 * step + N));
+    pair.forward();
+    pair.applyFilter();
+    pair.inverse();
+    out.set(pair.frameA.subarray(L - 1, L - 1 + Math.min(step, n - b * step)), b * step);
+    out.set(pair.frameB.subarray(L - 1, L - 1 + Math.min(step, n - b2 * step)), b2 * step);
   }
   return out;
 }
 
+/** Outputs per call of the SIMD interpolator: bounds the signal slice copied into its memory. */
+const CHUNK = 1 << 15;
+
 /** Reads x at times m·down/up through the polyphase table (zero outside the signal). */
-function interpolate(x: ArrayLike<number>, outLen: number, pl: Plan): Float32Array {
+function interpolate(x: Float64Array, outLen: number, pl: Plan): Float32Array {
   const { up, down, taps, first, table } = pl;
   const n = x.length;
   const out = new Float32Array(outLen);
-  // output time m·down/up = base + phase/up, stepped without a division per sample
-  let base = 0;
-  let phase = 0;
-  for (let m = 0; m < outLen; m++, phase += down) {
-    while (phase >= up) {
-      phase -= up;
-      base++;
-    }
-    const start = base + first;
-    const row = phase * taps;
+  // outputs m0 ≤ m < m1 read only samples inside x: floor(m·down/up) + first ≥ 0 and + taps ≤ n
+  const m0 = Math.min(outLen, Math.max(0, Math.ceil((-first * up) / down)));
+  const m1 = Math.min(outLen, Math.max(m0, Math.ceil(((n - taps - first + 1) * up) / down)));
+  // the few outputs near the ends, tap by tap
+  const edge = (m: number) => {
+    const start = Math.floor((m * down) / up) + first;
+    const row = ((m * down) % up) * taps;
+    const j0 = Math.max(0, -start);
+    const j1 = Math.min(taps, n - start);
     let acc = 0;
-    if (start >= 0 && start + taps <= n) {
-      // four independent sums: one accumulator would wait on each add's latency
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      let j = 0;
-      for (; j + 4 <= taps; j += 4) {
-        a0 += table[row + j]! * x[start + j]!;
-        a1 += table[row + j + 1]! * x[start + j + 1]!;
-        a2 += table[row + j + 2]! * x[start + j + 2]!;
-        a3 += table[row + j + 3]! * x[start + j + 3]!;
-      }
-      for (; j < taps; j++) a0 += table[row + j]! * x[start + j]!;
-      acc = a0 + a1 + a2 + a3;
-    } else {
-      const j0 = Math.max(0, -start);
-      const j1 = Math.min(taps, n - start);
-      for (let j = j0; j < j1; j++) acc += table[row + j]! * x[start + j]!;
-    }
+    for (let j = j0; j < j1; j++) acc += table[row + j]! * x[start + j]!;
     out[m] = acc;
+  };
+  for (let m = 0; m < m0; m++) edge(m);
+  for (let m = m1; m < outLen; m++) edge(m);
+  const simd = simdInterpolator();
+  for (let c0 = m0; c0 < m1; c0 += CHUNK) {
+    const c1 = Math.min(m1, c0 + CHUNK);
+    const base = Math.floor((c0 * down) / up);
+    const phase = c0 * down - base * up;
+    if (simd) simd.run(x, base + first, Math.floor(((c1 - 1) * down) / up) + first + taps, pl, out, c0, c1 - c0, phase);
+    else interpolateInterior(x, base + first, pl, out, c0, c1 - c0, phase);
   }
   return out;
+}
+
+/** `count` outputs from `at` whose taps lie inside x, the first at x[start] with the given phase. */
+function interpolateInterior(x: Float64Array, start: number, pl: Plan, out: Float32Array, at: number, count: number, phase: number): void {
+  const { up, down, taps, table } = pl;
+  for (let m = at; m < at + count; m++) {
+    const row = phase * taps;
+    // four independent sums: one accumulator would wait on each add's latency
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (let j = 0; j < taps; j += 4) {
+      a0 += table[row + j]! * x[start + j]!;
+      a1 += table[row + j + 1]! * x[start + j + 1]!;
+      a2 += table[row + j + 2]! * x[start + j + 2]!;
+      a3 += table[row + j + 3]! * x[start + j + 3]!;
+    }
+    out[m] = a0 + a1 + a2 + a3;
+    // output time m·down/up = floor + phase/up, stepped without a division per sample
+    phase += down;
+    while (phase >= up) {
+      phase -= up;
+      start++;
+    }
+  }
+}
+
+/** The interpolator's interior on the SIMD kernel: the table and one slice of x at a time in its memory. */
+class SimdInterpolator {
+  /** The table now in memory. */
+  private table: Float64Array | null = null;
+
+  constructor(private readonly x: AudioExports) {}
+
+  /** The memory's buffer, grown to at least `bytes` (contents kept). */
+  private view(bytes: number): ArrayBuffer {
+    const memory = this.x.memory;
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    return memory.buffer;
+  }
+
+  run(x: Float64Array, lo: number, hi: number, pl: Plan, out: Float32Array, at: number, count: number, phase: number): void {
+    // memory: [table | x[lo, hi) | outputs]
+    const tBytes = pl.table.length * 8;
+    const xBytes = (hi - lo) * 8;
+    const heap = this.view(tBytes + xBytes + count * 4);
+    if (this.table !== pl.table) {
+      new Float64Array(heap, 0, pl.table.length).set(pl.table);
+      this.table = pl.table;
+    }
+    new Float64Array(heap, tBytes, hi - lo).set(x.subarray(lo, hi));
+    this.x.interp(tBytes, 0, pl.taps, pl.up, pl.down, tBytes + xBytes, count, phase);
+    out.set(new Float32Array(heap, tBytes + xBytes, count), at);
+  }
+}
+
+let simdInterp: SimdInterpolator | null = null;
+
+function simdInterpolator(): SimdInterpolator | null {
+  if (!simdEnabled()) return null;
+  const module = audioModule();
+  if (!module) return null;
+  simdInterp ??= new SimdInterpolator(new WebAssembly.Instance(module, {}).exports as unknown as AudioExports);
+  return simdInterp;
 }
 
 /** The short interpolator of the FFT path: its passband covers what the sharp filter keeps. */
@@ -205,7 +262,7 @@ export function resample(y: Float32Array, fromRate: number, toRate: number, opts
   const direct = plan(fromRate, toRate, o);
   const outLen = Math.ceil((y.length * direct.up) / direct.down);
   const fftWorthIt = toRate < fromRate && direct.taps > 48;
-  if (!fftWorthIt) return interpolate(y, outLen, direct);
+  if (!fftWorthIt) return interpolate(Float64Array.from(y), outLen, direct);
   const fc = (o.rolloff * toRate) / fromRate / 2;
   const sharp = filterFft(y, lowpassTaps(fc, o.zeroCrossings / (2 * fc), o.beta));
   // same up/down phases as `direct`, with a kernel cut at the input's own Nyquist frequency

@@ -1,7 +1,7 @@
 /** Windowing and the short-time Fourier transform, as librosa.stft with center=True. */
 import { ValueError } from '../tensor/errors.js';
 import { AudioError } from './errors.js';
-import { RealFft } from './fft.js';
+import { realFftPair } from './fft-pair.js';
 
 /** Periodic Hann window (scipy.signal.get_window('hann', n, fftbins=True)). */
 export function hannWindow(n: number): Float64Array {
@@ -57,30 +57,20 @@ export function spectrogramFrames(y: ArrayLike<number>, opts: StftOptions = {}):
   const padded = y.length + 2 * pad;
   if (padded < nFft) throw new AudioError(`stft: ${y.length} samples are too few for nFft ${nFft} without centring`);
   const frames = 1 + Math.floor((padded - nFft) / hop);
-  const fft = new RealFft(nFft);
-  const bins = fft.bins;
+  const bins = Math.floor(nFft / 2) + 1;
   const data = new Float32Array(bins * frames);
-  const frame = new Float64Array(nFft);
-  const re = new Float64Array(bins);
-  const im = new Float64Array(bins);
-  for (let t = 0; t < frames; t++) {
-    const start = t * hop - pad;
-    if (start >= 0 && start + nFft <= y.length) {
-      fft.transform(y, re, im, start, window);
-    } else {
-      for (let i = 0; i < nFft; i++) {
-        const s = start + i;
-        frame[i] = s >= 0 && s < y.length ? y[s]! * window[i]! : 0;
-      }
-      fft.transform(frame, re, im);
-    }
-    const row = t * bins;
-    for (let k = 0; k < bins; k++) {
-      const r = Math.fround(re[k]!);
-      const q = Math.fround(im[k]!);
-      const mag = Math.fround(Math.sqrt(r * r + q * q));
-      data[row + k] = power === 2 ? mag * mag : mag;
-    }
+  // the signal with its centring pad, in float64, so every frame is a plain slice
+  const signal = new Float64Array(Math.max(padded, nFft));
+  for (let i = 0; i < y.length; i++) signal[pad + i] = y[i]!;
+  // frames two at a time (the last one twice when their number is odd)
+  const pair = realFftPair(nFft);
+  pair.setWindow(window);
+  for (let t = 0; t < frames; t += 2) {
+    const u = Math.min(t + 1, frames - 1);
+    pair.frameA.set(signal.subarray(t * hop, t * hop + nFft));
+    pair.frameB.set(signal.subarray(u * hop, u * hop + nFft));
+    pair.forward();
+    pair.power(data, t * bins, data, u * bins, power === 2);
   }
   return { data, bins, frames };
 }

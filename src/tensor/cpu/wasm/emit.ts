@@ -1,7 +1,7 @@
 /**
  * Just enough of the WebAssembly binary format to write a few numeric kernels by hand: value types,
  * the instructions those kernels use (i32 arithmetic, structured control flow, f32 and 128-bit
- * SIMD loads, stores and arithmetic), and a module holding functions and one exported memory.
+ * SIMD loads, stores and f32x4/f64x2 arithmetic), and a module holding functions and one exported memory.
  * The kernels stay readable TypeScript that assembles to bytes at start-up: no toolchain, no
  * binary blobs in the repository. Encoding reference: the WebAssembly core spec, §5 (binary
  * format) and the SIMD proposal's BinarySIMD.md.
@@ -11,8 +11,9 @@ export type Bytes = number[];
 
 export const i32 = 0x7f;
 export const f32 = 0x7d;
+export const f64 = 0x7c;
 export const v128 = 0x7b;
-export type ValType = typeof i32 | typeof f32 | typeof v128;
+export type ValType = typeof i32 | typeof f32 | typeof f64 | typeof v128;
 
 /** Unsigned LEB128. */
 export function uleb(n: number): Bytes {
@@ -65,17 +66,40 @@ export const op = {
   sub: (): Bytes => [0x6b],
   mul: (): Bytes => [0x6c],
   shl: (): Bytes => [0x74],
+  shrU: (): Bytes => [0x76],
+  i32Load: (offset = 0): Bytes => [0x28, ...memarg(2, offset)],
   // f32
   f32Store: (offset = 0): Bytes => [0x38, ...memarg(2, offset)],
   f32Add: (): Bytes => [0x92],
+  // f64
+  f64Add: (): Bytes => [0xa0],
+  f32DemoteF64: (): Bytes => [0xb6],
   // v128 (addresses need only 4-byte alignment; the hint says so)
   load: (offset = 0): Bytes => simd(0x00, ...memarg(2, offset)),
   load32Splat: (offset = 0): Bytes => simd(0x09, ...memarg(2, offset)),
+  load64Splat: (offset = 0): Bytes => simd(0x0a, ...memarg(3, offset)),
   store: (offset = 0): Bytes => simd(0x0b, ...memarg(2, offset)),
   zero: (): Bytes => simd(0x0c, ...new Array<number>(16).fill(0)),
+  /** v128.const of the same float64 in both lanes. */
+  f64x2Const: (v: number): Bytes => {
+    const b = new Uint8Array(new Float64Array([v, v]).buffer);
+    return simd(0x0c, ...b);
+  },
+  /** i8x16.shuffle: byte i of the result is byte lanes[i] of a‖b (0-15 from a, 16-31 from b). */
+  shuffle: (lanes: readonly number[]): Bytes => simd(0x0d, ...lanes),
+  store32Lane: (lane: number, offset = 0): Bytes => simd(0x5a, ...memarg(2, offset), lane),
+  f32x4DemoteF64x2Zero: (): Bytes => simd(0x5e),
+  f64x2PromoteLowF32x4: (): Bytes => simd(0x5f),
+  f64x2Splat: (): Bytes => simd(0x14),
+  f64x2ExtractLane: (lane: number): Bytes => simd(0x21, lane),
+  f64x2Neg: (): Bytes => simd(0xed),
+  f64x2Sqrt: (): Bytes => simd(0xef),
   f32x4ExtractLane: (lane: number): Bytes => simd(0x1f, lane),
   f32x4Add: (): Bytes => simd(0xe4),
   f32x4Mul: (): Bytes => simd(0xe6),
+  f64x2Add: (): Bytes => simd(0xf0),
+  f64x2Sub: (): Bytes => simd(0xf1),
+  f64x2Mul: (): Bytes => simd(0xf2),
 };
 
 export interface WasmFunction {
