@@ -57,6 +57,8 @@ ser <command> --help for its options.`,
                       heavy: the first improved recipe tried (stronger augmentation, 30 epochs)
   --without LIST      switch parts of the recipe off, e.g. noise,masks (normalize, noise, shift,
                       gain, masks, smoothing, cosine, validation)
+  --mixup ALPHA       add mixup: batches blended with a shuffled copy, λ ~ Beta(ALPHA, ALPHA)
+                      (0.2-0.4 is usual; default: the recipe's, 0 = off)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
   --epochs N          default: the recipe's (40 original and improved, 30 heavy)
@@ -174,7 +176,7 @@ function loadData(dir: string, cacheDir: string) {
 
 const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR ${(100 * r.uar).toFixed(1)}% (n = ${r.n})`;
 
-function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string }): Recipe {
+function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string }): Recipe {
   let recipe: Recipe;
   try {
     recipe = recipeByName(values.recipe ?? 'original');
@@ -185,6 +187,10 @@ function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 
   recipe.epochs = intOpt(values.epochs, 'epochs', recipe.epochs);
   recipe.batchSize = intOpt(values['batch-size'], 'batch-size', recipe.batchSize);
   recipe.lr = numOpt(values.lr, 'lr', recipe.lr);
+  if (values.mixup !== undefined) {
+    recipe.mixup = numOpt(values.mixup, 'mixup', recipe.mixup);
+    if (recipe.mixup > 0) recipe.name += ` with mixup ${recipe.mixup}`;
+  }
   return recipe;
 }
 
@@ -192,7 +198,7 @@ function trainCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    recipe: { type: 'string' }, without: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -242,7 +248,7 @@ function trainCommand(args: string[]): void {
     }
     const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
-      normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, schedule: recipe.schedule, patience,
+      normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(data.features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());

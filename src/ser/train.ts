@@ -13,6 +13,7 @@ import { noGrad } from '../tensor/autograd.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
+import { add, mul } from '../tensor/ops/elementwise.js';
 import { Adam } from '../nn/optim/adam.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import { EMOTIONS } from './labels.js';
@@ -62,6 +63,11 @@ export interface TrainOptions {
   noiseProb?: number;
   /** Cross-entropy label smoothing. Default 0. */
   labelSmoothing?: number;
+  /**
+   * Mixup: each batch is blended with a shuffled copy of itself, x = λ·x + (1 − λ)·x[perm], and the
+   * loss is λ·CE(y) + (1 − λ)·CE(y[perm]), with λ ~ Beta(α, α) per batch. This is α; 0 or absent: off.
+   */
+  mixup?: number;
   /** 'cosine': the learning rate follows a half cosine from lr to 0 over the epochs. Default 'constant'. */
   schedule?: 'constant' | 'cosine';
   /**
@@ -93,8 +99,8 @@ interface BatchRecipe {
   noiseProb: number;
 }
 
-/** The clips at `idx`, each drawn clean or noisy, normalised and augmented, as one input tensor. */
-function batchOf(data: TrainData, idx: number[], rng: Generator, r: BatchRecipe): { x: Tensor; y: number[] } {
+/** The clips at `idx`, each drawn clean or noisy, normalised and augmented, as [n × 40 × 174] values. */
+function batchOf(data: TrainData, idx: number[], rng: Generator, r: BatchRecipe): { x: Float32Array; y: number[] } {
   const x = new Float32Array(idx.length * CLIP);
   idx.forEach((j, i) => {
     const src = r.noisy && r.noiseProb > 0 && rng.uniform() < r.noiseProb ? r.noisy : data.features;
@@ -104,7 +110,24 @@ function batchOf(data: TrainData, idx: number[], rng: Generator, r: BatchRecipe)
     r.normalizer?.applyClip(x, i * CLIP, frames);
     if (r.augment) augmentClip(x, i * CLIP, frames, rng, r.augment, c0PerDb(r.normalizer?.std[0] ?? 1));
   });
-  return { x: tensor(x, [idx.length, 1, N_MFCC, N_FRAMES]), y: idx.map((j) => data.labels[j]!) };
+  return { x, y: idx.map((j) => data.labels[j]!) };
+}
+
+/**
+ * Blends the batch with a shuffled copy of itself, in place; returns λ and the partner labels.
+ * λ is folded into [0.5, 1] so that `y` stays the dominant label (what training accuracy counts).
+ */
+export function mixBatch(x: Float32Array, y: number[], alpha: number, rng: Generator): { lambda: number; yPartner: number[] } {
+  const b = rng.beta(alpha, alpha);
+  const lambda = Math.max(b, 1 - b);
+  const perm = rng.shuffle([...y.keys()]);
+  const src = x.slice();
+  for (let i = 0; i < y.length; i++) {
+    const a = i * CLIP;
+    const p = perm[i]! * CLIP;
+    for (let k = 0; k < CLIP; k++) x[a + k] = lambda * src[a + k]! + (1 - lambda) * src[p + k]!;
+  }
+  return { lambda, yPartner: perm.map((j) => y[j]!) };
 }
 
 const copyWeights = (model: EmotionCNN): Record<string, Tensor> =>
@@ -149,7 +172,8 @@ export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number)
   const optimizer = new Adam(model.parameters(), { lr });
   optimizer.loadStateDict(pick('optim.'), Number(metadata.step));
   const rng = new Generator();
-  rng.setState(JSON.parse(metadata.rng ?? '[]') as number[]);
+  if (!metadata.rng) throw new ValueError('resume: the checkpoint holds no generator state');
+  rng.setState(JSON.parse(metadata.rng) as number[]);
   if (metadata.dropoutRng) defaultGenerator.setState(JSON.parse(metadata.dropoutRng) as number[]);
   const best = metadata.bestEpoch ? { epoch: Number(metadata.bestEpoch), uar: Number(metadata.bestUar), weights: pick('best.') } : null;
   return { optimizer, epoch: Number(metadata.epoch), rng, best };
@@ -173,6 +197,8 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   const noiseProb = opts.noiseProb ?? (opts.noisy ? 0.5 : 0);
   if (!(noiseProb >= 0 && noiseProb <= 1)) throw new ValueError(`train: noiseProb must be in [0, 1], got ${noiseProb}`);
   if (opts.validation) checkData(opts.validation, 'validation');
+  const mixup = opts.mixup ?? 0;
+  if (!(mixup >= 0 && Number.isFinite(mixup))) throw new ValueError(`train: mixup must be a non-negative number (the Beta distribution's α), got ${mixup}`);
   const recipe: BatchRecipe = {
     normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
   };
@@ -189,9 +215,11 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
     let correct = 0;
     for (let b = 0; b < n; b += batchSize) {
       const { x, y } = batchOf(data, order.slice(b, b + batchSize), state.rng, recipe);
+      const mix = mixup > 0 ? mixBatch(x, y, mixup, state.rng) : null;
       state.optimizer.zeroGrad();
-      const logits = model.forward(x);
-      const loss = crossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing ?? 0 });
+      const logits = model.forward(tensor(x, [y.length, 1, N_MFCC, N_FRAMES]));
+      const ce = (labels: number[]) => crossEntropy(logits, labels, { labelSmoothing: opts.labelSmoothing ?? 0 });
+      const loss = mix ? add(mul(ce(y), mix.lambda), mul(ce(mix.yPartner), 1 - mix.lambda)) : ce(y);
       loss.backward();
       state.optimizer.step();
       lossSum += loss.item() * y.length;

@@ -3,6 +3,8 @@
  * shuffling, so a run is reproducible from `manualSeed`. It is not PyTorch's Mersenne Twister:
  * the same seed gives the same numbers here, not the same numbers as torch.
  */
+import { ValueError } from './errors.js';
+
 export class Generator {
   private s = new Uint32Array(4);
   private spare: number | null = null;
@@ -58,6 +60,36 @@ export class Generator {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Gamma(shape, 1), by Marsaglia and Tsang's method (boosted through U^(1/shape) below shape 1). */
+  gamma(shape: number): number {
+    if (!(shape > 0 && Number.isFinite(shape))) throw new ValueError(`gamma: shape must be positive and finite, got ${shape}`);
+    if (shape < 1) {
+      let u = 0;
+      while (u === 0) u = this.uniform();
+      return this.gamma(shape + 1) * u ** (1 / shape);
+    }
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      let x: number;
+      let v: number;
+      do {
+        x = this.normal();
+        v = 1 + c * x;
+      } while (v <= 0);
+      v = v * v * v;
+      const u = this.uniform();
+      if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+    }
+  }
+
+  /** Beta(a, b), as the ratio of two gamma draws. */
+  beta(a: number, b: number): number {
+    const x = this.gamma(a);
+    const y = this.gamma(b);
+    return x + y > 0 ? x / (x + y) : 0.5;
+  }
+
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.uniform() * n);
@@ -74,12 +106,14 @@ export class Generator {
 
   /** The state, to checkpoint a run and resume it exactly. */
   getState(): number[] {
-    return [...this.s];
+    // the second normal of the last Box–Muller pair is part of the state: a fifth entry when held
+    return this.spare === null ? [...this.s] : [...this.s, this.spare];
   }
 
   setState(state: readonly number[]): void {
+    if (state.length !== 4 && state.length !== 5) throw new ValueError(`Generator.setState: expects 4 or 5 numbers, got ${state.length}`);
     for (let i = 0; i < 4; i++) this.s[i] = state[i]! >>> 0;
-    this.spare = null;
+    this.spare = state.length === 5 ? state[4]! : null;
   }
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Generator, ValueError, audio, manualSeed, saveSafetensors, ser } from '../../src/index.js';
 import { pickValidationActors, validationSplit } from '../../src/node.js';
+import { mixBatch } from '../../src/ser/train.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 const { EmotionCNN, InputNorm, contentFrames } = ser;
@@ -193,7 +194,7 @@ describe('training with the improved recipe', () => {
     const h = ser.train(new EmotionCNN(), data, { ...opts(), epochs: 12, patience: 1, lr: 0 });
     expect(h.length).toBe(2); // lr 0: nothing improves after the first epoch
   });
-  it('resumes exactly, augmentation, noise and the best epoch included', () => {
+  it.each([0, 0.4])('resumes exactly, augmentation, noise and the best epoch included (mixup %s)', (mixup) => {
     const run = (stopAfter: number | null) => {
       manualSeed(2);
       const model = new EmotionCNN();
@@ -201,7 +202,7 @@ describe('training with the improved recipe', () => {
       const killed = new Error('killed');
       try {
         ser.train(model, data, {
-          ...opts(), onEpoch: (s, save) => {
+          ...opts(), mixup, onEpoch: (s, save) => {
             ckpt = save();
             if (s.epoch === stopAfter) throw killed; // the process dies after writing its checkpoint
           },
@@ -212,7 +213,7 @@ describe('training with the improved recipe', () => {
       if (stopAfter === null) return model;
       manualSeed(99);
       const resumed = new EmotionCNN();
-      ser.train(resumed, data, { ...opts(), resume: ckpt! });
+      ser.train(resumed, data, { ...opts(), mixup, resume: ckpt! });
       return resumed;
     };
     const straight = run(null).stateDict();
@@ -225,5 +226,44 @@ describe('training with the improved recipe', () => {
     expect(() => ser.train(m, data, { epochs: 1, noisy: data.features, noiseProb: 2 })).toThrow(/noiseProb/);
     expect(() => ser.train(m, data, { epochs: 1, schedule: 'step' as 'cosine' })).toThrow(/schedule/);
     expect(() => ser.train(m, data, { epochs: 1, patience: 0 })).toThrow(/patience/);
+    expect(() => ser.train(m, data, { epochs: 1, mixup: -1 })).toThrow(/mixup/);
+  });
+});
+
+describe('mixup', () => {
+  it('blends each clip with a shuffled partner by one λ in [0.5, 1] and names the partner label', () => {
+    const n = 6;
+    const x = new Float32Array(n * CLIP);
+    for (let i = 0; i < n; i++) x.fill(10 * i + 1, i * CLIP, (i + 1) * CLIP);
+    const labels = [...Array(n).keys()]; // clip i holds label i, so the partner label names the partner clip
+    const mixed = x.slice();
+    const { lambda, yPartner } = mixBatch(mixed, labels, 0.4, new Generator(7));
+    expect(lambda).toBeGreaterThanOrEqual(0.5);
+    expect(lambda).toBeLessThanOrEqual(1);
+    expect([...yPartner].sort()).toEqual(labels); // a permutation of the batch
+    for (let i = 0; i < n; i++) {
+      const want = lambda * (10 * i + 1) + (1 - lambda) * (10 * yPartner[i]! + 1);
+      expect(mixed[i * CLIP]).toBeCloseTo(want, 4);
+      expect(mixed[(i + 1) * CLIP - 1]).toBeCloseTo(want, 4);
+    }
+  });
+  it('draws λ from Beta(α, α): mean 1/2 and variance 1/(4(2α + 1))', () => {
+    const g = new Generator(1);
+    for (const alpha of [0.2, 1, 3]) {
+      const draws = Array.from({ length: 20000 }, () => g.beta(alpha, alpha));
+      const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+      const variance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / draws.length;
+      expect(mean).toBeCloseTo(0.5, 1);
+      expect(variance).toBeCloseTo(1 / (4 * (2 * alpha + 1)), 2);
+      expect(draws.every((v) => v >= 0 && v <= 1)).toBe(true);
+    }
+    // gamma(k) has mean k and variance k, above and below shape 1
+    for (const k of [0.3, 2.5]) {
+      const d = Array.from({ length: 20000 }, () => g.gamma(k));
+      const m = d.reduce((a, b) => a + b, 0) / d.length;
+      expect(m).toBeCloseTo(k, 1);
+      expect(d.reduce((a, b) => a + (b - m) ** 2, 0) / d.length).toBeGreaterThan(0.85 * k);
+    }
+    expect(() => g.gamma(0)).toThrow(ValueError);
   });
 });

@@ -127,6 +127,14 @@ describe('seeded generator', () => {
     const next = [g.uniform(), g.uniform()];
     g.setState(s);
     expect([g.uniform(), g.uniform()]).toEqual(next);
+    // normals come in Box–Muller pairs: the pending second one is part of the state
+    g.normal();
+    const t = g.getState();
+    const after = [g.normal(), g.normal(), g.uniform()];
+    const h = new Generator(0);
+    h.setState(t);
+    expect([h.normal(), h.normal(), h.uniform()]).toEqual(after);
+    expect(() => h.setState([1, 2])).toThrow(/4 or 5 numbers/);
   });
   it('randn has mean 0 and variance 1', () => {
     manualSeed(0);
