@@ -1,5 +1,6 @@
 /** The orthonormal DCT-II, as scipy.fft.dct(x, type=2, norm='ortho'). */
 import { ValueError } from '../tensor/errors.js';
+import { scratchKernels } from './simd.js';
 
 const cache = new Map<string, Float64Array>();
 
@@ -44,6 +45,18 @@ export function dctRows(x: ArrayLike<number>, n: number, cols: number, nOut: num
  */
 export function dctFrames(x: ArrayLike<number>, frames: number, n: number, nOut: number): Float32Array {
   const m = dctMatrix(n, nOut);
+  // the SIMD kernel reads float32 rows in pairs: the layout powerToDb hands over
+  const simd = n % 2 === 0 && x instanceof Float32Array ? scratchKernels() : null;
+  if (simd) {
+    // memory: [matrix (float64) | x (float32) | out (float32)]
+    const mBytes = m.length * 8;
+    const xBytes = frames * n * 4;
+    const heap = simd.heap(mBytes + xBytes + nOut * frames * 4);
+    new Float64Array(heap, 0, m.length).set(m);
+    new Float32Array(heap, mBytes, frames * n).set((x as Float32Array).subarray(0, frames * n));
+    simd.x.dct(mBytes, 0, frames, n, nOut, mBytes + xBytes);
+    return new Float32Array(heap, mBytes + xBytes, nOut * frames).slice();
+  }
   const out = new Float32Array(nOut * frames);
   for (let t = 0; t < frames; t++) {
     const row = t * n;

@@ -4,26 +4,33 @@
  * both frames go through one pass of the SIMD transform (simd.ts); elsewhere through two
  * scalar RealFft calls. Both give bit-identical results.
  *
- * Frames, spectra and outputs live in buffers the pair owns: callers copy frames in, call
- * `forward`, and read `spec` (or `power`), or go back with `inverse` and read the frames.
+ * The signal, spectra and outputs live in buffers the pair owns: callers load a signal once, call
+ * `forwardAt` for each two frames of it and read `spec` (or `power`, `mel`), or go back with
+ * `inverse` and read the two output frames.
  */
 import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
 import { RealFft } from './fft.js';
+import { type MelFilterbank, applyMelFrames } from './mel.js';
 import { type AudioExports, audioModule } from './simd.js';
 
 export interface RealFftPair {
   /** Real FFT size and its bin count, n/2 + 1. */
   readonly n: number;
   readonly bins: number;
-  /** The two frames (n float64 samples each): the input of `forward`, the output of `inverse`. */
+  /** The two outputs of `inverse`, n float64 samples each. */
   readonly frameA: Float64Array;
   readonly frameB: Float64Array;
   /** Both spectra, interleaved: bin k of frame s (0: A, 1: B) is spec[4k + s] + i·spec[4k + 2 + s]. */
   readonly spec: Float64Array;
-  /** Samples are multiplied by this window as `forward` reads them (default: none). */
+  /** Samples are multiplied by this window as `forwardAt` reads them (default: none). */
   setWindow(window: ArrayLike<number>): void;
-  /** Spectra of both frames into `spec`. */
-  forward(): void;
+  /**
+   * The signal `forwardAt` frames, in float64: `front` zeros, then y, then zeros up to `length`
+   * samples. Call after `setMel`, which may reuse the signal's memory.
+   */
+  setSignal(y: ArrayLike<number>, front: number, length: number): void;
+  /** Spectra of the frames starting at samples a and b of the signal into `spec`. */
+  forwardAt(a: number, b: number): void;
   /** |X|² (or |X| when not squared) of each bin, rounded as librosa rounds, into two float32 rows. */
   power(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void;
   /** Multiplies both spectra by one complex response per bin (set once with `setFilter`). */
@@ -31,6 +38,18 @@ export interface RealFftPair {
   applyFilter(): void;
   /** Real signals of both spectra (irfft, scaled by 1/n) into the frames. */
   inverse(): void;
+  /** The mel filterbank `mel` applies (its bins must be this pair's); unloads the signal. */
+  setMel(fb: MelFilterbank): void;
+  /** The mel power of both spectra (as `power`, then the filterbank, as applyMelFrames) into two float32 rows. */
+  mel(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void;
+}
+
+function checkMel(fb: MelFilterbank, bins: number): void {
+  if (fb.bins !== bins) throw new Error(`mel filterbank has ${fb.bins} bins, the FFT gives ${bins}`);
+}
+
+function checkFrames(a: number, b: number, n: number, length: number): void {
+  if (!(a >= 0 && b >= 0 && Math.max(a, b) + n <= length)) throw new Error(`forwardAt(${a}, ${b}): frames of ${n} samples outside the ${length}-sample signal`);
 }
 
 /** 16-byte aligned regions of the SIMD pair's memory, in bytes. */
@@ -49,16 +68,23 @@ function layout(n: number) {
 
 class SimdPair implements RealFftPair {
   readonly bins: number;
-  readonly frameA: Float64Array;
-  readonly frameB: Float64Array;
-  readonly spec: Float64Array;
+  frameA!: Float64Array;
+  frameB!: Float64Array;
+  spec!: Float64Array;
   private readonly h: number;
   private readonly x: AudioExports;
   private readonly at: ReturnType<typeof layout>['at'];
-  private readonly window: Float64Array;
-  private readonly filt: Float64Array;
-  private readonly powA: Float32Array;
-  private readonly powB: Float32Array;
+  /** Where the mel filterbank's regions start: after everything else, so growing moves nothing. */
+  private readonly melAt: number;
+  /** The signal's place (after the mel regions) and length in samples. */
+  private signalAt = 0;
+  private signalLength = 0;
+  private window!: Float64Array;
+  private filt!: Float64Array;
+  private powA!: Float32Array;
+  private powB!: Float32Array;
+  private melFb: MelFilterbank | null = null;
+  private melRows!: Float32Array;
 
   constructor(module: WebAssembly.Module, readonly n: number) {
     this.h = n / 2;
@@ -66,15 +92,13 @@ class SimdPair implements RealFftPair {
     this.x = new WebAssembly.Instance(module, {}).exports as unknown as AudioExports;
     const { at, bytes } = layout(n);
     this.at = at;
-    const memory = this.x.memory;
-    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-    // the memory never grows again, so these views stay valid
-    const f64 = (offset: number, length: number) => new Float64Array(memory.buffer, offset, length);
+    this.melAt = bytes;
+    this.grow(bytes);
     const real = new RealFft(n);
     const radix = real.halfRadix!;
-    const tw = f64(at.tw, this.h * 2);
-    const rt = f64(at.rt, this.h * 2);
-    const rev = new Int32Array(memory.buffer, at.rev, this.h);
+    const tw = new Float64Array(this.x.memory.buffer, at.tw, this.h * 2);
+    const rt = new Float64Array(this.x.memory.buffer, at.rt, this.h * 2);
+    const rev = new Int32Array(this.x.memory.buffer, at.rev, this.h);
     for (let i = 0; i < this.h; i++) {
       tw[2 * i] = radix.wr[i]!;
       tw[2 * i + 1] = radix.wi[i]!;
@@ -82,22 +106,73 @@ class SimdPair implements RealFftPair {
       rt[2 * i + 1] = real.ci[i]!;
       rev[i] = 32 * radix.rev[i]!;
     }
-    this.window = f64(at.win, n).fill(1);
+    this.window.fill(1);
+  }
+
+  /** Grows the memory to `bytes` and re-creates the views (growing detaches the old ones). */
+  private grow(bytes: number): void {
+    const memory = this.x.memory;
+    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+    const { at, n, bins } = this;
+    const f64 = (offset: number, length: number) => new Float64Array(memory.buffer, offset, length);
+    this.window = f64(at.win, n);
     this.frameA = f64(at.a, n);
     this.frameB = f64(at.b, n);
-    this.spec = f64(at.spec, 4 * this.bins);
-    this.filt = f64(at.filt, 2 * this.bins);
-    this.powA = new Float32Array(memory.buffer, at.powA, this.bins);
-    this.powB = new Float32Array(memory.buffer, at.powB, this.bins);
+    this.spec = f64(at.spec, 4 * bins);
+    this.filt = f64(at.filt, 2 * bins);
+    this.powA = new Float32Array(memory.buffer, at.powA, bins);
+    this.powB = new Float32Array(memory.buffer, at.powB, bins);
+    if (this.melFb) this.melRows = new Float32Array(memory.buffer, this.melRegions(this.melFb).rows, 2 * this.melFb.nMels);
+  }
+
+  /** Mel regions: [weights (float32) | ranges (int32) | powers (float64 pairs) | two rows (float32)]. */
+  private melRegions(fb: MelFilterbank) {
+    const align = (b: number) => Math.ceil(b / 16) * 16;
+    const weights = this.melAt;
+    const ranges = weights + align(fb.weights.length * 4);
+    const pow = ranges + align(fb.ranges.length * 4);
+    const rows = pow + this.bins * 16;
+    return { weights, ranges, pow, rows, end: rows + align(2 * fb.nMels * 4) };
+  }
+
+  setMel(fb: MelFilterbank): void {
+    checkMel(fb, this.bins);
+    this.signalLength = 0;
+    if (this.melFb === fb) return;
+    const r = this.melRegions(fb);
+    this.melFb = fb;
+    this.grow(r.end);
+    const buffer = this.x.memory.buffer;
+    new Float32Array(buffer, r.weights, fb.weights.length).set(fb.weights);
+    new Int32Array(buffer, r.ranges, fb.ranges.length).set(fb.ranges);
+  }
+
+  mel(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void {
+    const fb = this.melFb;
+    if (!fb) throw new Error('SimdPair.mel: call setMel first');
+    const r = this.melRegions(fb);
+    this.x.mel(this.at.spec, this.bins, r.weights, r.ranges, fb.nMels, r.rows, r.rows + 4 * fb.nMels, r.pow, squared ? 1 : 0);
+    outA.set(this.melRows.subarray(0, fb.nMels), offA);
+    outB.set(this.melRows.subarray(fb.nMels), offB);
   }
 
   setWindow(window: ArrayLike<number>): void {
     this.window.set(window);
   }
 
-  forward(): void {
+  setSignal(y: ArrayLike<number>, front: number, length: number): void {
+    this.signalAt = this.melFb ? this.melRegions(this.melFb).end : this.melAt;
+    this.grow(this.signalAt + length * 8);
+    const signal = new Float64Array(this.x.memory.buffer, this.signalAt, length);
+    signal.fill(0);
+    signal.set(y, front);
+    this.signalLength = length;
+  }
+
+  forwardAt(a: number, b: number): void {
+    checkFrames(a, b, this.n, this.signalLength);
     const { at, x, h } = this;
-    x.pack(at.data, at.rev, at.win, at.a, at.b, h);
+    x.pack(at.data, at.rev, at.win, this.signalAt + 8 * a, this.signalAt + 8 * b, h);
     x.fft(at.data, h, at.tw);
     x.untangle(at.data, at.rt, at.spec, h);
   }
@@ -135,6 +210,7 @@ class ScalarPair implements RealFftPair {
   readonly spec: Float64Array;
   private readonly fft: RealFft;
   private window: Float64Array | undefined;
+  private signal = new Float64Array(0);
   private readonly re: Float64Array;
   private readonly im: Float64Array;
   private filtRe: Float64Array;
@@ -156,10 +232,16 @@ class ScalarPair implements RealFftPair {
     this.window = Float64Array.from(window);
   }
 
-  forward(): void {
+  setSignal(y: ArrayLike<number>, front: number, length: number): void {
+    this.signal = new Float64Array(length);
+    this.signal.set(y, front);
+  }
+
+  forwardAt(a: number, b: number): void {
+    checkFrames(a, b, this.n, this.signal.length);
     const { re, im, spec } = this;
     for (let s = 0; s < 2; s++) {
-      this.fft.transform(s ? this.frameB : this.frameA, re, im, 0, this.window);
+      this.fft.transform(this.signal, re, im, s ? b : a, this.window);
       for (let k = 0; k < this.bins; k++) {
         spec[4 * k + s] = re[k]!;
         spec[4 * k + 2 + s] = im[k]!;
@@ -196,6 +278,24 @@ class ScalarPair implements RealFftPair {
         spec[4 * k + 2 + s] = xr * filtIm[k]! + xi * filtRe[k]!;
       }
     }
+  }
+
+  private melFb: MelFilterbank | null = null;
+
+  setMel(fb: MelFilterbank): void {
+    checkMel(fb, this.bins);
+    this.melFb = fb;
+    this.signal = new Float64Array(0);
+  }
+
+  mel(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void {
+    const fb = this.melFb;
+    if (!fb) throw new Error('ScalarPair.mel: call setMel first');
+    const pow = new Float32Array(2 * this.bins);
+    this.power(pow, 0, pow, this.bins, squared);
+    const mel = applyMelFrames(fb, pow, 2);
+    outA.set(mel.subarray(0, fb.nMels), offA);
+    outB.set(mel.subarray(fb.nMels), offB);
   }
 
   inverse(): void {

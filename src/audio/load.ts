@@ -26,6 +26,7 @@ export interface LoadOptions {
 export function load(bytes: Uint8Array, opts: LoadOptions = {}): Float32Array {
   const target = opts.sampleRate === undefined ? 22050 : opts.sampleRate;
   const { sampleRate, channels } = decodeWav(bytes);
-  const mono = toMono(channels);
+  // decodeWav's channels are ours: a mono file needs no copy
+  const mono = channels.length === 1 ? channels[0]! : toMono(channels);
   return target === null || target === sampleRate ? mono : resample(mono, sampleRate, target);
 }

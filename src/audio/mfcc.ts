@@ -3,8 +3,9 @@ import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { type DbOptions, powerToDbArray } from './db.js';
 import { dctFrames } from './dct.js';
-import { type MelFilterbank, type MelOptions, applyMelFrames, melFilterbank } from './mel.js';
-import { type StftOptions, hannWindow, spectrogramFrames } from './spectrum.js';
+import { realFftPair } from './fft-pair.js';
+import { type MelFilterbank, type MelOptions, melFilterbank } from './mel.js';
+import { type StftOptions, forEachFramePair, hannWindow, stftGeometry } from './spectrum.js';
 
 export interface MfccOptions extends Omit<StftOptions, 'power'>, Omit<MelOptions, 'nFft'>, DbOptions {
   /** Coefficients kept (default 40, as the original project). */
@@ -36,12 +37,16 @@ export function mfccArray(y: ArrayLike<number>, opts: MfccOptions = {}): { data:
     window = windows.get(nFft);
     if (!window) windows.set(nFft, (window = hannWindow(nFft)));
   }
-  // frame-major throughout, so every inner loop runs over contiguous memory
-  const spec = spectrogramFrames(y, { nFft, hopLength: opts.hopLength, center: opts.center, window, power: 2 });
+  // frame-major throughout, so every inner loop runs over contiguous memory; each pair of frames
+  // goes from samples to mel bands in one step, without a spectrogram in between
+  const g = stftGeometry(y, { nFft, hopLength: opts.hopLength, center: opts.center, window });
   const fb = cachedFilterbank({ sampleRate: opts.sampleRate, nFft, nMels, fMin: opts.fMin, fMax: opts.fMax, htk: opts.htk, norm: opts.norm });
-  const mel = applyMelFrames(fb, spec.data, spec.frames);
+  const mel = new Float32Array(g.frames * nMels);
+  const pair = realFftPair(nFft);
+  pair.setMel(fb);
+  forEachFramePair(y, g, pair, (t, u) => pair.mel(mel, t * nMels, mel, u * nMels, true));
   const db = powerToDbArray(mel, opts); // elementwise, and topDb uses the global maximum: layout-free
-  return { data: dctFrames(db, spec.frames, nMels, nMfcc), nMfcc, frames: spec.frames };
+  return { data: dctFrames(db, g.frames, nMels, nMfcc), nMfcc, frames: g.frames };
 }
 
 /**

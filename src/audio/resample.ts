@@ -16,8 +16,7 @@ import { ValueError } from '../tensor/errors.js';
 import { AudioError } from './errors.js';
 import { RealFft } from './fft.js';
 import { realFftPair } from './fft-pair.js';
-import { type AudioExports, audioModule } from './simd.js';
-import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
+import { scratchKernels } from './simd.js';
 
 export interface ResampleOptions {
   /** Zero crossings of the sinc on each side, at the lower rate: longer is sharper and slower. */
@@ -112,12 +111,38 @@ function lowpassTaps(fc: number, half: number, beta: number): Float64Array {
   return h;
 }
 
-/** Zero-phase linear filtering of y by the odd-length symmetric h, by FFT overlap-save, two blocks at a time. */
-function filterFft(y: Float32Array, h: Float64Array): Float64Array {
-  const L = h.length;
+/** A low-pass filter for overlap-save: its taps, block size and spectrum, designed once per setting. */
+interface FftFilter {
+  L: number;
+  N: number;
+  re: Float64Array;
+  im: Float64Array;
+}
+
+const fftFilters = new Map<string, FftFilter>();
+
+function fftFilter(fc: number, half: number, beta: number): FftFilter {
+  const key = `${fc}:${half}:${beta}`;
+  let f = fftFilters.get(key);
+  if (!f) {
+    const h = lowpassTaps(fc, half, beta);
+    const L = h.length;
+    let N = 1;
+    while (N < 8 * L) N <<= 1;
+    const fft = new RealFft(N);
+    const buf = new Float64Array(N);
+    buf.set(h);
+    f = { L, N, re: new Float64Array(fft.bins), im: new Float64Array(fft.bins) };
+    fft.transform(buf, f.re, f.im);
+    fftFilters.set(key, f);
+  }
+  return f;
+}
+
+/** Zero-phase linear filtering of y by an odd-length symmetric filter, by FFT overlap-save, two blocks at a time. */
+function filterFft(y: Float32Array, filter: FftFilter): Float64Array {
+  const { L, N } = filter;
   const c = (L - 1) / 2;
-  let N = 1;
-  while (N < 8 * L) N <<= 1;
   const step = N - (L - 1);
   const n = y.length;
   const blocks = Math.ceil(n / step);
@@ -125,22 +150,13 @@ function filterFft(y: Float32Array, h: Float64Array): Float64Array {
   // and reads input from c + b·step − (L − 1): the signal with L − 1 − c zeros in front, and
   // enough behind for the last block
   const front = L - 1 - c;
-  const signal = new Float64Array(front + blocks * step + N);
-  for (let i = 0; i < n; i++) signal[front + i] = y[i]!;
   const pair = realFftPair(N);
-  const fft = new RealFft(N);
-  const hr = new Float64Array(fft.bins);
-  const hi = new Float64Array(fft.bins);
-  const buf = new Float64Array(N);
-  buf.set(h);
-  fft.transform(buf, hr, hi);
-  pair.setFilter(hr, hi);
+  pair.setSignal(y, front, front + blocks * step + N);
+  pair.setFilter(filter.re, filter.im);
   const out = new Float64Array(n);
   for (let b = 0; b < blocks; b += 2) {
     const b2 = Math.min(b + 1, blocks - 1);
-    pair.frameA.set(signal.subarray(b * step, b * step + N));
-    pair.frameB.set(signal.subarray(b2 * step, b2 * step + N));
-    pair.forward();
+    pair.forwardAt(b * step, b2 * step);
     pair.applyFilter();
     pair.inverse();
     out.set(pair.frameA.subarray(L - 1, L - 1 + Math.min(step, n - b * step)), b * step);
@@ -172,12 +188,12 @@ function interpolate(x: Float64Array, outLen: number, pl: Plan): Float32Array {
   };
   for (let m = 0; m < m0; m++) edge(m);
   for (let m = m1; m < outLen; m++) edge(m);
-  const simd = simdInterpolator();
+  const simd = scratchKernels();
   for (let c0 = m0; c0 < m1; c0 += CHUNK) {
     const c1 = Math.min(m1, c0 + CHUNK);
     const base = Math.floor((c0 * down) / up);
     const phase = c0 * down - base * up;
-    if (simd) simd.run(x, base + first, Math.floor(((c1 - 1) * down) / up) + first + taps, pl, out, c0, c1 - c0, phase);
+    if (simd) interpolateSimd(simd, x, base + first, Math.floor(((c1 - 1) * down) / up) + first + taps, pl, out, c0, c1 - c0, phase);
     else interpolateInterior(x, base + first, pl, out, c0, c1 - c0, phase);
   }
   return out;
@@ -206,43 +222,18 @@ function interpolateInterior(x: Float64Array, start: number, pl: Plan, out: Floa
   }
 }
 
-/** The interpolator's interior on the SIMD kernel: the table and one slice of x at a time in its memory. */
-class SimdInterpolator {
-  /** The table now in memory. */
-  private table: Float64Array | null = null;
-
-  constructor(private readonly x: AudioExports) {}
-
-  /** The memory's buffer, grown to at least `bytes` (contents kept). */
-  private view(bytes: number): ArrayBuffer {
-    const memory = this.x.memory;
-    if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
-    return memory.buffer;
-  }
-
-  run(x: Float64Array, lo: number, hi: number, pl: Plan, out: Float32Array, at: number, count: number, phase: number): void {
-    // memory: [table | x[lo, hi) | outputs]
-    const tBytes = pl.table.length * 8;
-    const xBytes = (hi - lo) * 8;
-    const heap = this.view(tBytes + xBytes + count * 4);
-    if (this.table !== pl.table) {
-      new Float64Array(heap, 0, pl.table.length).set(pl.table);
-      this.table = pl.table;
-    }
-    new Float64Array(heap, tBytes, hi - lo).set(x.subarray(lo, hi));
-    this.x.interp(tBytes, 0, pl.taps, pl.up, pl.down, tBytes + xBytes, count, phase);
-    out.set(new Float32Array(heap, tBytes + xBytes, count), at);
-  }
-}
-
-let simdInterp: SimdInterpolator | null = null;
-
-function simdInterpolator(): SimdInterpolator | null {
-  if (!simdEnabled()) return null;
-  const module = audioModule();
-  if (!module) return null;
-  simdInterp ??= new SimdInterpolator(new WebAssembly.Instance(module, {}).exports as unknown as AudioExports);
-  return simdInterp;
+/** The interpolator's interior on the SIMD kernel: memory holds [table | x[lo, hi) | outputs]. */
+function interpolateSimd(
+  k: NonNullable<ReturnType<typeof scratchKernels>>, x: Float64Array, lo: number, hi: number, pl: Plan,
+  out: Float32Array, at: number, count: number, phase: number,
+): void {
+  const tBytes = pl.table.length * 8;
+  const xBytes = (hi - lo) * 8;
+  const heap = k.heap(tBytes + xBytes + count * 4);
+  new Float64Array(heap, 0, pl.table.length).set(pl.table);
+  new Float64Array(heap, tBytes, hi - lo).set(x.subarray(lo, hi));
+  k.x.interp(tBytes, 0, pl.taps, pl.up, pl.down, tBytes + xBytes, count, phase);
+  out.set(new Float32Array(heap, tBytes + xBytes, count), at);
 }
 
 /** The short interpolator of the FFT path: its passband covers what the sharp filter keeps. */
@@ -264,7 +255,7 @@ export function resample(y: Float32Array, fromRate: number, toRate: number, opts
   const fftWorthIt = toRate < fromRate && direct.taps > 48;
   if (!fftWorthIt) return interpolate(Float64Array.from(y), outLen, direct);
   const fc = (o.rolloff * toRate) / fromRate / 2;
-  const sharp = filterFft(y, lowpassTaps(fc, o.zeroCrossings / (2 * fc), o.beta));
+  const sharp = filterFft(y, fftFilter(fc, o.zeroCrossings / (2 * fc), o.beta));
   // same up/down phases as `direct`, with a kernel cut at the input's own Nyquist frequency
   return interpolate(sharp, outLen, plan(fromRate, toRate, INTERPOLATOR, true));
 }

@@ -10,6 +10,7 @@
  * pairs of 16 bytes, read with a splat into both lanes.
  */
 import { type Bytes, type ValType, type WasmFunction, assemble, f64, i32, op, v128 } from '../tensor/cpu/wasm/emit.js';
+import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
 
 /** A function whose locals are allocated as its body is written. */
 function fn(name: string, params: ValType[], body: (local: (t: ValType) => number) => Bytes[]): WasmFunction {
@@ -320,6 +321,85 @@ const interpFunction = fn('interp', [i32, i32, i32, i32, i32, i32, i32, i32], (l
   ];
 });
 
+/**
+ * mel(spec, bins, weights, ranges, nMels, outA, outB, pow, squared): the power of both spectra
+ * (rounded as `power` rounds it, kept in float64 pairs at pow), then each mel band's weighted sum
+ * over its nonzero bins [ranges[2m], ranges[2m + 1]), one running sum per frame added bin by bin
+ * as mel.ts adds them; float32 results to two rows. Weights are float32 [nMels × bins].
+ */
+const melFunction = fn('mel', [i32, i32, i32, i32, i32, i32, i32, i32, i32], (local) => {
+  const SPEC = 0, BINS = 1, WEIGHTS = 2, RANGES = 3, NMELS = 4, A = 5, B = 6, POW = 7, SQUARED = 8;
+  const END = local(i32), PP = local(i32), WP = local(i32), WEND = local(i32), ROW = local(i32);
+  const R = local(v128), Q = local(v128), P = local(v128), ACC = local(v128);
+  const toF32AndBack = [op.f32x4DemoteF64x2Zero(), op.f64x2PromoteLowF32x4()];
+  return [
+    op.get(SPEC), op.get(BINS), op.i32(5), op.shl(), op.add(), op.set(END),
+    op.get(POW), op.set(PP),
+    ...loopWhile(SPEC, END, [
+      ...set(R, [...ld(SPEC, 0), ...toF32AndBack]),
+      ...set(Q, [...ld(SPEC, 16), ...toF32AndBack]),
+      ...set(P, [...mul(R, R), ...mul(Q, Q), op.f64x2Add(), op.f64x2Sqrt(), ...toF32AndBack]),
+      op.get(SQUARED), op.if(), ...set(P, [...mul(P, P), ...toF32AndBack]), op.end(),
+      ...st(PP, 0, [op.get(P)]),
+      ...bump(PP, 16), ...bump(SPEC, 32),
+    ]),
+    op.get(BINS), op.i32(2), op.shl(), op.set(ROW),
+    op.get(A), op.get(NMELS), op.i32(2), op.shl(), op.add(), op.set(END),
+    op.get(A), op.get(END), op.ltU(), op.if(),
+    ...loopWhile(A, END, [
+      op.zero(), op.set(ACC),
+      // bins k0 … k1 of this band: weights at WEIGHTS + 4k, powers at POW + 16k
+      op.get(WEIGHTS), op.get(RANGES), op.i32Load(0), op.i32(2), op.shl(), op.add(), op.set(WP),
+      op.get(WEIGHTS), op.get(RANGES), op.i32Load(4), op.i32(2), op.shl(), op.add(), op.set(WEND),
+      op.get(POW), op.get(RANGES), op.i32Load(0), op.i32(4), op.shl(), op.add(), op.set(PP),
+      op.get(WP), op.get(WEND), op.ltU(), op.if(),
+      ...loopWhile(WP, WEND, [
+        ...set(ACC, [op.get(ACC), op.get(WP), op.load32Splat(), op.f64x2PromoteLowF32x4(), ...ld(PP), op.f64x2Mul(), op.f64x2Add()]),
+        ...bump(WP, 4), ...bump(PP, 16),
+      ]),
+      op.end(),
+      ...set(ACC, [op.get(ACC), op.f32x4DemoteF64x2Zero()]),
+      op.get(A), op.get(ACC), op.store32Lane(0),
+      op.get(B), op.get(ACC), op.store32Lane(1),
+      ...bump(A, 4), ...bump(B, 4), ...bump(RANGES, 8),
+      op.get(WEIGHTS), op.get(ROW), op.add(), op.set(WEIGHTS),
+    ]),
+    op.end(),
+  ];
+});
+
+/**
+ * dct(x, m, frames, n, nOut, out): out[k·frames + t] = Σ_j m[k·n + j]·x[t·n + j] for float32 rows
+ * x (n even) and the float64 DCT matrix m: two running sums, even and odd j, as dct.ts's.
+ */
+const dctFunction = fn('dct', [i32, i32, i32, i32, i32, i32], (local) => {
+  const X = 0, M = 1, FRAMES = 2, N = 3, NOUT = 4, OUT = 5;
+  const T = local(i32), K = local(i32), MP = local(i32), XP = local(i32), XEND = local(i32), XROW = local(i32), OP = local(i32);
+  const ACC = local(v128);
+  return [
+    op.i32(0), op.set(T), op.get(X), op.set(XROW),
+    op.block(), op.loop(),
+    op.get(T), op.get(FRAMES), op.geU(), op.brIf(1),
+    op.i32(0), op.set(K), op.get(M), op.set(MP),
+    op.get(OUT), op.get(T), op.i32(2), op.shl(), op.add(), op.set(OP),
+    op.get(XROW), op.get(N), op.i32(2), op.shl(), op.add(), op.set(XEND),
+    op.block(), op.loop(),
+    op.get(K), op.get(NOUT), op.geU(), op.brIf(1),
+    op.zero(), op.set(ACC), op.get(XROW), op.set(XP),
+    ...loopWhile(XP, XEND, [
+      ...set(ACC, [op.get(ACC), ...ld(MP), op.get(XP), op.load64Zero(), op.f64x2PromoteLowF32x4(), op.f64x2Mul(), op.f64x2Add()]),
+      ...bump(MP, 16), ...bump(XP, 8),
+    ]),
+    op.get(OP), op.get(ACC), op.f64x2ExtractLane(0), op.get(ACC), op.f64x2ExtractLane(1), op.f64Add(), op.f32DemoteF64(), op.f32Store(),
+    op.get(OP), op.get(FRAMES), op.i32(2), op.shl(), op.add(), op.set(OP),
+    ...bump(K, 1),
+    op.br(0), op.end(), op.end(),
+    op.get(XEND), op.set(XROW),
+    ...bump(T, 1),
+    op.br(0), op.end(), op.end(),
+  ];
+});
+
 let compiled: WebAssembly.Module | null | undefined;
 
 /** The module, or null where the engine has no WebAssembly SIMD. */
@@ -327,7 +407,7 @@ export function audioModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = assemble([fftFunction, packFunction, untangleFunction, powerFunction, multiplyFunction, retangleFunction, unpackFunction, interpFunction], 1);
+    const bytes = assemble([fftFunction, packFunction, untangleFunction, powerFunction, multiplyFunction, retangleFunction, unpackFunction, interpFunction, melFunction, dctFunction], 1);
     if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
   } catch {
     compiled = null;
@@ -343,6 +423,32 @@ export interface AudioExports {
   multiply(spec: number, filt: number, bins: number): void;
   retangle(spec: number, rt: number, data: number, rev: number, h: number): void;
   unpack(data: number, a: number, b: number, h: number, scale: number): void;
+  mel(spec: number, bins: number, weights: number, ranges: number, nMels: number, outA: number, outB: number, pow: number, squared: number): void;
+  dct(x: number, m: number, frames: number, n: number, nOut: number, out: number): void;
   interp(x: number, table: number, taps: number, up: number, down: number, out: number, count: number, phase: number): void;
   memory: WebAssembly.Memory;
 }
+
+/**
+ * The instance for kernels that work on copies of their operands (interpolator, DCT): callers lay
+ * operands out from address 0 of `heap(bytes)`, run the kernel, and copy the result out before any
+ * other call. Null when SIMD is off or missing.
+ */
+export function scratchKernels(): { x: AudioExports; heap(bytes: number): ArrayBuffer } | null {
+  if (!simdEnabled()) return null;
+  if (scratch === undefined) {
+    const module = audioModule();
+    const x = module ? (new WebAssembly.Instance(module, {}).exports as unknown as AudioExports) : null;
+    scratch = x && {
+      x,
+      heap(bytes: number): ArrayBuffer {
+        const memory = x.memory;
+        if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+        return memory.buffer;
+      },
+    };
+  }
+  return scratch;
+}
+
+let scratch: ReturnType<typeof scratchKernels> | undefined;

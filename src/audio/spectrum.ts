@@ -1,7 +1,7 @@
 /** Windowing and the short-time Fourier transform, as librosa.stft with center=True. */
 import { ValueError } from '../tensor/errors.js';
 import { AudioError } from './errors.js';
-import { realFftPair } from './fft-pair.js';
+import { type RealFftPair, realFftPair } from './fft-pair.js';
 
 /** Periodic Hann window (scipy.signal.get_window('hann', n, fftbins=True)). */
 export function hannWindow(n: number): Float64Array {
@@ -26,6 +26,10 @@ export interface StftOptions {
 /** Checks a waveform as librosa's valid_audio does: non-empty and finite everywhere. */
 export function checkAudio(y: ArrayLike<number>, what = 'audio'): void {
   if (y.length === 0) throw new AudioError(`${what}: the signal has no samples`);
+  // v·0 is NaN exactly when v is NaN or infinite: one cheap pass, and a second only to name the sample
+  let probe = 0;
+  for (let i = 0; i < y.length; i++) probe += y[i]! * 0;
+  if (probe === 0) return;
   for (let i = 0; i < y.length; i++) {
     if (!Number.isFinite(y[i]!)) throw new AudioError(`${what}: sample ${i} is ${y[i]}, not a finite number`);
   }
@@ -38,16 +42,21 @@ export interface Spectrogram {
   frames: number;
 }
 
-/**
- * |STFT|^power frame by frame: row-major [frames, bins], each frame's bins contiguous. The FFT
- * runs in float64 (as numpy's) and each bin is rounded to complex64 before the magnitude, as
- * librosa does, so values agree to float32 rounding.
- */
-export function spectrogramFrames(y: ArrayLike<number>, opts: StftOptions = {}): Spectrogram {
+/** The framing of an STFT: sizes, window and frame count, checked. */
+export interface StftGeometry {
+  nFft: number;
+  hop: number;
+  window: ArrayLike<number>;
+  /** Zeros in front of the signal (nFft/2 when centred). */
+  pad: number;
+  frames: number;
+  bins: number;
+}
+
+export function stftGeometry(y: ArrayLike<number>, opts: StftOptions = {}): StftGeometry {
   const nFft = opts.nFft ?? 2048;
   const hop = opts.hopLength ?? 512;
   const center = opts.center ?? true;
-  const power = opts.power ?? 2;
   if (!Number.isInteger(nFft) || nFft < 2) throw new ValueError(`stft: nFft must be an integer ≥ 2, got ${nFft}`);
   if (!Number.isInteger(hop) || hop < 1) throw new ValueError(`stft: hopLength must be a positive integer, got ${hop}`);
   const window = opts.window ?? hannWindow(nFft);
@@ -56,22 +65,37 @@ export function spectrogramFrames(y: ArrayLike<number>, opts: StftOptions = {}):
   const pad = center ? Math.floor(nFft / 2) : 0;
   const padded = y.length + 2 * pad;
   if (padded < nFft) throw new AudioError(`stft: ${y.length} samples are too few for nFft ${nFft} without centring`);
-  const frames = 1 + Math.floor((padded - nFft) / hop);
-  const bins = Math.floor(nFft / 2) + 1;
-  const data = new Float32Array(bins * frames);
-  // the signal with its centring pad, in float64, so every frame is a plain slice
-  const signal = new Float64Array(Math.max(padded, nFft));
-  for (let i = 0; i < y.length; i++) signal[pad + i] = y[i]!;
-  // frames two at a time (the last one twice when their number is odd)
-  const pair = realFftPair(nFft);
-  pair.setWindow(window);
+  return { nFft, hop, window, pad, frames: 1 + Math.floor((padded - nFft) / hop), bins: Math.floor(nFft / 2) + 1 };
+}
+
+/**
+ * Transforms the frames of y two at a time (the last one twice when their number is odd) and
+ * calls visit(pair, t, u) with frames t and u in the pair's spectra.
+ */
+export function forEachFramePair(y: ArrayLike<number>, g: StftGeometry, pair: RealFftPair, visit: (t: number, u: number) => void): void {
+  const { hop, nFft, frames } = g;
+  // the signal with its centring pad, so every frame is a plain slice of it
+  pair.setSignal(y, g.pad, Math.max(y.length + 2 * g.pad, nFft));
+  pair.setWindow(g.window);
   for (let t = 0; t < frames; t += 2) {
     const u = Math.min(t + 1, frames - 1);
-    pair.frameA.set(signal.subarray(t * hop, t * hop + nFft));
-    pair.frameB.set(signal.subarray(u * hop, u * hop + nFft));
-    pair.forward();
-    pair.power(data, t * bins, data, u * bins, power === 2);
+    pair.forwardAt(t * hop, u * hop);
+    visit(t, u);
   }
+}
+
+/**
+ * |STFT|^power frame by frame: row-major [frames, bins], each frame's bins contiguous. The FFT
+ * runs in float64 (as numpy's) and each bin is rounded to complex64 before the magnitude, as
+ * librosa does, so values agree to float32 rounding.
+ */
+export function spectrogramFrames(y: ArrayLike<number>, opts: StftOptions = {}): Spectrogram {
+  const power = opts.power ?? 2;
+  const g = stftGeometry(y, opts);
+  const { bins, frames } = g;
+  const data = new Float32Array(bins * frames);
+  const pair = realFftPair(g.nFft);
+  forEachFramePair(y, g, pair, (t, u) => pair.power(data, t * bins, data, u * bins, power === 2));
   return { data, bins, frames };
 }
 

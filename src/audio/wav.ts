@@ -139,16 +139,22 @@ export function decodeWav(bytes: Uint8Array): DecodedAudio {
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** 1/32768: a power of two, so multiplying by it is exactly the division (and faster). */
+const PCM16 = 1 / 32768;
+
+/** Channel c of interleaved 16-bit PCM, scaled: a small function of its own, so it stays fast. */
+function int16Channel(pcm: Int16Array, c: number, C: number, ch: Float32Array): void {
+  const n = ch.length;
+  if (C === 1) for (let i = 0; i < n; i++) ch[i] = pcm[i]! * PCM16;
+  else for (let i = 0, at = c; i < n; i++, at += C) ch[i] = pcm[at]! * PCM16;
+}
 
 function decodeSamples(view: DataView, start: number, frames: number, f: Format, out: Float32Array[]): void {
   const C = f.channels;
   // the common case, 16-bit PCM at an even address: read through an Int16Array, not DataView calls
   if (f.code === PCM && f.bits === 16 && littleEndian && (view.byteOffset + start) % 2 === 0) {
     const pcm = new Int16Array(view.buffer, view.byteOffset + start, frames * C);
-    for (let c = 0; c < C; c++) {
-      const ch = out[c]!;
-      for (let i = 0, at = c; i < frames; i++, at += C) ch[i] = pcm[at]! / 32768;
-    }
+    for (let c = 0; c < C; c++) int16Channel(pcm, c, C, out[c]!);
     return;
   }
   const step = f.bits / 8;

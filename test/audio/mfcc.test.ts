@@ -91,6 +91,7 @@ describe('options and errors', () => {
   it('empty and non-finite signals are AudioErrors; bad settings are ValueErrors', () => {
     expect(() => audio.mfcc(new Float32Array(0))).toThrow(audio.AudioError);
     expect(() => audio.mfcc(Float32Array.from([0, NaN, 0]))).toThrow(/sample 1 is NaN/);
+    expect(() => audio.mfcc(Float32Array.from([0, 0, -Infinity]))).toThrow(/sample 2 is -Infinity/);
     expect(() => audio.mfcc(y, { nMfcc: 200 })).toThrow(ValueError);
     expect(() => audio.melFilterbank({ fMax: 30000 })).toThrow(/fMax/);
   });

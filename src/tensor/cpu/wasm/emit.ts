@@ -78,6 +78,7 @@ export const op = {
   load: (offset = 0): Bytes => simd(0x00, ...memarg(2, offset)),
   load32Splat: (offset = 0): Bytes => simd(0x09, ...memarg(2, offset)),
   load64Splat: (offset = 0): Bytes => simd(0x0a, ...memarg(3, offset)),
+  load64Zero: (offset = 0): Bytes => simd(0x5d, ...memarg(3, offset)),
   store: (offset = 0): Bytes => simd(0x0b, ...memarg(2, offset)),
   zero: (): Bytes => simd(0x0c, ...new Array<number>(16).fill(0)),
   /** v128.const of the same float64 in both lanes. */
