@@ -216,12 +216,19 @@ console.log('\nAudio front end');
   const mono = audio.toMono(decoded.channels);
   const y = audio.resample(mono, decoded.sampleRate, 22050);
   const tag = `${seconds.toFixed(1)} s clip`;
-  rows.push(...(await measure([
+  const tasks = [
     { name: `decodeWav, ${tag} 48 kHz`, fn: () => audio.decodeWav(wav) },
     { name: `resample 48 kHz → 22050 Hz, ${tag}`, fn: () => audio.resample(mono, decoded.sampleRate, 22050) },
     { name: `MFCC 40×T, ${tag}`, fn: () => audio.mfccArray(y) },
     { name: `decode + resample + MFCC, ${tag}`, fn: () => audio.mfccArray(audio.load(wav)) },
-  ], rowOf('audio', 'ours', 1))));
+  ];
+  rows.push(...(await measure(tasks, rowOf('audio', 'ours', 1))));
+  // the same path without WebAssembly SIMD: the JavaScript FFT, interpolator, mel sums and DCT
+  if (simdAvailable()) {
+    setSimd(false);
+    rows.push(...(await measure(tasks, rowOf('audio', 'ours, JavaScript only', 1))));
+    setSimd(true);
+  }
 }
 
 function pytorch(threads: number, iters = 20): Record<string, number> | null {

@@ -65,6 +65,14 @@ for (const key of names) {
   lines.push(`| ${name} (${batch}) | ${cells.join(' | ')} |`);
 }
 
-lines.push('', '| audio front end | median |', '| --- | ---: |');
-for (const x of r.rows.filter((x) => x.group === 'audio')) lines.push(`| ${x.name} | ${ms(x.medianMs)} ± ${ms(x.madMs)} ms |`);
+const audioRows = r.rows.filter((x) => x.group === 'audio');
+const audioEngines = [...new Set(audioRows.map((x) => x.engine))];
+lines.push('', `| audio front end | ${audioEngines.join(' | ')} |`, `| --- |${audioEngines.map(() => ' ---: |').join('')}`);
+for (const name of [...new Set(audioRows.map((x) => x.name))]) {
+  const cells = audioEngines.map((e) => {
+    const x = audioRows.find((a) => a.name === name && a.engine === e);
+    return x ? `${ms(x.medianMs)} ± ${ms(x.madMs)} ms` : '–';
+  });
+  lines.push(`| ${name} | ${cells.join(' | ')} |`);
+}
 console.log(lines.join('\n'));
