@@ -11,7 +11,7 @@ import { manualSeed } from '../tensor/random.js';
 import { saveSafetensors } from '../nn/safetensors.js';
 import { enableThreads } from '../node/threads.js';
 import { writeFileAtomic } from '../node/files.js';
-import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, subset } from './dataset.js';
+import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeatures, subset } from './dataset.js';
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { BUNDLED_WEIGHTS, loadModel } from './model-file.js';
@@ -59,6 +59,8 @@ ser <command> --help for its options.`,
                       gain, masks, smoothing, cosine, validation)
   --mixup ALPHA       add mixup: batches blended with a shuffled copy, λ ~ Beta(ALPHA, ALPHA)
                       (0.2-0.4 is usual; default: the recipe's, 0 = off)
+  --speed LIST        add speed perturbation: training clips also drawn (half the time) played
+                      at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
   --epochs N          default: the recipe's (40 original and improved, 30 heavy)
@@ -176,7 +178,7 @@ function loadData(dir: string, cacheDir: string) {
 
 const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR ${(100 * r.uar).toFixed(1)}% (n = ${r.n})`;
 
-function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string }): Recipe {
+function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string }): Recipe {
   let recipe: Recipe;
   try {
     recipe = recipeByName(values.recipe ?? 'original');
@@ -191,6 +193,13 @@ function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 
     recipe.mixup = numOpt(values.mixup, 'mixup', recipe.mixup);
     if (recipe.mixup > 0) recipe.name += ` with mixup ${recipe.mixup}`;
   }
+  if (values.speed !== undefined) {
+    const factors = values.speed.split(',').map((v) => Number(v.trim()));
+    if (!factors.length || factors.some((f) => !(f >= 0.5 && f <= 2))) fail(`--speed must be a list of factors in [0.5, 2], e.g. 0.9,1.1, got '${values.speed}'`);
+    recipe.speed = factors;
+    recipe.speedProb = 0.5;
+    recipe.name += ` with speed ${factors.join(',')}`;
+  }
   return recipe;
 }
 
@@ -198,7 +207,7 @@ function trainCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -235,6 +244,12 @@ function trainCommand(args: string[]): void {
       noisy = noisyFeatures(val.train.map((j) => data.items[j]!), { seed, snrDb: recipe.noiseSnrDb, cache: new FeatureCache(cacheDir) });
       process.stderr.write(`noisy copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
+    const speed: Float32Array[] = [];
+    for (const factor of recipe.speed ?? []) {
+      const t0 = Date.now();
+      speed.push(speedFeatures(val.train.map((j) => data.items[j]!), factor, { cache: new FeatureCache(cacheDir) }));
+      process.stderr.write(`speed ×${factor} copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    }
     manualSeed(seed);
     const model = new EmotionCNN();
     let resume: Uint8Array | undefined;
@@ -248,7 +263,7 @@ function trainCommand(args: string[]): void {
     }
     const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
-      normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, schedule: recipe.schedule, patience,
+      normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(data.features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());

@@ -6,7 +6,7 @@ import { SerError } from '../tensor/errors.js';
 import { writeFileAtomic } from '../node/files.js';
 import { Generator } from '../tensor/random.js';
 import { load } from '../audio/load.js';
-import { noisyWaveform } from './augment.js';
+import { checkSpeed, noisyWaveform } from './augment.js';
 import { FEATURE_SETTINGS, SAMPLE_RATE, clipFeatures, wavFeatures } from './features.js';
 import { type RavdessClip, parseRavdessName } from './labels.js';
 import { N_FRAMES, N_MFCC } from './model.js';
@@ -148,6 +148,29 @@ export function noisyFeatures(items: readonly DatasetItem[], opts: NoiseOptions 
       const rng = new Generator((digest.readUInt32LE(0) ^ seed) >>> 0);
       const snr = lo + (hi - lo) * rng.uniform();
       f = clipFeatures(noisyWaveform(load(bytes, { sampleRate: SAMPLE_RATE }), snr, rng));
+      cache?.put(bytes, f);
+    }
+    out.set(f, i * CLIP);
+  });
+  return out;
+}
+
+/**
+ * Features of each item played `factor` times faster, pitch and tempo together (the speed
+ * perturbation of speech recognition: a speaker with a shorter or longer vocal tract, talking
+ * faster or slower). The clip is loaded at 22050/factor Hz and read as if it were 22050 Hz: one
+ * resampling, no second pass.
+ */
+export function speedFeatures(items: readonly DatasetItem[], factor: number, opts: { cache?: FeatureCache | null } = {}): Float32Array {
+  checkSpeed(factor);
+  const rate = Math.round(SAMPLE_RATE / factor);
+  const cache = opts.cache ? new FeatureCache(opts.cache.dir, `speed:${rate}`) : null;
+  const out = new Float32Array(items.length * CLIP);
+  items.forEach((item, i) => {
+    const bytes = readFileSync(item.path);
+    let f = cache?.get(bytes) ?? null;
+    if (!f) {
+      f = clipFeatures(load(bytes, { sampleRate: rate }));
       cache?.put(bytes, f);
     }
     out.set(f, i * CLIP);

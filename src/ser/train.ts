@@ -61,6 +61,13 @@ export interface TrainOptions {
   noisy?: Float32Array | null;
   /** Chance that a training clip is drawn as its noisy copy. Default 0.5 when `noisy` is given. */
   noiseProb?: number;
+  /**
+   * Speed-perturbed copies of the training clips (each the layout of `features`), one per factor;
+   * with `speedProb` a clip is drawn as one of them (uniformly), else clean or noisy as usual.
+   */
+  speed?: readonly Float32Array[] | null;
+  /** Default 0.5 when `speed` is given. */
+  speedProb?: number;
   /** Cross-entropy label smoothing. Default 0. */
   labelSmoothing?: number;
   /**
@@ -97,13 +104,21 @@ interface BatchRecipe {
   augment: Required<AugmentOptions> | null;
   noisy: Float32Array | null;
   noiseProb: number;
+  speed: readonly Float32Array[];
+  speedProb: number;
+}
+
+/** Which copy of a training clip to draw: a speed-perturbed one, the noisy one, or the clean one. */
+function sourceOf(data: TrainData, rng: Generator, r: BatchRecipe): Float32Array {
+  if (r.speed.length && rng.uniform() < r.speedProb) return r.speed[rng.int(r.speed.length)]!;
+  return r.noisy && r.noiseProb > 0 && rng.uniform() < r.noiseProb ? r.noisy : data.features;
 }
 
 /** The clips at `idx`, each drawn clean or noisy, normalised and augmented, as [n × 40 × 174] values. */
 function batchOf(data: TrainData, idx: number[], rng: Generator, r: BatchRecipe): { x: Float32Array; y: number[] } {
   const x = new Float32Array(idx.length * CLIP);
   idx.forEach((j, i) => {
-    const src = r.noisy && r.noiseProb > 0 && rng.uniform() < r.noiseProb ? r.noisy : data.features;
+    const src = sourceOf(data, rng, r);
     x.set(src.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP);
     if (!r.normalizer && !r.augment) return;
     const frames = contentFrames(x, i * CLIP);
@@ -199,8 +214,13 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   if (opts.validation) checkData(opts.validation, 'validation');
   const mixup = opts.mixup ?? 0;
   if (!(mixup >= 0 && Number.isFinite(mixup))) throw new ValueError(`train: mixup must be a non-negative number (the Beta distribution's α), got ${mixup}`);
+  const speed = opts.speed ?? [];
+  if (speed.some((f) => f.length !== data.features.length)) throw new ValueError('train: every speed-perturbed copy needs as many feature values as the clean clips');
+  const speedProb = opts.speedProb ?? (speed.length ? 0.5 : 0);
+  if (!(speedProb >= 0 && speedProb <= 1)) throw new ValueError(`train: speedProb must be in [0, 1], got ${speedProb}`);
   const recipe: BatchRecipe = {
     normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
+    speed, speedProb,
   };
   const state: TrainState = opts.resume
     ? loadCheckpoint(model, opts.resume, lr)

@@ -86,6 +86,8 @@ describe('ser CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/unknown recipe component 'dropout'/);
     expect(runSer('train', '--data', data, '--patience', '3').err).toMatch(/need a recipe with validation/);
+    expect(runSer('train', '--data', data, '--speed', '0.9,4').err).toMatch(/--speed must be a list of factors in \[0.5, 2\]/);
+    expect(runSer('train', '--data', data, '--mixup', 'lots').err).toMatch(/--mixup must be a positive number/);
     expect(runSer('train', '--data', data, '--protocol', 'actors').err).toMatch(/needs --test-actors/);
     expect(runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3,x').err).toMatch(/actor numbers 1-24/);
   });

@@ -227,6 +227,25 @@ describe('training with the improved recipe', () => {
     expect(() => ser.train(m, data, { epochs: 1, schedule: 'step' as 'cosine' })).toThrow(/schedule/);
     expect(() => ser.train(m, data, { epochs: 1, patience: 0 })).toThrow(/patience/);
     expect(() => ser.train(m, data, { epochs: 1, mixup: -1 })).toThrow(/mixup/);
+    expect(() => ser.train(m, data, { epochs: 1, speed: [new Float32Array(10)] })).toThrow(/speed-perturbed copy/);
+    expect(() => ser.train(m, data, { epochs: 1, speed: [data.features], speedProb: -0.1 })).toThrow(/speedProb/);
+  });
+});
+
+describe('speed perturbation in training', () => {
+  it('draws speed copies with speedProb: always at 1, never at 0 (then it is the clean run exactly)', () => {
+    const data = toyData(16, 4);
+    const other = toyData(16, 9).features; // stands in for a speed copy: visibly different clips
+    const run = (opts: Partial<ser.TrainOptions>) => {
+      manualSeed(2);
+      const model = new EmotionCNN();
+      ser.train(model, data, { epochs: 1, batchSize: 8, seed: 1, ...opts });
+      return model.stateDict()['conv1.weight']!.toArray();
+    };
+    const clean = run({});
+    expect(run({ speed: [other], speedProb: 0 })).toEqual(clean);
+    // at probability 1 every clip is drawn from the copies: different weights
+    expect(run({ speed: [other], speedProb: 1 })).not.toEqual(clean);
   });
 });
 

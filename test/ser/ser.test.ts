@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Generator, StateDictError, audio, manualSeed, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
-import { DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, loadModel, randomSplit, scanRavdess } from '../../src/node.js';
+import { DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, loadModel, randomSplit, scanRavdess, speedFeatures } from '../../src/node.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 const { EMOTIONS, parseRavdessName, EmotionCNN, EmotionRecognizer } = ser;
@@ -215,6 +215,24 @@ describe('dataset folder', () => {
     // the second run reads the cache: same features
     expect(extractFeatures(items, { cache, warn: () => {} }).features).toEqual(d.features);
     expect(cache.get(stageWav)).toEqual(d.features.subarray(0, 6960));
+  });
+  it('speed-perturbed copies: played faster a clip has proportionally fewer frames; cached per speed', () => {
+    const items = scanRavdess(root).filter((i) => i.emotion !== 'calm');
+    const cache = new FeatureCache(join(root, '.cache'));
+    const clean = extractFeatures(items, { cache }).features;
+    const fast = speedFeatures(items, 1.25, { cache });
+    const slow = speedFeatures(items, 0.8, { cache });
+    // the 30000-sample clip (1.36 s, 59 frames) is short enough to stay untrimmed at every speed
+    const at = 6960;
+    const frames = (f: Float32Array) => ser.contentFrames(f, at);
+    expect(frames(clean)).toBe(59);
+    expect(frames(fast)).toBe(1 + Math.floor(24000 / 512)); // loaded at 17640 Hz: 24000 samples
+    expect(Math.abs(frames(slow) - 59 / 0.8)).toBeLessThanOrEqual(1);
+    expect(fast.subarray(at, at + 40)).not.toEqual(clean.subarray(at, at + 40));
+    // a second call reads the cache, and a different speed is a different cache entry
+    expect(speedFeatures(items, 1.25, { cache })).toEqual(fast);
+    expect(slow).not.toEqual(fast);
+    expect(() => speedFeatures(items, 3)).toThrow(/speed factor must be in \[0.5, 2\]/);
   });
   it('a missing folder and a folder without RAVDESS files are DatasetErrors', () => {
     expect(() => scanRavdess(join(root, 'nope'))).toThrow(DatasetError);
