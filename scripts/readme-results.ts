@@ -1,6 +1,8 @@
 /**
  * Prints the README's results table from the reports `ser train` writes (copied into
- * bench/results/ser/ as RECIPE-foldK.report.json or RECIPE-random.report.json): one row per
+ * bench/results/ser/ as RECIPE-foldK.report.json or RECIPE-random.report.json, where RECIPE is
+ * the recipe, then -without-PART-PART… for switched-off parts, then -with-ADDITION (underscores
+ * for spaces) for an added one, e.g. improved-without-validation-with-mixup_0.2): one row per
  * recipe, UAR per EmoBox fold, the mean over the folds present, and the random split; plus the
  * last-epoch scores in last-epoch.jsonl (scripts/last-epoch-eval.ts).
  *   npx tsx scripts/readme-results.ts
@@ -18,8 +20,11 @@ type Score = { accuracy: number; uar: number };
 const byRecipe = new Map<string, { folds: Map<number, Score>; random?: Score }>();
 for (const f of files) {
   const saved = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as Saved;
-  // the recipe, as the file is named ("improved-without-validation-smoothing-fold2" → "improved without validation, smoothing")
-  const name = f.replace(/-(fold\d|random)\.report\.json$/, '').replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`);
+  // the recipe, as the file is named: "improved-without-validation-smoothing-fold2" → "improved
+  // without validation, smoothing"; "improved-without-validation-with-mixup_0.2-fold1" → "improved
+  // without validation, with mixup 0.2"
+  const [base, addition] = f.replace(/-(fold\d|random)\.report\.json$/, '').split('-with-') as [string, string | undefined];
+  const name = base.replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`) + (addition ? `, with ${addition.replaceAll('_', ' ')}` : '');
   const entry = byRecipe.get(name) ?? { folds: new Map<number, Score>() };
   byRecipe.set(name, entry);
   for (const { label, report } of saved.reports) {
