@@ -48,14 +48,20 @@ export function dctFrames(x: ArrayLike<number>, frames: number, n: number, nOut:
   // the SIMD kernel reads float32 rows in pairs: the layout powerToDb hands over
   const simd = n % 2 === 0 && x instanceof Float32Array ? scratchKernels() : null;
   if (simd) {
-    // memory: [matrix (float64) | x (float32) | out (float32)]
+    // memory: [matrix (float64) | x (float32) | out (float32)], frames a stretch at a time
+    const out = new Float32Array(nOut * frames);
+    const per = Math.max(1, Math.floor((1 << 19) / n));
     const mBytes = m.length * 8;
-    const xBytes = frames * n * 4;
-    const heap = simd.heap(mBytes + xBytes + nOut * frames * 4);
-    new Float64Array(heap, 0, m.length).set(m);
-    new Float32Array(heap, mBytes, frames * n).set((x as Float32Array).subarray(0, frames * n));
-    simd.x.dct(mBytes, 0, frames, n, nOut, mBytes + xBytes);
-    return new Float32Array(heap, mBytes + xBytes, nOut * frames).slice();
+    for (let t0 = 0; t0 < frames; t0 += per) {
+      const f = Math.min(per, frames - t0);
+      const heap = simd.heap(mBytes + f * n * 4 + nOut * f * 4);
+      new Float64Array(heap, 0, m.length).set(m);
+      new Float32Array(heap, mBytes, f * n).set((x as Float32Array).subarray(t0 * n, (t0 + f) * n));
+      simd.x.dct(mBytes, 0, f, n, nOut, mBytes + f * n * 4);
+      const part = new Float32Array(heap, mBytes + f * n * 4, nOut * f);
+      for (let k = 0; k < nOut; k++) out.set(part.subarray(k * f, (k + 1) * f), k * frames + t0);
+    }
+    return out;
   }
   const out = new Float32Array(nOut * frames);
   for (let t = 0; t < frames; t++) {

@@ -25,11 +25,12 @@ export interface RealFftPair {
   /** Samples are multiplied by this window as `forwardAt` reads them (default: none). */
   setWindow(window: ArrayLike<number>): void;
   /**
-   * The signal `forwardAt` frames, in float64: `front` zeros, then y, then zeros up to `length`
-   * samples. Call after `setMel`, which may reuse the signal's memory.
+   * Loads the stretch of signal `forwardAt` frames, in float64: samples [from, from + length) of
+   * `front` zeros, then y, then zeros. Callers load long signals a stretch at a time (memory held
+   * by a pair stays small). Call after `setMel`, which may reuse the signal's memory.
    */
-  setSignal(y: ArrayLike<number>, front: number, length: number): void;
-  /** Spectra of the frames starting at samples a and b of the signal into `spec`. */
+  setSignal(y: ArrayLike<number>, front: number, from: number, length: number): void;
+  /** Spectra of the frames starting at samples a and b of the loaded stretch into `spec`. */
   forwardAt(a: number, b: number): void;
   /** |X|² (or |X| when not squared) of each bin, rounded as librosa rounds, into two float32 rows. */
   power(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void;
@@ -46,6 +47,16 @@ export interface RealFftPair {
 
 function checkMel(fb: MelFilterbank, bins: number): void {
   if (fb.bins !== bins) throw new Error(`mel filterbank has ${fb.bins} bins, the FFT gives ${bins}`);
+}
+
+/** dst ← samples [from, from + dst.length) of `front` zeros, then y, then zeros. */
+function fillStretch(dst: Float64Array, y: ArrayLike<number>, front: number, from: number): void {
+  dst.fill(0);
+  const j0 = Math.max(from, front);
+  const j1 = Math.min(from + dst.length, front + y.length);
+  if (j1 <= j0) return;
+  const part = 'subarray' in y ? (y as Float32Array).subarray(j0 - front, j1 - front) : Array.prototype.slice.call(y, j0 - front, j1 - front);
+  dst.set(part, j0 - from);
 }
 
 function checkFrames(a: number, b: number, n: number, length: number): void {
@@ -160,12 +171,10 @@ class SimdPair implements RealFftPair {
     this.window.set(window);
   }
 
-  setSignal(y: ArrayLike<number>, front: number, length: number): void {
+  setSignal(y: ArrayLike<number>, front: number, from: number, length: number): void {
     this.signalAt = this.melFb ? this.melRegions(this.melFb).end : this.melAt;
     this.grow(this.signalAt + length * 8);
-    const signal = new Float64Array(this.x.memory.buffer, this.signalAt, length);
-    signal.fill(0);
-    signal.set(y, front);
+    fillStretch(new Float64Array(this.x.memory.buffer, this.signalAt, length), y, front, from);
     this.signalLength = length;
   }
 
@@ -232,9 +241,9 @@ class ScalarPair implements RealFftPair {
     this.window = Float64Array.from(window);
   }
 
-  setSignal(y: ArrayLike<number>, front: number, length: number): void {
+  setSignal(y: ArrayLike<number>, front: number, from: number, length: number): void {
     this.signal = new Float64Array(length);
-    this.signal.set(y, front);
+    fillStretch(this.signal, y, front, from);
   }
 
   forwardAt(a: number, b: number): void {

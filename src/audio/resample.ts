@@ -151,16 +151,21 @@ function filterFft(y: Float32Array, filter: FftFilter): Float64Array {
   // enough behind for the last block
   const front = L - 1 - c;
   const pair = realFftPair(N);
-  pair.setSignal(y, front, front + blocks * step + N);
   pair.setFilter(filter.re, filter.im);
   const out = new Float64Array(n);
-  for (let b = 0; b < blocks; b += 2) {
-    const b2 = Math.min(b + 1, blocks - 1);
-    pair.forwardAt(b * step, b2 * step);
-    pair.applyFilter();
-    pair.inverse();
-    out.set(pair.frameA.subarray(L - 1, L - 1 + Math.min(step, n - b * step)), b * step);
-    out.set(pair.frameB.subarray(L - 1, L - 1 + Math.min(step, n - b2 * step)), b2 * step);
+  // blocks of the padded signal a stretch at a time (an even number of blocks, about 2 MiB)
+  const perStretch = Math.max(2, 2 * Math.floor(((1 << 18) - N) / step / 2));
+  for (let b0 = 0; b0 < blocks; b0 += perStretch) {
+    const b1 = Math.min(blocks, b0 + perStretch);
+    pair.setSignal(y, front, b0 * step, (b1 - 1 - b0) * step + N);
+    for (let b = b0; b < b1; b += 2) {
+      const b2 = Math.min(b + 1, b1 - 1);
+      pair.forwardAt((b - b0) * step, (b2 - b0) * step);
+      pair.applyFilter();
+      pair.inverse();
+      out.set(pair.frameA.subarray(L - 1, L - 1 + Math.min(step, n - b * step)), b * step);
+      out.set(pair.frameB.subarray(L - 1, L - 1 + Math.min(step, n - b2 * step)), b2 * step);
+    }
   }
   return out;
 }

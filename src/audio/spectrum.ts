@@ -74,15 +74,23 @@ export function stftGeometry(y: ArrayLike<number>, opts: StftOptions = {}): Stft
  */
 export function forEachFramePair(y: ArrayLike<number>, g: StftGeometry, pair: RealFftPair, visit: (t: number, u: number) => void): void {
   const { hop, nFft, frames } = g;
-  // the signal with its centring pad, so every frame is a plain slice of it
-  pair.setSignal(y, g.pad, Math.max(y.length + 2 * g.pad, nFft));
   pair.setWindow(g.window);
-  for (let t = 0; t < frames; t += 2) {
-    const u = Math.min(t + 1, frames - 1);
-    pair.forwardAt(t * hop, u * hop);
-    visit(t, u);
+  // the padded signal a stretch of frames at a time (an even number of them), so a long clip
+  // never makes the pair hold all of it
+  const perStretch = Math.max(2, 2 * Math.floor((STRETCH - nFft) / hop / 2));
+  for (let t0 = 0; t0 < frames; t0 += perStretch) {
+    const t1 = Math.min(frames, t0 + perStretch);
+    pair.setSignal(y, g.pad, t0 * hop, (t1 - 1 - t0) * hop + nFft);
+    for (let t = t0; t < t1; t += 2) {
+      const u = Math.min(t + 1, t1 - 1);
+      pair.forwardAt((t - t0) * hop, (u - t0) * hop);
+      visit(t, u);
+    }
   }
 }
+
+/** Samples of signal loaded into a pair at once (1 MiB of float64). */
+const STRETCH = 1 << 17;
 
 /**
  * |STFT|^power frame by frame: row-major [frames, bins], each frame's bins contiguous. The FFT
