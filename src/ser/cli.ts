@@ -19,7 +19,7 @@ import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
 import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
 import { type EpochStats, keptEpoch, predictLabels, train } from './train.js';
-import { InputNorm } from './normalize.js';
+import { InputNorm, applySpeakerNorms, speakerNorms } from './normalize.js';
 import { type Recipe, recipeByName, withoutComponents } from './recipe.js';
 
 class UsageError extends SerError {}
@@ -59,6 +59,9 @@ ser <command> --help for its options.`,
                       gain, masks, smoothing, cosine, validation)
   --mixup ALPHA       add mixup: batches blended with a shuffled copy, λ ~ Beta(ALPHA, ALPHA)
                       (0.2-0.4 is usual; default: the recipe's, 0 = off)
+  --speaker-norm      standardise each speaker's clips with that speaker's own statistics (test
+                      speakers' too, from their unlabelled clips: a speaker-adaptive protocol;
+                      such weights are scored by evaluate, not by predict)
   --speed LIST        add speed perturbation: training clips also drawn (half the time) played
                       at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -178,7 +181,7 @@ function loadData(dir: string, cacheDir: string) {
 
 const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR ${(100 * r.uar).toFixed(1)}% (n = ${r.n})`;
 
-function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string }): Recipe {
+function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean }): Recipe {
   let recipe: Recipe;
   try {
     recipe = recipeByName(values.recipe ?? 'original');
@@ -200,6 +203,10 @@ function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 
     recipe.speedProb = 0.5;
     recipe.name += ` with speed ${factors.join(',')}`;
   }
+  if (values['speaker-norm']) {
+    recipe.speakerNorm = true;
+    recipe.name += ' with speaker normalisation';
+  }
   return recipe;
 }
 
@@ -207,7 +214,7 @@ function trainCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -227,6 +234,10 @@ function trainCommand(args: string[]): void {
     recipe.validation = false;
   }
   const out = values.out ?? `emotion-cnn-${protocol.name}.safetensors`;
+  // speaker normalisation: every clip standardised with its own speaker's statistics
+  const spk = recipe.speakerNorm ? speakerNorms(data.features, data.actors) : null;
+  const features = spk ? applySpeakerNorms(data.features, data.actors, spk) : data.features;
+  const bySpeaker = (copies: Float32Array, idx: readonly number[]) => (spk ? applySpeakerNorms(copies, idx.map((j) => data.actors[j]!), spk) : copies);
   const reports: { label: string; report: Report; valActors?: number[]; keptEpoch?: number; valUar?: number }[] = [];
   for (const [i, { label, split }] of protocol.splits.entries()) {
     const suffix = protocol.splits.length > 1 ? `-fold${protocol.name === 'folds' && values.fold === undefined ? i + 1 : values.fold}` : '';
@@ -235,19 +246,19 @@ function trainCommand(args: string[]): void {
     const val = recipe.validation
       ? validationSplit(split.train, data.labels, data.actors, { byActor: protocol.name !== 'random', valActors: valActorsArg, seed })
       : { train: split.train, validation: [], valActors: [] };
-    const trainFeatures = subset(data.features, val.train);
+    const trainFeatures = subset(features, val.train);
     process.stderr.write(`\n== ${label}: ${val.train.length} training clips, ${val.validation.length} validation clips${val.valActors.length ? ` (actors ${val.valActors.join(', ')})` : ''}, ${split.test.length} test clips; recipe ${recipe.name}\n`);
     const normalizer = recipe.normalize ? InputNorm.fit(trainFeatures) : null;
     let noisy: Float32Array | null = null;
     if (recipe.noise) {
       const t0 = Date.now();
-      noisy = noisyFeatures(val.train.map((j) => data.items[j]!), { seed, snrDb: recipe.noiseSnrDb, cache: new FeatureCache(cacheDir) });
+      noisy = bySpeaker(noisyFeatures(val.train.map((j) => data.items[j]!), { seed, snrDb: recipe.noiseSnrDb, cache: new FeatureCache(cacheDir) }), val.train);
       process.stderr.write(`noisy copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     const speed: Float32Array[] = [];
     for (const factor of recipe.speed ?? []) {
       const t0 = Date.now();
-      speed.push(speedFeatures(val.train.map((j) => data.items[j]!), factor, { cache: new FeatureCache(cacheDir) }));
+      speed.push(bySpeaker(speedFeatures(val.train.map((j) => data.items[j]!), factor, { cache: new FeatureCache(cacheDir) }), val.train));
       process.stderr.write(`speed ×${factor} copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
     manualSeed(seed);
@@ -264,7 +275,7 @@ function trainCommand(args: string[]): void {
     const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
       normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, schedule: recipe.schedule, patience,
-      validation: val.validation.length ? { features: subset(data.features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
+      validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());
         const v = s.valUar === undefined ? '' : `  val acc ${(100 * s.valAccuracy!).toFixed(1)}% UAR ${(100 * s.valUar).toFixed(1)}%`;
@@ -275,12 +286,12 @@ function trainCommand(args: string[]): void {
     if (recipe.validation && kept) process.stderr.write(`kept epoch ${kept.epoch} (validation UAR ${(100 * kept.valUar!).toFixed(1)}%)\n`);
     writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: {
       kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, recipe: JSON.stringify(recipe), epochs: String(recipe.epochs), seed: String(seed),
-      emotions: EMOTIONS.join(','), ...(normalizer?.toMetadata() ?? {}),
+      emotions: EMOTIONS.join(','), ...(normalizer?.toMetadata() ?? {}), ...(spk ? { speaker_norm: 'true' } : {}),
     } }));
     process.stderr.write(`weights written to ${weightsFile}\n`);
     let report: Report | undefined;
     if (split.test.length) {
-      const pred = predictLabels(model, subset(data.features, split.test), 64, normalizer);
+      const pred = predictLabels(model, subset(features, split.test), 64, normalizer);
       report = evaluate(split.test.map((j) => data.labels[j]!), pred, EMOTIONS.length);
       reports.push({ label, report, ...(recipe.validation ? { valActors: val.valActors, keptEpoch: kept?.epoch, valUar: kept?.valUar } : {}) });
       console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
@@ -316,9 +327,10 @@ function evaluateCommand(args: string[]): void {
   const recognizer = loadModel(values.weights);
   const data = loadData(values.data, values.cache ?? '.cache/features');
   const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], data.labels, data.actors, 'all');
+  const features = recognizer.speakerNormalized ? applySpeakerNorms(data.features, data.actors, speakerNorms(data.features, data.actors)) : data.features;
   for (const { label, split } of protocol.splits) {
     const idx = protocol.name === 'all' ? split.train : split.test;
-    const report = evaluate(idx.map((j) => data.labels[j]!), predictLabels(recognizer.model, subset(data.features, idx), 64, recognizer.normalizer), EMOTIONS.length);
+    const report = evaluate(idx.map((j) => data.labels[j]!), predictLabels(recognizer.model, subset(features, idx), 64, recognizer.normalizer), EMOTIONS.length);
     console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
   }
 }

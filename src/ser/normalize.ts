@@ -94,3 +94,32 @@ export class InputNorm {
     return new InputNorm(parse('input_mean'), parse('input_std'));
   }
 }
+
+/**
+ * Speaker normalisation: one InputNorm per speaker, fitted on that speaker's clips alone (labels
+ * unused). Applied to a test speaker, it uses that speaker's unlabelled clips: a speaker-adaptive
+ * protocol (it needs several clips of each new speaker), not one that scores a single clip alone.
+ */
+export function speakerNorms(features: Float32Array, speakers: readonly number[]): Map<number, InputNorm> {
+  if (features.length !== speakers.length * CLIP) throw new ValueError(`speakerNorms: ${features.length} values for ${speakers.length} clips`);
+  const norms = new Map<number, InputNorm>();
+  for (const s of new Set(speakers)) {
+    const idx = speakers.flatMap((v, i) => (v === s ? [i] : []));
+    const own = new Float32Array(idx.length * CLIP);
+    idx.forEach((j, i) => own.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
+    norms.set(s, InputNorm.fit(own));
+  }
+  return norms;
+}
+
+/** A copy of n clips, each normalised with its speaker's InputNorm. */
+export function applySpeakerNorms(features: Float32Array, speakers: readonly number[], norms: ReadonlyMap<number, InputNorm>): Float32Array {
+  if (features.length !== speakers.length * CLIP) throw new ValueError(`applySpeakerNorms: ${features.length} values for ${speakers.length} clips`);
+  const out = features.slice();
+  speakers.forEach((s, i) => {
+    const norm = norms.get(s);
+    if (!norm) throw new ValueError(`applySpeakerNorms: no statistics for speaker ${s}`);
+    norm.applyClip(out, i * CLIP);
+  });
+  return out;
+}

@@ -70,11 +70,23 @@ export class EmotionRecognizer {
     const { tensors, metadata } = loadSafetensors(bytes);
     const model = new EmotionCNN();
     model.loadStateDict(tensors);
-    return new EmotionRecognizer(model, InputNorm.fromMetadata(metadata));
+    const recognizer = new EmotionRecognizer(model, InputNorm.fromMetadata(metadata));
+    recognizer.speakerNormalized = metadata.speaker_norm === 'true';
+    return recognizer;
   }
+
+  /**
+   * Weights trained on speaker-normalised features (`--speaker-norm`) expect each speaker's clips
+   * standardised with that speaker's statistics, which one clip cannot provide: `predict` refuses
+   * them, `ser evaluate` scores them (it has every clip of each speaker).
+   */
+  speakerNormalized = false;
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`. */
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
+    if (this.speakerNormalized) {
+      throw new ValueError('these weights were trained on speaker-normalised features (--speaker-norm): they need several clips of each speaker, so score them with `ser evaluate`, not one clip at a time');
+    }
     let y: Float32Array;
     if (input instanceof Float32Array) {
       const rate = opts.sampleRate;

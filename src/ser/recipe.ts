@@ -24,6 +24,8 @@ export interface Recipe {
   /** Speed-perturbation factors (none: off), drawn with `speedProb`; see TrainOptions.speed. */
   speed: number[];
   speedProb: number;
+  /** Each speaker's clips standardised with that speaker's own statistics (speakerNorms). */
+  speakerNorm: boolean;
   schedule: 'constant' | 'cosine';
   /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
   validation: boolean;
@@ -32,17 +34,17 @@ export interface Recipe {
 export const RECIPES: Record<'original' | 'improved' | 'heavy', Recipe> = {
   original: {
     name: 'original', epochs: 40, batchSize: 32, lr: 5e-4, normalize: false, noise: false, noiseProb: 0, noiseSnrDb: [10, 30],
-    augment: null, labelSmoothing: 0, mixup: 0, speed: [], speedProb: 0, schedule: 'constant', validation: false,
+    augment: null, labelSmoothing: 0, mixup: 0, speed: [], speedProb: 0, speakerNorm: false, schedule: 'constant', validation: false,
   },
   improved: {
     name: 'improved', epochs: 40, batchSize: 32, lr: 5e-4, normalize: true, noise: true, noiseProb: 0.3, noiseSnrDb: [15, 35],
     augment: { maxShift: 10, maxGainDb: 6, timeMasks: 1, maxTimeMask: 10, coefMasks: 1, maxCoefMask: 3 },
-    labelSmoothing: 0.1, mixup: 0, speed: [], speedProb: 0, schedule: 'cosine', validation: true,
+    labelSmoothing: 0.1, mixup: 0, speed: [], speedProb: 0, speakerNorm: false, schedule: 'cosine', validation: true,
   },
   /** The first improved recipe tried: stronger augmentation, 30 epochs. It underfitted (see the README). */
   heavy: {
     name: 'heavy', epochs: 30, batchSize: 32, lr: 5e-4, normalize: true, noise: true, noiseProb: 0.5, noiseSnrDb: [10, 30],
-    augment: { ...DEFAULT_AUGMENT }, labelSmoothing: 0.1, mixup: 0, speed: [], speedProb: 0, schedule: 'cosine', validation: true,
+    augment: { ...DEFAULT_AUGMENT }, labelSmoothing: 0.1, mixup: 0, speed: [], speedProb: 0, speakerNorm: false, schedule: 'cosine', validation: true,
   },
 };
 

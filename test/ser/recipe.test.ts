@@ -63,6 +63,41 @@ describe('input normalisation', () => {
   });
 });
 
+describe('speaker normalisation', () => {
+  it('standardises each speaker with their own statistics, and such weights refuse single clips', () => {
+    // speaker 7 sits around 10·r, speaker 9 around 10·r + 50 with twice the spread
+    const a = paddedClips(3, 100, 1);
+    const b = paddedClips(2, 80, 2).map((v) => (v === 0 ? 0 : 2 * v + 50));
+    const x = new Float32Array(5 * CLIP);
+    x.set(a, 0);
+    x.set(b, 3 * CLIP);
+    const speakers = [7, 7, 7, 9, 9];
+    const norms = ser.speakerNorms(x, speakers);
+    expect([...norms.keys()].sort()).toEqual([7, 9]);
+    expect(norms.get(9)!.mean[3]! - norms.get(7)!.mean[3]!).toBeCloseTo(2 * 30 + 50 - 30, -1);
+    const y = ser.applySpeakerNorms(x, speakers, norms);
+    for (const [from, n, frames] of [[0, 3, 100], [3, 2, 80]] as const) {
+      let s = 0;
+      let s2 = 0;
+      for (let i = from; i < from + n; i++) for (let t = 0; t < frames; t++) {
+        const v = y[i * CLIP + 5 * 174 + t]!;
+        s += v;
+        s2 += v * v;
+      }
+      expect(s / (n * frames)).toBeCloseTo(0, 4);
+      expect(s2 / (n * frames)).toBeCloseTo(1, 3);
+    }
+    expect(y[3 * CLIP + 5 * 174 + 90]).toBe(0); // padding stays zero
+    expect(() => ser.applySpeakerNorms(x, [7, 7, 7, 9, 8], norms)).toThrow(/no statistics for speaker 8/);
+
+    manualSeed(1);
+    const bytes = saveSafetensors(new EmotionCNN().stateDict(), { metadata: { speaker_norm: 'true' } });
+    const r = ser.EmotionRecognizer.fromSafetensors(bytes);
+    expect(r.speakerNormalized).toBe(true);
+    expect(() => r.predict(stage.subarray(0, 30000), { sampleRate: 22050 })).toThrow(/speaker-normalised features/);
+  });
+});
+
 describe('augmentation', () => {
   const opts = ser.checkAugment({});
   const none = ser.checkAugment({ maxShift: 0, maxGainDb: 0, timeMasks: 0, coefMasks: 0 });

@@ -1,0 +1,59 @@
+/**
+ * Scores ensembles of fold models at no training cost: for every EmoBox fold, each weights file's
+ * softmax probabilities on the fold's test clips (through its own input normaliser), alone and
+ * averaged over all of them.
+ *   CACHE=/path/to/feature-cache npx tsx scripts/ensemble-eval.ts DATA_DIR 'runs/a-fold{fold}.safetensors' 'runs/b-fold{fold}.safetensors' …
+ * Prints one JSON line per fold and the mean UARs.
+ */
+import { EMOTIONS, evaluate } from '../src/ser/index.js';
+import { FeatureCache, extractFeatures, foldSplit, loadModel, scanRavdess, subset } from '../src/node.js';
+import { noGrad, tensor } from '../src/index.js';
+import { softmax } from '../src/tensor/ops/softmax.js';
+
+const [dir, ...patterns] = process.argv.slice(2);
+if (!dir || !patterns.length) throw new Error("usage: ensemble-eval.ts DATA_DIR 'WEIGHTS-fold{fold}.safetensors'...");
+const data = extractFeatures(scanRavdess(dir), { cache: new FeatureCache(process.env.CACHE ?? '.cache/features') });
+const CLIP = 40 * 174;
+const C = EMOTIONS.length;
+
+/** Softmax probabilities [n × 8] of one weights file on clips x. */
+function probabilities(weights: string, x: Float32Array): Float32Array {
+  const { model, normalizer } = loadModel(weights);
+  const input = normalizer ? normalizer.apply(x) : x;
+  const n = x.length / CLIP;
+  const out = new Float32Array(n * C);
+  model.eval();
+  for (let b = 0; b < n; b += 64) {
+    const m = Math.min(64, n - b);
+    const p = noGrad(() => softmax(model.forward(tensor(input.subarray(b * CLIP, (b + m) * CLIP), [m, 1, 40, 174])), 1)).toArray();
+    out.set(p, b * C);
+  }
+  return out;
+}
+
+const argmax = (p: Float32Array, n: number) => Array.from({ length: n }, (_, i) => {
+  let best = 0;
+  for (let c = 1; c < C; c++) if (p[i * C + c]! > p[i * C + best]!) best = c;
+  return best;
+});
+
+const singles: number[][] = patterns.map(() => []);
+const ensemble: number[] = [];
+for (let fold = 1; fold <= 6; fold++) {
+  const test = foldSplit(data.actors, fold).test;
+  const x = subset(data.features, test);
+  const y = test.map((j) => data.labels[j]!);
+  const sum = new Float32Array(test.length * C);
+  const uars = patterns.map((pattern, i) => {
+    const p = probabilities(pattern.replaceAll('{fold}', String(fold)), x);
+    p.forEach((v, k) => (sum[k] += v));
+    const uar = evaluate(y, argmax(p, test.length), C).uar;
+    singles[i]!.push(uar);
+    return uar;
+  });
+  const uar = evaluate(y, argmax(sum, test.length), C).uar;
+  ensemble.push(uar);
+  console.log(JSON.stringify({ fold, singles: uars.map((u) => +(100 * u).toFixed(1)), ensemble: +(100 * uar).toFixed(1) }));
+}
+const mean = (a: number[]) => (100 * a.reduce((s, v) => s + v, 0)) / a.length;
+console.log(JSON.stringify({ mean: { singles: singles.map((s) => +mean(s).toFixed(1)), ensemble: +mean(ensemble).toFixed(1) }, patterns }));
