@@ -8,6 +8,7 @@
  * `forwardAt` for each two frames of it and read `spec` (or `power`, `mel`), or go back with
  * `inverse` and read the two output frames.
  */
+import { ValueError } from '../tensor/errors.js';
 import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
 import { RealFft } from './fft.js';
 import { type MelFilterbank, applyMelFrames } from './mel.js';
@@ -46,7 +47,7 @@ export interface RealFftPair {
 }
 
 function checkMel(fb: MelFilterbank, bins: number): void {
-  if (fb.bins !== bins) throw new Error(`mel filterbank has ${fb.bins} bins, the FFT gives ${bins}`);
+  if (fb.bins !== bins) throw new ValueError(`mel filterbank has ${fb.bins} bins, the FFT gives ${bins}`);
 }
 
 /** dst ← samples [from, from + dst.length) of `front` zeros, then y, then zeros. */
@@ -60,7 +61,7 @@ function fillStretch(dst: Float64Array, y: ArrayLike<number>, front: number, fro
 }
 
 function checkFrames(a: number, b: number, n: number, length: number): void {
-  if (!(a >= 0 && b >= 0 && Math.max(a, b) + n <= length)) throw new Error(`forwardAt(${a}, ${b}): frames of ${n} samples outside the ${length}-sample signal`);
+  if (!(a >= 0 && b >= 0 && Math.max(a, b) + n <= length)) throw new ValueError(`forwardAt(${a}, ${b}): frames of ${n} samples outside the ${length}-sample signal`);
 }
 
 /** 16-byte aligned regions of the SIMD pair's memory, in bytes. */
@@ -160,7 +161,7 @@ class SimdPair implements RealFftPair {
 
   mel(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void {
     const fb = this.melFb;
-    if (!fb) throw new Error('SimdPair.mel: call setMel first');
+    if (!fb) throw new ValueError('SimdPair.mel: call setMel first');
     const r = this.melRegions(fb);
     this.x.mel(this.at.spec, this.bins, r.weights, r.ranges, fb.nMels, r.rows, r.rows + 4 * fb.nMels, r.pow, squared ? 1 : 0);
     outA.set(this.melRows.subarray(0, fb.nMels), offA);
@@ -224,6 +225,7 @@ class ScalarPair implements RealFftPair {
   private readonly im: Float64Array;
   private filtRe: Float64Array;
   private filtIm: Float64Array;
+  private melFb: MelFilterbank | null = null;
 
   constructor(readonly n: number) {
     this.fft = new RealFft(n);
@@ -289,8 +291,6 @@ class ScalarPair implements RealFftPair {
     }
   }
 
-  private melFb: MelFilterbank | null = null;
-
   setMel(fb: MelFilterbank): void {
     checkMel(fb, this.bins);
     this.melFb = fb;
@@ -299,7 +299,7 @@ class ScalarPair implements RealFftPair {
 
   mel(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void {
     const fb = this.melFb;
-    if (!fb) throw new Error('ScalarPair.mel: call setMel first');
+    if (!fb) throw new ValueError('ScalarPair.mel: call setMel first');
     const pow = new Float32Array(2 * this.bins);
     this.power(pow, 0, pow, this.bins, squared);
     const mel = applyMelFrames(fb, pow, 2);
