@@ -13,6 +13,16 @@ import { scratch } from './scratch.js';
 const ceil4 = (v: number) => (v + 3) & ~3;
 
 /**
+ * The t in [0, span) for which (start + t)·stride lies in [lo, hi): [t0, t1), empty as t0 = t1.
+ * Lets the unfolding loops run without a bounds check per element.
+ */
+function insideRange(start: number, span: number, stride: number, hi: number, lo: number): [number, number] {
+  const t0 = Math.min(span, Math.max(0, Math.ceil(lo / stride) - start));
+  const t1 = Math.max(t0, Math.min(span, Math.ceil(hi / stride) - start));
+  return [t0, t1];
+}
+
+/**
  * Unfolds output positions [o0, o1) of sample x[xOff…] as the forward product's B operand: column
  * panels of 4 positions over all K = C·kH·kW rows, out[(q>>2)·4K + 4r + (q&3)] for position
  * q = o − o0, the last panel zero-padded. Panel by panel, so writes are sequential; where a
@@ -97,11 +107,12 @@ function im2colRows(x: Float32Array, xOff: number, g: Conv2dGeometry, o0: number
           if (ih < 0 || ih >= inH) {
             for (let t = 0; t < span; t++, d += 4) out[d] = 0;
           } else {
-            const src = plane + ih * inW;
-            for (let t = 0; t < span; t++, d += 4) {
-              const iw = (ow + t) * strideW - padW + kj;
-              out[d] = iw >= 0 && iw < inW ? x[src + iw]! : 0;
-            }
+            // positions ow + t whose input column (ow + t)·strideW − padW + kj lies inside the row
+            const src = plane + ih * inW - padW + kj;
+            const [t0, t1] = insideRange(ow, span, strideW, inW - kj + padW, padW - kj);
+            for (let t = 0; t < t0; t++, d += 4) out[d] = 0;
+            for (let t = t0; t < t1; t++, d += 4) out[d] = x[src + (ow + t) * strideW]!;
+            for (let t = t1; t < span; t++, d += 4) out[d] = 0;
           }
           o += span;
           oh++;
@@ -129,11 +140,10 @@ function col2im(cols: Float32Array, colsOff: number, g: Conv2dGeometry, dx: Floa
           const ih = oh * strideH - padH + ki;
           if (ih < 0 || ih >= inH) continue;
           const src = row + oh * outW;
-          const dst = plane + ih * inW;
-          for (let ow = 0; ow < outW; ow++) {
-            const iw = ow * strideW - padW + kj;
-            if (iw >= 0 && iw < inW) dx[dst + iw] += cols[src + ow]!;
-          }
+          const dst = plane + ih * inW - padW + kj;
+          const [w0, w1] = insideRange(0, outW, strideW, inW - kj + padW, padW - kj);
+          if (strideW === 1) for (let ow = w0; ow < w1; ow++) dx[dst + ow] += cols[src + ow]!;
+          else for (let ow = w0; ow < w1; ow++) dx[dst + ow * strideW] += cols[src + ow]!;
         }
       }
     }
