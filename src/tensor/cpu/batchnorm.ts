@@ -12,6 +12,39 @@ const channelsOf = (lane: number, lanes: number, c: number) => {
   return out;
 };
 
+// Four running sums in the loops below: one float64 accumulator would wait on each add's latency.
+
+/** Σ x[off … off + len). */
+function sumOf(x: Float32Array, off: number, len: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = off;
+  const end = off + len;
+  for (; i + 4 <= end; i += 4) {
+    s0 += x[i]!;
+    s1 += x[i + 1]!;
+    s2 += x[i + 2]!;
+    s3 += x[i + 3]!;
+  }
+  for (; i < end; i++) s0 += x[i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** Σ (x − mu)² over x[off … off + len). */
+function squaredDeviations(x: Float32Array, off: number, len: number, mu: number): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let i = off;
+  const end = off + len;
+  for (; i + 4 <= end; i += 4) {
+    const d0 = x[i]! - mu, d1 = x[i + 1]! - mu, d2 = x[i + 2]! - mu, d3 = x[i + 3]! - mu;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; i < end; i++) s0 += (x[i]! - mu) * (x[i]! - mu);
+  return s0 + s1 + s2 + s3;
+}
+
 /** Lane: per-channel batch mean and biased variance, then the normalised output. */
 export function batchNormTrainLane(
   lane: number, lanes: number, x: Float32Array, gamma: Float32Array | null, beta: Float32Array | null,
@@ -20,19 +53,10 @@ export function batchNormTrainLane(
   const m = n * hw;
   for (const ch of channelsOf(lane, lanes, c)) {
     let s = 0;
-    for (let b = 0; b < n; b++) {
-      const off = (b * c + ch) * hw;
-      for (let i = 0; i < hw; i++) s += x[off + i]!;
-    }
+    for (let b = 0; b < n; b++) s += sumOf(x, (b * c + ch) * hw, hw);
     const mu = s / m;
     let v = 0;
-    for (let b = 0; b < n; b++) {
-      const off = (b * c + ch) * hw;
-      for (let i = 0; i < hw; i++) {
-        const d = x[off + i]! - mu;
-        v += d * d;
-      }
-    }
+    for (let b = 0; b < n; b++) v += squaredDeviations(x, (b * c + ch) * hw, hw, mu);
     mean[ch] = mu;
     variance[ch] = v / m;
     normaliseChannel(x, gamma, beta, mu, v / m, ch, out, n, c, hw, eps);
@@ -95,11 +119,16 @@ export function batchNormBackwardLane(
     let sdyx = 0;
     for (let b = 0; b < n; b++) {
       const off = (b * c + ch) * hw;
-      for (let i = 0; i < hw; i++) {
-        const dy = gy[off + i]!;
-        sdy += dy;
-        sdyx += dy * (x[off + i]! - mu);
+      sdy += sumOf(gy, off, hw);
+      // two running sums of dy·(x − mu), even and odd elements
+      let p0 = 0, p1 = 0;
+      let i = off;
+      for (; i + 2 <= off + hw; i += 2) {
+        p0 += gy[i]! * (x[i]! - mu);
+        p1 += gy[i + 1]! * (x[i + 1]! - mu);
       }
+      if (i < off + hw) p0 += gy[i]! * (x[i]! - mu);
+      sdyx += p0 + p1;
     }
     const dGamma = sdyx * inv;
     gBeta[ch] = sdy;
