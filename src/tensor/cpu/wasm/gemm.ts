@@ -235,13 +235,19 @@ export function simdAvailable(): boolean {
   return compile() !== null;
 }
 
-/** Whether CPU matrix products use the SIMD kernel: on by default wherever it is available. */
+/**
+ * Whether the WebAssembly SIMD kernels run (CPU matrix products; the audio FFT, interpolator, mel
+ * sums and DCT): on by default wherever they are available.
+ */
 export function simdEnabled(): boolean {
   if (enabled === undefined) enabled = simdAvailable();
   return enabled;
 }
 
-/** Turns the SIMD kernel on or off (off: the JavaScript kernel, float64 accumulation). */
+/**
+ * Turns the SIMD kernels on or off. Off: the JavaScript matrix kernel (float64 accumulation) and
+ * the JavaScript audio loops (bit-identical to the SIMD ones).
+ */
 export function setSimd(on: boolean): void {
   if (on && !simdAvailable()) throw new ValueError('setSimd: this JavaScript engine has no WebAssembly SIMD');
   enabled = on;
