@@ -274,7 +274,8 @@ function trainCommand(args: string[]): void {
     }
     const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
-      normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, schedule: recipe.schedule, patience,
+      normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment,
+      c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());

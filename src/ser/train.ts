@@ -57,6 +57,12 @@ export interface TrainOptions {
   normalizer?: InputNorm | null;
   /** On-the-fly augmentation of training clips; null or absent: none. */
   augment?: AugmentOptions | null;
+  /**
+   * Per training clip, coefficient 0 of its features in raw c0 units (1 when absent): speaker
+   * normalisation divides each speaker's c0 by that speaker's deviation, and a gain augmentation
+   * must shrink with it.
+   */
+  c0Scale?: readonly number[] | null;
   /** Noisy copies of the training clips (same layout as `features`), drawn with `noiseProb`. */
   noisy?: Float32Array | null;
   /** Chance that a training clip is drawn as its noisy copy. Default 0.5 when `noisy` is given. */
@@ -106,6 +112,7 @@ interface BatchRecipe {
   noiseProb: number;
   speed: readonly Float32Array[];
   speedProb: number;
+  c0Scale: readonly number[] | null;
 }
 
 /** Which copy of a training clip to draw: a speed-perturbed one, the noisy one, or the clean one. */
@@ -123,7 +130,7 @@ function batchOf(data: TrainData, idx: number[], rng: Generator, r: BatchRecipe)
     if (!r.normalizer && !r.augment) return;
     const frames = contentFrames(x, i * CLIP);
     r.normalizer?.applyClip(x, i * CLIP, frames);
-    if (r.augment) augmentClip(x, i * CLIP, frames, rng, r.augment, c0PerDb(r.normalizer?.std[0] ?? 1));
+    if (r.augment) augmentClip(x, i * CLIP, frames, rng, r.augment, c0PerDb(r.normalizer?.std[0] ?? 1) * (r.c0Scale?.[j] ?? 1));
   });
   return { x, y: idx.map((j) => data.labels[j]!) };
 }
@@ -217,10 +224,11 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   const speed = opts.speed ?? [];
   if (speed.some((f) => f.length !== data.features.length)) throw new ValueError('train: every speed-perturbed copy needs as many feature values as the clean clips');
   const speedProb = opts.speedProb ?? (speed.length ? 0.5 : 0);
+  if (opts.c0Scale && opts.c0Scale.length !== n) throw new ValueError(`train: ${opts.c0Scale.length} c0 scales for ${n} clips`);
   if (!(speedProb >= 0 && speedProb <= 1)) throw new ValueError(`train: speedProb must be in [0, 1], got ${speedProb}`);
   const recipe: BatchRecipe = {
     normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
-    speed, speedProb,
+    speed, speedProb, c0Scale: opts.c0Scale ?? null,
   };
   const state: TrainState = opts.resume
     ? loadCheckpoint(model, opts.resume, lr)

@@ -267,6 +267,23 @@ describe('training with the improved recipe', () => {
   });
 });
 
+describe('gain augmentation on rescaled features', () => {
+  it('c0Scale shrinks the gain per clip: ±6 dB at scale 1/2 is ±3 dB at scale 1', () => {
+    const data = toyData(16, 4);
+    const gainOnly = (db: number) => ({ maxShift: 0, timeMasks: 0, coefMasks: 0, maxGainDb: db });
+    const run = (opts: Partial<ser.TrainOptions>) => {
+      manualSeed(2);
+      const model = new EmotionCNN();
+      ser.train(model, data, { epochs: 1, batchSize: 8, seed: 1, ...opts });
+      return model.stateDict()['conv1.weight']!.toArray();
+    };
+    const half = run({ augment: gainOnly(6), c0Scale: new Array(16).fill(0.5) });
+    expect(half).toEqual(run({ augment: gainOnly(3) }));
+    expect(half).not.toEqual(run({ augment: gainOnly(6) }));
+    expect(() => run({ c0Scale: [1] })).toThrow(/1 c0 scales for 16 clips/);
+  });
+});
+
 describe('speed perturbation in training', () => {
   it('draws speed copies with speedProb: always at 1, never at 0 (then it is the clean run exactly)', () => {
     const data = toyData(16, 4);
