@@ -226,6 +226,7 @@ class ScalarPair implements RealFftPair {
   private filtRe: Float64Array;
   private filtIm: Float64Array;
   private melFb: MelFilterbank | null = null;
+  private powRows: Float32Array | undefined;
 
   constructor(readonly n: number) {
     this.fft = new RealFft(n);
@@ -300,7 +301,7 @@ class ScalarPair implements RealFftPair {
   mel(outA: Float32Array, offA: number, outB: Float32Array, offB: number, squared: boolean): void {
     const fb = this.melFb;
     if (!fb) throw new ValueError('ScalarPair.mel: call setMel first');
-    const pow = new Float32Array(2 * this.bins);
+    const pow = (this.powRows ??= new Float32Array(2 * this.bins));
     this.power(pow, 0, pow, this.bins, squared);
     const mel = applyMelFrames(fb, pow, 2);
     outA.set(mel.subarray(0, fb.nMels), offA);
