@@ -92,6 +92,27 @@ describe('ser CLI', () => {
     expect(runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3,x').err).toMatch(/actor numbers 1-24/);
   });
 
+  it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict refuses them', () => {
+    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+    const wav = readFileSync(fixturePath('audio/stage.wav'));
+    for (const a of ['03', '04']) {
+      mkdirSync(join(data, `Actor_${a}`));
+      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
+      writeFileSync(join(data, `Actor_${a}`, `03-01-04-02-01-01-${a}.wav`), wav);
+    }
+    const out = join(dir, 'speaker-norm.safetensors');
+    const cache = join(dir, 'cache');
+    const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
+      '--speaker-norm', '--epochs', '1', '--out', out, '--cache', cache, '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/recipe improved without validation with speaker normalisation/);
+    const e = runSer('evaluate', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3', '--cache', cache);
+    expect(e.code, e.err).toBe(0);
+    expect(e.out).toMatch(/UAR/);
+    const p = runSer('predict', '--weights', out, fixturePath('audio/stage.wav'));
+    expect(p.err).toMatch(/speaker-normalised features/);
+  });
+
   it('weights that do not fit and folders without data are clear errors', () => {
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(bad, 'not safetensors at all');
