@@ -19,7 +19,7 @@ import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
 import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
 import { type EpochStats, keptEpoch, predictLabels, train } from './train.js';
-import { InputNorm, applySpeakerNorms, speakerNorms } from './normalize.js';
+import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms } from './normalize.js';
 import { type Recipe, recipeByName, withoutComponents } from './recipe.js';
 
 class UsageError extends SerError {}
@@ -35,10 +35,13 @@ commands:
   evaluate --data DIR  score weights on a protocol's test clips
 
 ser <command> --help for its options.`,
-  predict: `usage: ser predict FILE... [--json] [--weights FILE] [--hop SECONDS] [--threads N]
+  predict: `usage: ser predict FILE... [--json] [--weights FILE] [--enroll FILE]... [--hop SECONDS] [--threads N]
 
   --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"}
   --weights FILE   safetensors weights (default: the bundled model, trained on all 24 RAVDESS actors)
+  --enroll FILE    for weights trained with --speaker-norm: a clip of the same speaker (unlabelled,
+                   any emotion; repeat the option, 8 or more clips are best); the FILEs to classify
+                   may be among them. All FILEs are taken to be that one speaker
   --hop SECONDS    clips longer than 4 s are scored in 4 s windows this far apart (default 2)
   --threads N      worker threads for the kernels (default 1: one clip at a time is faster on one
                    thread, 3.9 against 4.7 ms an inference here, and needs no workers started)`,
@@ -76,9 +79,15 @@ ser <command> --help for its options.`,
   --cache DIR         feature cache, default .cache/features
   --threads N         worker threads for the kernels, default: all cores`,
   evaluate: `usage: ser evaluate --data DIR --weights FILE [--protocol random|folds|actors|all] [--fold K] [--test-actors LIST]
+                    [--enroll-clips K] [--enroll-seed S]
 
   Scores the weights on the protocol's test clips (all clips with --protocol all) and prints
-  accuracy, UAR, per-class precision/recall/F1 and the confusion matrix.`,
+  accuracy, UAR, per-class precision/recall/F1 and the confusion matrix.
+
+  --enroll-clips K  for weights trained with --speaker-norm: each speaker's statistics from K of
+                    that speaker's clips drawn at random (as a new user would enrol), instead of
+                    from all of them (the default)
+  --enroll-seed S   the draw of --enroll-clips, default 0`,
 };
 
 function fail(msg: string): never {
@@ -92,10 +101,10 @@ function intOpt(v: string | undefined, name: string, dflt: number): number {
   return n;
 }
 
-function seedOpt(v: string | undefined): number {
+function seedOpt(v: string | undefined, name = 'seed'): number {
   if (v === undefined) return 0;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) fail(`--seed must be a non-negative integer, got '${v}'`);
+  if (!Number.isInteger(n) || n < 0) fail(`--${name} must be a non-negative integer, got '${v}'`);
   return n;
 }
 
@@ -110,17 +119,39 @@ const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 
 function predictCommand(args: string[]): void {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
-    json: { type: 'boolean' }, weights: { type: 'string' }, hop: { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' },
+    json: { type: 'boolean' }, weights: { type: 'string' }, hop: { type: 'string' }, threads: { type: 'string' }, enroll: { type: 'string', multiple: true },
+    help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.predict);
   if (!positionals.length) fail('predict needs at least one WAV file');
   enableThreads(intOpt(values.threads, 'threads', 1));
   const model = loadModel(values.weights ?? BUNDLED_WEIGHTS);
   const hopSeconds = numOpt(values.hop, 'hop', 2);
+  const enrolment = values.enroll ?? [];
+  if (model.speakerNormalized && !enrolment.length) fail('these weights were trained with --speaker-norm: give a few clips of the speaker with --enroll FILE (repeat it; the files to classify may be among them)');
+  if (!model.speakerNormalized && enrolment.length) fail('--enroll goes with weights trained with --speaker-norm; these were not');
+  let speaker: InputNorm | undefined;
+  if (enrolment.length) {
+    const clips = enrolment.map((file) => {
+      try {
+        return readFileSync(file);
+      } catch (e) {
+        return fail(`--enroll ${file}: ${(e as Error).message}`);
+      }
+    });
+    try {
+      speaker = model.enroll(clips);
+    } catch (e) {
+      // name the file instead of its position
+      const m = /^enroll: clip (\d+): ([^]*)$/.exec((e as Error).message);
+      if (m) (e as Error).message = `--enroll ${enrolment[Number(m[1]) - 1]}: ${m[2]}`;
+      throw e;
+    }
+  }
   let failed = 0;
   for (const file of positionals) {
     try {
-      const p = model.predict(readFileSync(file), { hopSeconds });
+      const p = model.predict(readFileSync(file), { hopSeconds, speaker });
       if (values.json) {
         console.log(JSON.stringify({ file, label: p.label, probabilities: p.probabilities, seconds: +p.seconds.toFixed(3), windows: p.windows }));
       } else {
@@ -319,16 +350,24 @@ function trainCommand(args: string[]): void {
 function evaluateCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, weights: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' },
-    'test-actors': { type: 'string' }, cache: { type: 'string' }, help: { type: 'boolean' },
+    'test-actors': { type: 'string' }, cache: { type: 'string' }, 'enroll-clips': { type: 'string' }, 'enroll-seed': { type: 'string' }, help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.evaluate);
   if (!values.data) fail('evaluate needs --data DIR');
   if (!values.weights) fail('evaluate needs --weights FILE');
+  const enrolClips = values['enroll-clips'] === undefined ? undefined : intOpt(values['enroll-clips'], 'enroll-clips', 1);
+  const enrolSeed = seedOpt(values['enroll-seed'], 'enroll-seed');
   enableThreads();
   const recognizer = loadModel(values.weights);
+  if (enrolClips !== undefined && !recognizer.speakerNormalized) fail('--enroll-clips goes with weights trained with --speaker-norm; these were not');
   const data = loadData(values.data, values.cache ?? '.cache/features');
   const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], data.labels, data.actors, 'all');
-  const features = recognizer.speakerNormalized ? applySpeakerNorms(data.features, data.actors, speakerNorms(data.features, data.actors)) : data.features;
+  let features = data.features;
+  if (recognizer.speakerNormalized) {
+    const norms = enrolClips === undefined ? speakerNorms(data.features, data.actors) : enrolmentNorms(data.features, data.actors, enrolClips, enrolSeed);
+    process.stderr.write(`speaker statistics from ${enrolClips === undefined ? 'all of each speaker\'s clips' : `${enrolClips} random clips of each speaker (draw ${enrolSeed})`}\n`);
+    features = applySpeakerNorms(data.features, data.actors, norms);
+  }
   for (const { label, split } of protocol.splits) {
     const idx = protocol.name === 'all' ? split.train : split.test;
     const report = evaluate(idx.map((j) => data.labels[j]!), predictLabels(recognizer.model, subset(features, idx), 64, recognizer.normalizer), EMOTIONS.length);

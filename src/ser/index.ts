@@ -7,6 +7,6 @@ export { train, predictLabels, saveCheckpoint, loadCheckpoint, type TrainData, t
 export { evaluate, formatReport, type Report, type ClassMetrics } from './metrics.js';
 export { renderReportHtml, confusionSvg, curvesSvg, type HtmlReportInput } from './report-html.js';
 export { keptEpoch } from './train.js';
-export { InputNorm, contentFrames, speakerNorms, applySpeakerNorms } from './normalize.js';
+export { InputNorm, contentFrames, speakerNorms, enrolmentNorms, applySpeakerNorms } from './normalize.js';
 export { augmentClip, noisyWaveform, checkAugment, c0PerDb, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 export { RECIPES, COMPONENTS, recipeByName, withoutComponents, type Recipe, type Component } from './recipe.js';

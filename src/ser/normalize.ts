@@ -7,6 +7,7 @@
  * zero, which after normalisation is "the average frame" instead of an outlier.
  */
 import { ValueError } from '../tensor/errors.js';
+import { Generator } from '../tensor/random.js';
 import { N_FRAMES, N_MFCC } from './model.js';
 
 const CLIP = N_MFCC * N_FRAMES;
@@ -108,6 +109,26 @@ export function speakerNorms(features: Float32Array, speakers: readonly number[]
     const own = new Float32Array(idx.length * CLIP);
     idx.forEach((j, i) => own.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
     norms.set(s, InputNorm.fit(own));
+  }
+  return norms;
+}
+
+/**
+ * Speaker normalisation from enrolment: each speaker's statistics fitted on `clips` of that
+ * speaker's clips drawn at random (seeded), as a user would enrol a new speaker with a few
+ * unlabelled recordings; all of them when the speaker has no more than `clips`.
+ */
+export function enrolmentNorms(features: Float32Array, speakers: readonly number[], clips: number, seed = 0): Map<number, InputNorm> {
+  if (features.length !== speakers.length * CLIP) throw new ValueError(`enrolmentNorms: ${features.length} values for ${speakers.length} clips`);
+  if (!Number.isInteger(clips) || clips < 1) throw new ValueError(`enrolmentNorms: clips must be a positive integer, got ${clips}`);
+  const rng = new Generator(seed);
+  const norms = new Map<number, InputNorm>();
+  for (const s of [...new Set(speakers)].sort((a, b) => a - b)) {
+    const own = speakers.flatMap((v, i) => (v === s ? [i] : []));
+    const picked = rng.shuffle(own).slice(0, clips);
+    const x = new Float32Array(picked.length * CLIP);
+    picked.forEach((j, i) => x.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
+    norms.set(s, InputNorm.fit(x));
   }
   return norms;
 }

@@ -92,7 +92,7 @@ describe('ser CLI', () => {
     expect(runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3,x').err).toMatch(/actor numbers 1-24/);
   });
 
-  it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict refuses them', () => {
+  it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict needs --enroll', () => {
     const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
     const wav = readFileSync(fixturePath('audio/stage.wav'));
     for (const a of ['03', '04']) {
@@ -109,8 +109,30 @@ describe('ser CLI', () => {
     const e = runSer('evaluate', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3', '--cache', cache);
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/UAR/);
-    const p = runSer('predict', '--weights', out, fixturePath('audio/stage.wav'));
-    expect(p.err).toMatch(/speaker-normalised features/);
+    expect(e.err).toMatch(/speaker statistics from all of each speaker's clips/);
+    const e1 = runSer('evaluate', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3', '--cache', cache, '--enroll-clips', '1');
+    expect(e1.code, e1.err).toBe(0);
+    expect(e1.err).toMatch(/speaker statistics from 1 random clips of each speaker \(draw 0\)/);
+    expect(runSer('evaluate', '--data', data, '--weights', weights, '--enroll-clips', '4').err).toMatch(/--enroll-clips goes with weights trained with --speaker-norm/);
+
+    const stageWav = fixturePath('audio/stage.wav');
+    const p = runSer('predict', '--weights', out, stageWav);
+    expect(p.code).toBe(2);
+    expect(p.err).toMatch(/trained with --speaker-norm: give a few clips of the speaker with --enroll FILE/);
+    const q = runSer('predict', '--json', '--weights', out, '--enroll', stageWav, '--enroll', fixturePath('audio/clip48k.wav'), stageWav);
+    expect(q.code, q.err).toBe(0);
+    const line = JSON.parse(q.out) as { label: string; probabilities: Record<string, number> };
+    expect(ser.EMOTIONS).toContain(line.label);
+    expect(Object.values(line.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const bad = runSer('predict', '--weights', out, '--enroll', join(dir, 'missing.wav'), stageWav);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--enroll .*missing\.wav: ENOENT/);
+    const garbage = join(dir, 'garbage.wav');
+    writeFileSync(garbage, 'RIFF but not really a wave file');
+    const g = runSer('predict', '--weights', out, '--enroll', stageWav, '--enroll', garbage, stageWav);
+    expect(g.code).toBe(1);
+    expect(g.err).toMatch(/--enroll .*garbage\.wav: /);
+    expect(runSer('predict', '--weights', weights, '--enroll', stageWav, stageWav).err).toMatch(/--enroll goes with weights trained with --speaker-norm/);
   });
 
   it('weights that do not fit and folders without data are clear errors', () => {

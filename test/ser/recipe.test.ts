@@ -1,7 +1,7 @@
 /** The improved recipe's parts: normalisation, augmentation, noise, validation, schedule, ablations. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Generator, ValueError, audio, manualSeed, saveSafetensors, ser } from '../../src/index.js';
+import { Generator, ValueError, audio, manualSeed, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
 import { pickValidationActors, validationSplit } from '../../src/node.js';
 import { mixBatch } from '../../src/ser/train.js';
 import { fixturePath } from '../helpers/fixtures.js';
@@ -64,7 +64,7 @@ describe('input normalisation', () => {
 });
 
 describe('speaker normalisation', () => {
-  it('standardises each speaker with their own statistics, and such weights refuse single clips', () => {
+  it('standardises each speaker with their own statistics', () => {
     // speaker 7 sits around 10·r, speaker 9 around 10·r + 50 with twice the spread
     const a = paddedClips(3, 100, 1);
     const b = paddedClips(2, 80, 2).map((v) => (v === 0 ? 0 : 2 * v + 50));
@@ -90,11 +90,53 @@ describe('speaker normalisation', () => {
     expect(y[3 * CLIP + 5 * 174 + 90]).toBe(0); // padding stays zero
     expect(() => ser.applySpeakerNorms(x, [7, 7, 7, 9, 8], norms)).toThrow(/no statistics for speaker 8/);
 
+    // enrolment: K random clips of each speaker; K at least a speaker's count is all of them
+    const all = ser.enrolmentNorms(x, speakers, 3, 5);
+    for (const s of [7, 9]) {
+      expect(all.get(s)!.mean).toEqual(norms.get(s)!.mean);
+      expect(all.get(s)!.std).toEqual(norms.get(s)!.std);
+    }
+    const one = ser.enrolmentNorms(x, speakers, 1, 5).get(7)!;
+    const single = [0, 1, 2].map((i) => InputNorm.fit(x.slice(i * CLIP, (i + 1) * CLIP)));
+    expect(single.some((n) => n.mean.every((v, r) => v === one.mean[r]) && n.std.every((v, r) => v === one.std[r]))).toBe(true);
+    expect(single.some((n) => n.mean[5] !== one.mean[5])).toBe(true); // it did pick one clip, not all
+    expect(() => ser.enrolmentNorms(x, speakers, 0)).toThrow(/positive integer/);
+  });
+
+  it('weights trained with it predict only for an enrolled speaker, normalised as in training', () => {
     manualSeed(1);
-    const bytes = saveSafetensors(new EmotionCNN().stateDict(), { metadata: { speaker_norm: 'true' } });
+    const model = new EmotionCNN();
+    const bytes = saveSafetensors(model.stateDict(), { metadata: { speaker_norm: 'true' } });
     const r = ser.EmotionRecognizer.fromSafetensors(bytes);
     expect(r.speakerNormalized).toBe(true);
-    expect(() => r.predict(stage.subarray(0, 30000), { sampleRate: 22050 })).toThrow(/speaker-normalised features/);
+    const a = stage.subarray(0, 30000);
+    const b = stage.subarray(30000, 70000);
+    expect(() => r.predict(a, { sampleRate: 22050 })).toThrow(/speaker-normalised features.*enroll/);
+
+    // the profile is InputNorm.fit over the enrolment clips' features
+    const speaker = r.enroll([a, b], { sampleRate: 22050 });
+    const both = new Float32Array(2 * CLIP);
+    both.set(ser.clipFeatures(a), 0);
+    both.set(ser.clipFeatures(b), CLIP);
+    const expected = InputNorm.fit(both);
+    for (let c = 0; c < 40; c++) {
+      expect(speaker.mean[c]).toBeCloseTo(expected.mean[c]!, 4);
+      expect(speaker.std[c]).toBeCloseTo(expected.std[c]!, 4);
+    }
+    // predict normalises the clip with it before the model
+    const p = r.predict(a, { sampleRate: 22050, speaker });
+    const x = ser.clipFeatures(a);
+    speaker.applyClip(x, 0);
+    model.eval();
+    const logits = noGrad(() => model.forward(tensor(x, [1, 1, 40, 174]))).toArray();
+    const e = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
+    ser.EMOTIONS.forEach((emotion, i) => expect(p.probabilities[emotion]).toBeCloseTo(e[i]! / e.reduce((s, v) => s + v, 0), 5));
+
+    expect(() => r.enroll([])).toThrow(/at least one clip/);
+    expect(() => r.enroll([a, new Float32Array(5000)], { sampleRate: 22050 })).toThrow(/clip 2: .*silent/);
+    expect(() => r.enroll([a])).toThrow(/clip 1: .*sampleRate/);
+    const plain = new ser.EmotionRecognizer(model);
+    expect(() => plain.predict(a, { sampleRate: 22050, speaker })).toThrow(/not trained with speaker normalisation/);
   });
 });
 
