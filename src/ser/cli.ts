@@ -15,6 +15,7 @@ import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeature
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { BUNDLED_WEIGHTS, loadModel } from './model-file.js';
+import { DEFAULT_PRIOR_SECONDS, secondsToFrames } from './predict.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
 import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
@@ -42,6 +43,8 @@ ser <command> --help for its options.`,
   --enroll FILE    for weights trained with --speaker-norm: a clip of the same speaker (unlabelled,
                    any emotion; repeat the option, 8 or more clips are best); the FILEs to classify
                    may be among them. All FILEs are taken to be that one speaker
+  --prior-seconds S  with --enroll: the training speakers' statistics weigh as much as S seconds of
+                   the speaker's (default ${DEFAULT_PRIOR_SECONDS}; 0: the enrolment clips alone)
   --hop SECONDS    clips longer than 4 s are scored in 4 s windows this far apart (default 2)
   --threads N      worker threads for the kernels (default 1: one clip at a time is faster on one
                    thread, 3.9 against 4.7 ms an inference here, and needs no workers started)`,
@@ -87,7 +90,9 @@ ser <command> --help for its options.`,
   --enroll-clips K  for weights trained with --speaker-norm: each speaker's statistics from K of
                     that speaker's clips drawn at random (as a new user would enrol), instead of
                     from all of them (the default)
-  --enroll-seed S   the draw of --enroll-clips, default 0`,
+  --enroll-seed S   the draw of --enroll-clips, default 0
+  --prior-seconds S with --enroll-clips: the training speakers' statistics weigh as much as S
+                    seconds of the speaker's (default ${DEFAULT_PRIOR_SECONDS}, as predict --enroll)`,
 };
 
 function fail(msg: string): never {
@@ -108,6 +113,13 @@ function seedOpt(v: string | undefined, name = 'seed'): number {
   return n;
 }
 
+function priorOpt(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) fail(`--prior-seconds must be a number of seconds, 0 or more, got '${v}'`);
+  return n;
+}
+
 function numOpt(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
@@ -120,6 +132,7 @@ const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 function predictCommand(args: string[]): void {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     json: { type: 'boolean' }, weights: { type: 'string' }, hop: { type: 'string' }, threads: { type: 'string' }, enroll: { type: 'string', multiple: true },
+    'prior-seconds': { type: 'string' },
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.predict);
@@ -128,6 +141,8 @@ function predictCommand(args: string[]): void {
   const model = loadModel(values.weights ?? BUNDLED_WEIGHTS);
   const hopSeconds = numOpt(values.hop, 'hop', 2);
   const enrolment = values.enroll ?? [];
+  const priorSeconds = priorOpt(values['prior-seconds']);
+  if (priorSeconds !== undefined && !enrolment.length) fail('--prior-seconds goes with --enroll');
   if (model.speakerNormalized && !enrolment.length) fail('these weights were trained with --speaker-norm: give a few clips of the speaker with --enroll FILE (repeat it; the files to classify may be among them)');
   if (!model.speakerNormalized && enrolment.length) fail('--enroll goes with weights trained with --speaker-norm; these were not');
   let speaker: InputNorm | undefined;
@@ -140,7 +155,7 @@ function predictCommand(args: string[]): void {
       }
     });
     try {
-      speaker = model.enroll(clips);
+      speaker = model.enroll(clips, { priorSeconds });
     } catch (e) {
       // name the file instead of its position
       const m = /^enroll: clip (\d+): ([^]*)$/.exec((e as Error).message);
@@ -318,7 +333,9 @@ function trainCommand(args: string[]): void {
     if (recipe.validation && kept) process.stderr.write(`kept epoch ${kept.epoch} (validation UAR ${(100 * kept.valUar!).toFixed(1)}%)\n`);
     writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: {
       kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, recipe: JSON.stringify(recipe), epochs: String(recipe.epochs), seed: String(seed),
-      emotions: EMOTIONS.join(','), ...(normalizer?.toMetadata() ?? {}), ...(spk ? { speaker_norm: 'true' } : {}),
+      emotions: EMOTIONS.join(','), ...(normalizer?.toMetadata() ?? {}),
+      // the training speakers' pooled raw statistics: what enrolment of a new speaker shrinks toward
+      ...(spk ? { speaker_norm: 'true', ...InputNorm.fit(subset(data.features, val.train)).toMetadata('speaker_prior') } : {}),
     } }));
     process.stderr.write(`weights written to ${weightsFile}\n`);
     let report: Report | undefined;
@@ -350,13 +367,16 @@ function trainCommand(args: string[]): void {
 function evaluateCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, weights: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' },
-    'test-actors': { type: 'string' }, cache: { type: 'string' }, 'enroll-clips': { type: 'string' }, 'enroll-seed': { type: 'string' }, help: { type: 'boolean' },
+    'test-actors': { type: 'string' }, cache: { type: 'string' }, 'enroll-clips': { type: 'string' }, 'enroll-seed': { type: 'string' },
+    'prior-seconds': { type: 'string' }, help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.evaluate);
   if (!values.data) fail('evaluate needs --data DIR');
   if (!values.weights) fail('evaluate needs --weights FILE');
   const enrolClips = values['enroll-clips'] === undefined ? undefined : intOpt(values['enroll-clips'], 'enroll-clips', 1);
   const enrolSeed = seedOpt(values['enroll-seed'], 'enroll-seed');
+  const priorSeconds = priorOpt(values['prior-seconds']) ?? DEFAULT_PRIOR_SECONDS;
+  if (values['prior-seconds'] !== undefined && enrolClips === undefined) fail('--prior-seconds goes with --enroll-clips');
   enableThreads();
   const recognizer = loadModel(values.weights);
   if (enrolClips !== undefined && !recognizer.speakerNormalized) fail('--enroll-clips goes with weights trained with --speaker-norm; these were not');
@@ -364,8 +384,10 @@ function evaluateCommand(args: string[]): void {
   const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], data.labels, data.actors, 'all');
   let features = data.features;
   if (recognizer.speakerNormalized) {
-    const norms = enrolClips === undefined ? speakerNorms(data.features, data.actors) : enrolmentNorms(data.features, data.actors, enrolClips, enrolSeed);
-    process.stderr.write(`speaker statistics from ${enrolClips === undefined ? 'all of each speaker\'s clips' : `${enrolClips} random clips of each speaker (draw ${enrolSeed})`}\n`);
+    const prior = recognizer.speakerPrior && priorSeconds > 0 ? { norm: recognizer.speakerPrior, frames: secondsToFrames(priorSeconds) } : null;
+    const norms = enrolClips === undefined ? speakerNorms(data.features, data.actors) : enrolmentNorms(data.features, data.actors, enrolClips, enrolSeed, prior);
+    const how = enrolClips === undefined ? 'all of each speaker\'s clips' : `${enrolClips} random clips of each speaker (draw ${enrolSeed})${prior ? `, shrunk toward the training speakers' as if those were ${priorSeconds} s` : ''}`;
+    process.stderr.write(`speaker statistics from ${how}\n`);
     features = applySpeakerNorms(data.features, data.actors, norms);
   }
   for (const { label, split } of protocol.splits) {

@@ -21,7 +21,8 @@ export function contentFrames(features: Float32Array, offset = 0): number {
 }
 
 export class InputNorm {
-  constructor(readonly mean: Float32Array, readonly std: Float32Array) {
+  /** `frames`: how many frames the statistics were fitted on (0: given, not fitted). */
+  constructor(readonly mean: Float32Array, readonly std: Float32Array, readonly frames = 0) {
     if (mean.length !== N_MFCC || std.length !== N_MFCC) throw new ValueError(`InputNorm: mean and std need ${N_MFCC} values, got ${mean.length} and ${std.length}`);
     for (let r = 0; r < N_MFCC; r++) {
       if (!Number.isFinite(mean[r]!) || !(std[r]! > 0) || !Number.isFinite(std[r]!)) throw new ValueError(`InputNorm: coefficient ${r} has mean ${mean[r]} and std ${std[r]}; std must be finite and positive`);
@@ -54,7 +55,29 @@ export class InputNorm {
       mean[r] = sum[r]! / frames;
       std[r] = Math.max(Math.sqrt(Math.max(0, sq[r]! / frames - (sum[r]! / frames) ** 2)), 1e-6);
     }
-    return new InputNorm(mean, std);
+    return new InputNorm(mean, std, frames);
+  }
+
+  /**
+   * These statistics pulled toward `prior` as if the prior had been fitted on `priorFrames` frames
+   * (the mean and second moment pooled with weights frames : priorFrames). A speaker enrolled from
+   * one or two clips has noisy statistics; the training speakers' pooled statistics steady them,
+   * and their pull fades as enrolment grows (MAP adaptation of a Gaussian's moments).
+   */
+  shrinkToward(prior: InputNorm, priorFrames: number): InputNorm {
+    if (!(priorFrames >= 0) || !Number.isFinite(priorFrames)) throw new ValueError(`shrinkToward: priorFrames must be finite and non-negative, got ${priorFrames}`);
+    const total = this.frames + priorFrames;
+    if (total === 0) throw new ValueError('shrinkToward: neither these statistics nor the prior carry any weight');
+    const w = this.frames / total;
+    const mean = new Float32Array(N_MFCC);
+    const std = new Float32Array(N_MFCC);
+    for (let r = 0; r < N_MFCC; r++) {
+      const m = w * this.mean[r]! + (1 - w) * prior.mean[r]!;
+      const second = w * (this.std[r]! ** 2 + this.mean[r]! ** 2) + (1 - w) * (prior.std[r]! ** 2 + prior.mean[r]! ** 2);
+      mean[r] = m;
+      std[r] = Math.max(Math.sqrt(Math.max(0, second - m * m)), 1e-6);
+    }
+    return new InputNorm(mean, std, total);
   }
 
   /** Normalises the first `frames` frames of the clip at `offset`, in place. */
@@ -74,14 +97,14 @@ export class InputNorm {
     return out;
   }
 
-  /** For a weights file's string metadata. */
-  toMetadata(): Record<string, string> {
-    return { input_mean: JSON.stringify(Array.from(this.mean)), input_std: JSON.stringify(Array.from(this.std)) };
+  /** For a weights file's string metadata, under keys `${prefix}_mean` and `${prefix}_std`. */
+  toMetadata(prefix = 'input'): Record<string, string> {
+    return { [`${prefix}_mean`]: JSON.stringify(Array.from(this.mean)), [`${prefix}_std`]: JSON.stringify(Array.from(this.std)) };
   }
 
-  /** The normaliser stored in a weights file's metadata, or null if it holds none (the original recipe). */
-  static fromMetadata(metadata: Record<string, string>): InputNorm | null {
-    if (metadata.input_mean === undefined && metadata.input_std === undefined) return null;
+  /** The statistics stored in a weights file's metadata, or null if it holds none (the original recipe has no input normaliser). */
+  static fromMetadata(metadata: Record<string, string>, prefix = 'input'): InputNorm | null {
+    if (metadata[`${prefix}_mean`] === undefined && metadata[`${prefix}_std`] === undefined) return null;
     const parse = (key: string): Float32Array => {
       let v: unknown;
       try {
@@ -92,7 +115,7 @@ export class InputNorm {
       if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new ValueError(`weights metadata: ${key} must be an array of ${N_MFCC} numbers`);
       return Float32Array.from(v as number[]);
     };
-    return new InputNorm(parse('input_mean'), parse('input_std'));
+    return new InputNorm(parse(`${prefix}_mean`), parse(`${prefix}_std`));
   }
 }
 
@@ -116,19 +139,23 @@ export function speakerNorms(features: Float32Array, speakers: readonly number[]
 /**
  * Speaker normalisation from enrolment: each speaker's statistics fitted on `clips` of that
  * speaker's clips drawn at random (seeded), as a user would enrol a new speaker with a few
- * unlabelled recordings; all of them when the speaker has no more than `clips`.
+ * unlabelled recordings; all of them when the speaker has no more than `clips`. With `prior`,
+ * each is shrunk toward the prior statistics (InputNorm.shrinkToward), as `enroll` does.
  */
-export function enrolmentNorms(features: Float32Array, speakers: readonly number[], clips: number, seed = 0): Map<number, InputNorm> {
+export function enrolmentNorms(
+  features: Float32Array, speakers: readonly number[], clips: number, seed = 0, prior: { norm: InputNorm; frames: number } | null = null,
+): Map<number, InputNorm> {
   if (features.length !== speakers.length * CLIP) throw new ValueError(`enrolmentNorms: ${features.length} values for ${speakers.length} clips`);
   if (!Number.isInteger(clips) || clips < 1) throw new ValueError(`enrolmentNorms: clips must be a positive integer, got ${clips}`);
   const rng = new Generator(seed);
   const norms = new Map<number, InputNorm>();
   for (const s of [...new Set(speakers)].sort((a, b) => a - b)) {
-    const own = speakers.flatMap((v, i) => (v === s ? [i] : []));
-    const picked = rng.shuffle(own).slice(0, clips);
+    const mine = speakers.flatMap((v, i) => (v === s ? [i] : []));
+    const picked = rng.shuffle(mine).slice(0, clips);
     const x = new Float32Array(picked.length * CLIP);
     picked.forEach((j, i) => x.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
-    norms.set(s, InputNorm.fit(x));
+    const own = InputNorm.fit(x);
+    norms.set(s, prior ? own.shrinkToward(prior.norm, prior.frames) : own);
   }
   return norms;
 }

@@ -11,6 +11,15 @@ import { mfccArray } from '../audio/mfcc.js';
 import { HOP, SAMPLE_RATE, checkNotSilent } from './features.js';
 import { InputNorm } from './normalize.js';
 
+/**
+ * How much the training speakers' statistics weigh against an enrolled speaker's, in seconds of
+ * speech: about two RAVDESS clips, the best of the weights measured on the EmoBox folds (README).
+ */
+export const DEFAULT_PRIOR_SECONDS = 8;
+
+/** MFCC frames in `seconds` of audio at the model's rate. */
+export const secondsToFrames = (seconds: number) => (seconds * SAMPLE_RATE) / HOP;
+
 export type Probabilities = Record<Emotion, number>;
 
 export interface WindowPrediction {
@@ -103,6 +112,7 @@ export class EmotionRecognizer {
     model.loadStateDict(tensors);
     const recognizer = new EmotionRecognizer(model, InputNorm.fromMetadata(metadata));
     recognizer.speakerNormalized = metadata.speaker_norm === 'true';
+    recognizer.speakerPrior = InputNorm.fromMetadata(metadata, 'speaker_prior');
     return recognizer;
   }
 
@@ -114,13 +124,22 @@ export class EmotionRecognizer {
   speakerNormalized = false;
 
   /**
-   * A speaker's statistics (per-coefficient MFCC mean and deviation) from unlabelled clips of that
-   * speaker, any emotion, for `predict`'s `speaker` option. More clips give steadier statistics:
-   * on the EmoBox folds, 8 random clips of each test speaker came within 2 UAR points of all 60
-   * (README, "Speaker normalisation from enrolment clips").
+   * The training speakers' pooled statistics (raw MFCC), which `enroll` shrinks a new speaker's
+   * toward; stored by `ser train --speaker-norm`, null in weights without it.
    */
-  enroll(clips: readonly (Uint8Array | Float32Array)[], opts: { sampleRate?: number } = {}): InputNorm {
+  speakerPrior: InputNorm | null = null;
+
+  /**
+   * A speaker's statistics (per-coefficient MFCC mean and deviation) from unlabelled clips of that
+   * speaker, any emotion, for `predict`'s `speaker` option. With few clips the statistics are
+   * noisy, so they are shrunk toward the training speakers' (`speakerPrior`) as if those were
+   * `priorSeconds` of speech (default DEFAULT_PRIOR_SECONDS, 8 s; 0: no shrinking). The README
+   * ("Speaker normalisation from enrolment clips") measures UAR against the number of clips.
+   */
+  enroll(clips: readonly (Uint8Array | Float32Array)[], opts: { sampleRate?: number; priorSeconds?: number } = {}): InputNorm {
     if (!clips.length) throw new ValueError('enroll: needs at least one clip of the speaker');
+    const priorSeconds = opts.priorSeconds ?? DEFAULT_PRIOR_SECONDS;
+    if (!(priorSeconds >= 0) || !Number.isFinite(priorSeconds)) throw new ValueError(`enroll: priorSeconds must be a finite number of seconds, 0 or more, got ${opts.priorSeconds}`);
     const windows = clips.map((c, i) => {
       let y: Float32Array;
       try {
@@ -134,7 +153,8 @@ export class EmotionRecognizer {
     });
     const all = new Float32Array(windows.reduce((s, w) => s + w.length, 0));
     windows.reduce((o, w) => (all.set(w, o), o + w.length), 0);
-    return InputNorm.fit(all);
+    const own = InputNorm.fit(all);
+    return this.speakerPrior && priorSeconds > 0 ? own.shrinkToward(this.speakerPrior, secondsToFrames(priorSeconds)) : own;
   }
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`. */

@@ -110,9 +110,14 @@ describe('ser CLI', () => {
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/UAR/);
     expect(e.err).toMatch(/speaker statistics from all of each speaker's clips/);
+    // the weights carry the training speakers' pooled statistics (actor 4's clips here)
+    const trained = ser.EmotionRecognizer.fromSafetensors(readFileSync(out));
+    expect(trained.speakerNormalized).toBe(true);
+    expect(trained.speakerPrior!.mean[0]).toBeCloseTo(ser.InputNorm.fit(ser.wavFeatures(wav)).mean[0]!, 3);
     const e1 = runSer('evaluate', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3', '--cache', cache, '--enroll-clips', '1');
     expect(e1.code, e1.err).toBe(0);
-    expect(e1.err).toMatch(/speaker statistics from 1 random clips of each speaker \(draw 0\)/);
+    expect(e1.err).toMatch(/speaker statistics from 1 random clips of each speaker \(draw 0\), shrunk toward the training speakers' as if those were 8 s/);
+    expect(runSer('evaluate', '--data', data, '--weights', out, '--prior-seconds', '4').err).toMatch(/--prior-seconds goes with --enroll-clips/);
     expect(runSer('evaluate', '--data', data, '--weights', weights, '--enroll-clips', '4').err).toMatch(/--enroll-clips goes with weights trained with --speaker-norm/);
 
     const stageWav = fixturePath('audio/stage.wav');
@@ -133,6 +138,10 @@ describe('ser CLI', () => {
     expect(g.code).toBe(1);
     expect(g.err).toMatch(/--enroll .*garbage\.wav: /);
     expect(runSer('predict', '--weights', weights, '--enroll', stageWav, stageWav).err).toMatch(/--enroll goes with weights trained with --speaker-norm/);
+    expect(runSer('predict', '--weights', out, '--enroll', stageWav, '--prior-seconds', 'x', stageWav).err).toMatch(/--prior-seconds must be a number of seconds/);
+    const noPrior = runSer('predict', '--json', '--weights', out, '--enroll', stageWav, '--prior-seconds', '0', stageWav);
+    expect(noPrior.code, noPrior.err).toBe(0);
+    expect(JSON.parse(noPrior.out).probabilities).not.toEqual(line.probabilities);
   });
 
   it('weights that do not fit and folders without data are clear errors', () => {

@@ -103,6 +103,42 @@ describe('speaker normalisation', () => {
     expect(() => ser.enrolmentNorms(x, speakers, 0)).toThrow(/positive integer/);
   });
 
+  it('shrinking toward a prior fitted on other frames is fitting on both pooled', () => {
+    const a = paddedClips(2, 60, 3);
+    const b = paddedClips(3, 100, 4).map((v) => (v === 0 ? 0 : 1.5 * v - 20));
+    const both = new Float32Array(5 * CLIP);
+    both.set(a, 0);
+    both.set(b, 2 * CLIP);
+    const own = InputNorm.fit(a);
+    const prior = InputNorm.fit(b);
+    expect(own.frames).toBe(120);
+    expect(prior.frames).toBe(300);
+    const pooled = InputNorm.fit(both);
+    const shrunk = own.shrinkToward(prior, prior.frames);
+    expect(shrunk.frames).toBe(420);
+    for (let r = 0; r < 40; r++) {
+      expect(shrunk.mean[r]).toBeCloseTo(pooled.mean[r]!, 3);
+      expect(shrunk.std[r]).toBeCloseTo(pooled.std[r]!, 3);
+    }
+    // no weight on the prior: unchanged; all the weight: the prior
+    expect(own.shrinkToward(prior, 0).mean).toEqual(own.mean);
+    const far = own.shrinkToward(prior, 1e12);
+    for (const r of [0, 7]) expect(far.mean[r]).toBeCloseTo(prior.mean[r]!, 3);
+    expect(() => own.shrinkToward(prior, -1)).toThrow(/priorFrames/);
+    expect(() => new InputNorm(own.mean, own.std).shrinkToward(prior, 0)).toThrow(/neither/);
+    // enrolmentNorms with a prior shrinks each speaker's statistics the same way
+    const speakers = [1, 1, 2, 2, 2];
+    const shrunkAll = ser.enrolmentNorms(both, speakers, 5, 0, { norm: prior, frames: 50 }).get(1)!;
+    const expected = InputNorm.fit(a).shrinkToward(prior, 50);
+    expect(shrunkAll.mean).toEqual(expected.mean);
+    expect(shrunkAll.std).toEqual(expected.std);
+    // metadata under a prefix
+    const meta = prior.toMetadata('speaker_prior');
+    expect(Object.keys(meta).sort()).toEqual(['speaker_prior_mean', 'speaker_prior_std']);
+    expect(InputNorm.fromMetadata(meta, 'speaker_prior')!.mean).toEqual(prior.mean);
+    expect(InputNorm.fromMetadata(meta)).toBeNull();
+  });
+
   it('weights trained with it predict only for an enrolled speaker, normalised as in training', () => {
     manualSeed(1);
     const model = new EmotionCNN();
@@ -131,6 +167,16 @@ describe('speaker normalisation', () => {
     const logits = noGrad(() => model.forward(tensor(x, [1, 1, 40, 174]))).toArray();
     const e = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
     ser.EMOTIONS.forEach((emotion, i) => expect(p.probabilities[emotion]).toBeCloseTo(e[i]! / e.reduce((s, v) => s + v, 0), 5));
+
+    // with a prior in the weights, enrolment is shrunk toward it by priorSeconds of frames
+    const prior = InputNorm.fit(paddedClips(2, 150, 9));
+    const withPrior = ser.EmotionRecognizer.fromSafetensors(saveSafetensors(model.stateDict(), { metadata: { speaker_norm: 'true', ...prior.toMetadata('speaker_prior') } }));
+    expect(withPrior.speakerPrior!.mean).toEqual(prior.mean);
+    const shrunk = withPrior.enroll([a, b], { sampleRate: 22050 });
+    const wanted = speaker.shrinkToward(prior, (ser.DEFAULT_PRIOR_SECONDS * 22050) / 512);
+    for (const c of [0, 1, 20]) expect(shrunk.mean[c]).toBeCloseTo(wanted.mean[c]!, 3);
+    expect(withPrior.enroll([a, b], { sampleRate: 22050, priorSeconds: 0 }).mean).toEqual(speaker.mean);
+    expect(() => withPrior.enroll([a], { sampleRate: 22050, priorSeconds: -2 })).toThrow(/priorSeconds/);
 
     expect(() => r.enroll([])).toThrow(/at least one clip/);
     expect(() => r.enroll([a, new Float32Array(5000)], { sampleRate: 22050 })).toThrow(/clip 2: .*silent/);
