@@ -5,7 +5,7 @@
  *   CACHE=/path/to/feature-cache npx tsx scripts/ensemble-eval.ts DATA_DIR 'runs/a-fold{fold}.safetensors' 'runs/b-fold{fold}.safetensors' …
  * Prints one JSON line per fold and the mean UARs.
  */
-import { EMOTIONS, evaluate } from '../src/ser/index.js';
+import { EMOTIONS, applySpeakerNorms, evaluate, speakerNorms } from '../src/ser/index.js';
 import { FeatureCache, extractFeatures, foldSplit, loadModel, scanRavdess, subset } from '../src/node.js';
 import { noGrad, tensor } from '../src/index.js';
 import { softmax } from '../src/tensor/ops/softmax.js';
@@ -16,10 +16,14 @@ const data = extractFeatures(scanRavdess(dir), { cache: new FeatureCache(process
 const CLIP = 40 * 174;
 const C = EMOTIONS.length;
 
-/** Softmax probabilities [n × 8] of one weights file on clips x. */
-function probabilities(weights: string, x: Float32Array): Float32Array {
-  const { model, normalizer } = loadModel(weights);
-  const input = normalizer ? normalizer.apply(x) : x;
+/**
+ * Softmax probabilities [n × 8] of one weights file on clips x of `speakers` (weights trained with
+ * --speaker-norm see each speaker standardised with all of that speaker's clips, as in evaluate).
+ */
+function probabilities(weights: string, x: Float32Array, speakers: number[]): Float32Array {
+  const { model, normalizer, speakerNormalized } = loadModel(weights);
+  const own = speakerNormalized ? applySpeakerNorms(x, speakers, speakerNorms(x, speakers)) : x;
+  const input = normalizer ? normalizer.apply(own) : own;
   const n = x.length / CLIP;
   const out = new Float32Array(n * C);
   model.eval();
@@ -45,7 +49,7 @@ for (let fold = 1; fold <= 6; fold++) {
   const y = test.map((j) => data.labels[j]!);
   const sum = new Float32Array(test.length * C);
   const uars = patterns.map((pattern, i) => {
-    const p = probabilities(pattern.replaceAll('{fold}', String(fold)), x);
+    const p = probabilities(pattern.replaceAll('{fold}', String(fold)), x, test.map((j) => data.actors[j]!));
     p.forEach((v, k) => (sum[k] += v));
     const uar = evaluate(y, argmax(p, test.length), C).uar;
     singles[i]!.push(uar);

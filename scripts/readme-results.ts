@@ -2,7 +2,8 @@
  * Prints the README's results table from the reports `ser train` writes (copied into
  * bench/results/ser/ as RECIPE-foldK.report.json or RECIPE-random.report.json, where RECIPE is
  * the recipe, then -without-PART-PART… for switched-off parts, then -with-ADDITION (underscores
- * for spaces) for an added one, e.g. improved-without-validation-with-mixup_0.2): one row per
+ * for spaces) for an added one, e.g. improved-without-validation-with-mixup_0.2, then -seedN for a
+ * seed other than 0): one row per
  * recipe, UAR per EmoBox fold, the mean over the folds present, and the random split; plus the
  * last-epoch scores in last-epoch.jsonl (scripts/last-epoch-eval.ts).
  *   npx tsx scripts/readme-results.ts
@@ -11,6 +12,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 interface Saved {
   protocol: string;
+  seed?: number;
   reports: { label: string; report: { accuracy: number; uar: number; n: number } }[];
 }
 
@@ -23,8 +25,11 @@ for (const f of files) {
   // the recipe, as the file is named: "improved-without-validation-smoothing-fold2" → "improved
   // without validation, smoothing"; "improved-without-validation-with-mixup_0.2-fold1" → "improved
   // without validation, with mixup 0.2"
-  const [base, addition] = f.replace(/-(fold\d|random)\.report\.json$/, '').split('-with-') as [string, string | undefined];
-  const name = base.replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`) + (addition ? `, with ${addition.replaceAll('_', ' ')}` : '');
+  // without validation, with mixup 0.2"; a seed other than 0 (read from the report; files are
+  // told apart by -seedN before -foldK) is named last
+  const [base, addition] = f.replace(/-(fold\d|random)\.report\.json$/, '').replace(/-seed\d+$/, '').split('-with-') as [string, string | undefined];
+  const name = base.replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`) + (addition ? `, with ${addition.replaceAll('_', ' ')}` : '')
+    + (saved.seed ? `, seed ${saved.seed}` : '');
   const entry = byRecipe.get(name) ?? { folds: new Map<number, Score>() };
   byRecipe.set(name, entry);
   for (const { label, report } of saved.reports) {

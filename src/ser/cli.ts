@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../node/files.js';
 import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeatures, subset } from './dataset.js';
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
-import { BUNDLED_WEIGHTS, loadModel } from './model-file.js';
+import { BUNDLED_SPEAKER_NORM_WEIGHTS, BUNDLED_WEIGHTS, loadModel } from './model-file.js';
 import { DEFAULT_PRIOR_SECONDS, secondsToFrames } from './predict.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
@@ -36,14 +36,16 @@ commands:
   evaluate --data DIR  score weights on a protocol's test clips
 
 ser <command> --help for its options.`,
-  predict: `usage: ser predict FILE... [--json] [--weights FILE] [--enroll FILE]... [--hop SECONDS] [--threads N]
+  predict: `usage: ser predict FILE... [--json] [--weights FILE] [--enroll FILE]... [--same-speaker] [--hop SECONDS] [--threads N]
 
   --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"}
-  --weights FILE   safetensors weights (default: the bundled model, trained on all 24 RAVDESS actors)
-  --enroll FILE    for weights trained with --speaker-norm: a clip of the same speaker (unlabelled,
-                   any emotion; repeat the option, 8 or more clips are best); the FILEs to classify
-                   may be among them. All FILEs are taken to be that one speaker
-  --prior-seconds S  with --enroll: the training speakers' statistics weigh as much as S seconds of
+  --weights FILE   safetensors weights (default: the bundled model, trained on all 24 RAVDESS actors;
+                   with --enroll, the bundled speaker-normalised one)
+  --enroll FILE    a clip of the speaker, for weights trained with --speaker-norm (unlabelled, any
+                   emotion; repeat the option: more clips give steadier statistics); the FILEs to
+                   classify may be among them. All FILEs are taken to be that one speaker
+  --same-speaker   the FILEs are one speaker: enrol from them (and any --enroll clips)
+  --prior-seconds S  with enrolment: the training speakers' statistics weigh as much as S seconds of
                    the speaker's (default ${DEFAULT_PRIOR_SECONDS}; 0: the enrolment clips alone)
   --hop SECONDS    clips longer than 4 s are scored in 4 s windows this far apart (default 2)
   --threads N      worker threads for the kernels (default 1: one clip at a time is faster on one
@@ -132,26 +134,26 @@ const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 function predictCommand(args: string[]): void {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     json: { type: 'boolean' }, weights: { type: 'string' }, hop: { type: 'string' }, threads: { type: 'string' }, enroll: { type: 'string', multiple: true },
-    'prior-seconds': { type: 'string' },
+    'prior-seconds': { type: 'string' }, 'same-speaker': { type: 'boolean' },
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.predict);
   if (!positionals.length) fail('predict needs at least one WAV file');
   enableThreads(intOpt(values.threads, 'threads', 1));
-  const model = loadModel(values.weights ?? BUNDLED_WEIGHTS);
+  const enrolment = [...(values.enroll ?? []), ...(values['same-speaker'] ? positionals : [])];
+  const model = loadModel(values.weights ?? (enrolment.length ? BUNDLED_SPEAKER_NORM_WEIGHTS : BUNDLED_WEIGHTS));
   const hopSeconds = numOpt(values.hop, 'hop', 2);
-  const enrolment = values.enroll ?? [];
   const priorSeconds = priorOpt(values['prior-seconds']);
-  if (priorSeconds !== undefined && !enrolment.length) fail('--prior-seconds goes with --enroll');
-  if (model.speakerNormalized && !enrolment.length) fail('these weights were trained with --speaker-norm: give a few clips of the speaker with --enroll FILE (repeat it; the files to classify may be among them)');
-  if (!model.speakerNormalized && enrolment.length) fail('--enroll goes with weights trained with --speaker-norm; these were not');
+  if (priorSeconds !== undefined && !enrolment.length) fail('--prior-seconds goes with --enroll or --same-speaker');
+  if (model.speakerNormalized && !enrolment.length) fail('these weights were trained with --speaker-norm: give a few clips of the speaker with --enroll FILE (repeat it; the files to classify may be among them), or --same-speaker');
+  if (!model.speakerNormalized && enrolment.length) fail('--enroll and --same-speaker go with weights trained with --speaker-norm; these were not');
   let speaker: InputNorm | undefined;
   if (enrolment.length) {
     const clips = enrolment.map((file) => {
       try {
         return readFileSync(file);
       } catch (e) {
-        return fail(`--enroll ${file}: ${(e as Error).message}`);
+        return fail(`enrolment clip ${file}: ${(e as Error).message}`);
       }
     });
     try {
@@ -159,7 +161,7 @@ function predictCommand(args: string[]): void {
     } catch (e) {
       // name the file instead of its position
       const m = /^enroll: clip (\d+): ([^]*)$/.exec((e as Error).message);
-      if (m) (e as Error).message = `--enroll ${enrolment[Number(m[1]) - 1]}: ${m[2]}`;
+      if (m) (e as Error).message = `enrolment clip ${enrolment[Number(m[1]) - 1]}: ${m[2]}`;
       throw e;
     }
   }

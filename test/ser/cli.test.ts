@@ -131,14 +131,18 @@ describe('ser CLI', () => {
     expect(Object.values(line.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     const bad = runSer('predict', '--weights', out, '--enroll', join(dir, 'missing.wav'), stageWav);
     expect(bad.code).toBe(2);
-    expect(bad.err).toMatch(/--enroll .*missing\.wav: ENOENT/);
+    expect(bad.err).toMatch(/enrolment clip .*missing\.wav: ENOENT/);
     const garbage = join(dir, 'garbage.wav');
     writeFileSync(garbage, 'RIFF but not really a wave file');
     const g = runSer('predict', '--weights', out, '--enroll', stageWav, '--enroll', garbage, stageWav);
     expect(g.code).toBe(1);
-    expect(g.err).toMatch(/--enroll .*garbage\.wav: /);
-    expect(runSer('predict', '--weights', weights, '--enroll', stageWav, stageWav).err).toMatch(/--enroll goes with weights trained with --speaker-norm/);
+    expect(g.err).toMatch(/enrolment clip .*garbage\.wav: /);
+    expect(runSer('predict', '--weights', weights, '--enroll', stageWav, stageWav).err).toMatch(/--enroll and --same-speaker go with weights trained with --speaker-norm/);
     expect(runSer('predict', '--weights', out, '--enroll', stageWav, '--prior-seconds', 'x', stageWav).err).toMatch(/--prior-seconds must be a number of seconds/);
+    // --same-speaker: the files enrol themselves
+    const same = runSer('predict', '--json', '--weights', out, '--same-speaker', stageWav, fixturePath('audio/clip48k.wav'));
+    expect(same.code, same.err).toBe(0);
+    expect(JSON.parse(same.out.split('\n')[0]!).probabilities).toEqual(line.probabilities);
     const noPrior = runSer('predict', '--json', '--weights', out, '--enroll', stageWav, '--prior-seconds', '0', stageWav);
     expect(noPrior.code, noPrior.err).toBe(0);
     expect(JSON.parse(noPrior.out).probabilities).not.toEqual(line.probabilities);
