@@ -70,6 +70,9 @@ ser <command> --help for its options.`,
   --speaker-norm      standardise each speaker's clips with that speaker's own statistics (test
                       speakers' too, from their unlabelled clips: a speaker-adaptive protocol;
                       such weights are scored by evaluate, not by predict)
+  --enrolment-copies N  with --speaker-norm: N extra copies of the training clips normalised with
+                      statistics of only 1, 2, 4 or 8 random clips of each speaker (as an enrolled
+                      speaker's are), drawn half the time
   --speed LIST        add speed perturbation: training clips also drawn (half the time) played
                       at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -229,7 +232,9 @@ function loadData(dir: string, cacheDir: string) {
 
 const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR ${(100 * r.uar).toFixed(1)}% (n = ${r.n})`;
 
-function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean }): Recipe {
+function recipeOf(values: {
+  recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
+}): Recipe {
   let recipe: Recipe;
   try {
     recipe = recipeByName(values.recipe ?? 'original');
@@ -255,6 +260,11 @@ function recipeOf(values: { recipe?: string; without?: string; epochs?: string; 
     recipe.speakerNorm = true;
     recipe.name += ' with speaker normalisation';
   }
+  if (values['enrolment-copies'] !== undefined) {
+    if (!recipe.speakerNorm) fail('--enrolment-copies goes with --speaker-norm');
+    recipe.enrolmentCopies = intOpt(values['enrolment-copies'], 'enrolment-copies', 1);
+    recipe.name += ` with enrolment copies ${recipe.enrolmentCopies}`;
+  }
   return recipe;
 }
 
@@ -262,7 +272,8 @@ function trainCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
-    recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
+    'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -309,6 +320,16 @@ function trainCommand(args: string[]): void {
       speed.push(bySpeaker(speedFeatures(val.train.map((j) => data.items[j]!), factor, { cache: new FeatureCache(cacheDir) }), val.train));
       process.stderr.write(`speed ×${factor} copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
+    // copies normalised as an enrolled speaker is: from a few clips, shrunk toward the training speakers'
+    const enrolled: Float32Array[] = [];
+    if (spk && recipe.enrolmentCopies) {
+      const raw = subset(data.features, val.train);
+      const speakers = val.train.map((j) => data.actors[j]!);
+      const prior = { norm: InputNorm.fit(raw), frames: secondsToFrames(DEFAULT_PRIOR_SECONDS) };
+      for (let e = 0; e < recipe.enrolmentCopies; e++) {
+        enrolled.push(applySpeakerNorms(raw, speakers, enrolmentNorms(raw, speakers, [1, 2, 4, 8][e % 4]!, seed * 1000 + e, prior)));
+      }
+    }
     manualSeed(seed);
     const model = new EmotionCNN();
     let resume: Uint8Array | undefined;
@@ -323,7 +344,7 @@ function trainCommand(args: string[]): void {
     const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
       normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment,
-      c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, schedule: recipe.schedule, patience,
+      c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());

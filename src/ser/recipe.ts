@@ -26,6 +26,12 @@ export interface Recipe {
   speedProb: number;
   /** Each speaker's clips standardised with that speaker's own statistics (speakerNorms). */
   speakerNorm: boolean;
+  /**
+   * With speakerNorm: this many extra copies of the training clips, copy e normalised with
+   * statistics of only 1, 2, 4 or 8 (e mod 4) random clips of each speaker, shrunk toward the
+   * training speakers' as enrolment does; drawn half the time (0: off).
+   */
+  enrolmentCopies?: number;
   schedule: 'constant' | 'cosine';
   /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
   validation: boolean;

@@ -74,6 +74,15 @@ export interface TrainOptions {
   speed?: readonly Float32Array[] | null;
   /** Default 0.5 when `speed` is given. */
   speedProb?: number;
+  /**
+   * Copies of the training clips normalised with statistics of a few of their speaker's clips
+   * (enrolmentNorms) instead of all of them, so that a model trained with speaker normalisation
+   * sees the noisier statistics an enrolled speaker brings; drawn (uniformly) with `enrolledProb`,
+   * before speed and noise are considered.
+   */
+  enrolled?: readonly Float32Array[] | null;
+  /** Default 0.5 when `enrolled` is given. */
+  enrolledProb?: number;
   /** Cross-entropy label smoothing. Default 0. */
   labelSmoothing?: number;
   /**
@@ -112,11 +121,14 @@ interface BatchRecipe {
   noiseProb: number;
   speed: readonly Float32Array[];
   speedProb: number;
+  enrolled: readonly Float32Array[];
+  enrolledProb: number;
   c0Scale: readonly number[] | null;
 }
 
-/** Which copy of a training clip to draw: a speed-perturbed one, the noisy one, or the clean one. */
+/** Which copy of a training clip to draw: an enrolment-normalised one, a speed-perturbed one, the noisy one, or the clean one. */
 function sourceOf(data: TrainData, rng: Generator, r: BatchRecipe): Float32Array {
+  if (r.enrolled.length && rng.uniform() < r.enrolledProb) return r.enrolled[rng.int(r.enrolled.length)]!;
   if (r.speed.length && rng.uniform() < r.speedProb) return r.speed[rng.int(r.speed.length)]!;
   return r.noisy && r.noiseProb > 0 && rng.uniform() < r.noiseProb ? r.noisy : data.features;
 }
@@ -226,9 +238,13 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   const speedProb = opts.speedProb ?? (speed.length ? 0.5 : 0);
   if (opts.c0Scale && opts.c0Scale.length !== n) throw new ValueError(`train: ${opts.c0Scale.length} c0 scales for ${n} clips`);
   if (!(speedProb >= 0 && speedProb <= 1)) throw new ValueError(`train: speedProb must be in [0, 1], got ${speedProb}`);
+  const enrolled = opts.enrolled ?? [];
+  if (enrolled.some((f) => f.length !== data.features.length)) throw new ValueError('train: every enrolment-normalised copy needs as many feature values as the clean clips');
+  const enrolledProb = opts.enrolledProb ?? (enrolled.length ? 0.5 : 0);
+  if (!(enrolledProb >= 0 && enrolledProb <= 1)) throw new ValueError(`train: enrolledProb must be in [0, 1], got ${enrolledProb}`);
   const recipe: BatchRecipe = {
     normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
-    speed, speedProb, c0Scale: opts.c0Scale ?? null,
+    speed, speedProb, enrolled, enrolledProb, c0Scale: opts.c0Scale ?? null,
   };
   const state: TrainState = opts.resume
     ? loadCheckpoint(model, opts.resume, lr)

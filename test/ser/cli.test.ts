@@ -103,9 +103,10 @@ describe('ser CLI', () => {
     const out = join(dir, 'speaker-norm.safetensors');
     const cache = join(dir, 'cache');
     const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
-      '--speaker-norm', '--epochs', '1', '--out', out, '--cache', cache, '--threads', '1');
+      '--speaker-norm', '--enrolment-copies', '2', '--epochs', '1', '--out', out, '--cache', cache, '--threads', '1');
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toMatch(/recipe improved without validation with speaker normalisation/);
+    expect(r.err).toMatch(/recipe improved without validation with speaker normalisation with enrolment copies 2/);
+    expect(runSer('train', '--data', data, '--enrolment-copies', '2').err).toMatch(/--enrolment-copies goes with --speaker-norm/);
     const e = runSer('evaluate', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3', '--cache', cache);
     expect(e.code, e.err).toBe(0);
     expect(e.out).toMatch(/UAR/);

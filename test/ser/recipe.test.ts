@@ -389,6 +389,24 @@ describe('speed perturbation in training', () => {
   });
 });
 
+describe('enrolment-normalised copies in training', () => {
+  it('are drawn with enrolledProb: at 1 training sees only them, at 0 it is the clean run', () => {
+    const data = toyData(16, 4);
+    const other = toyData(16, 9).features; // stands in for clips normalised from a few enrolment clips
+    const run = (d: ser.TrainData, opts: Partial<ser.TrainOptions>) => {
+      manualSeed(2);
+      const model = new EmotionCNN();
+      ser.train(model, d, { epochs: 1, batchSize: 8, seed: 1, ...opts });
+      return model.stateDict()['conv1.weight']!.toArray();
+    };
+    const clean = run(data, {});
+    expect(run(data, { enrolled: [other], enrolledProb: 0 })).toEqual(clean);
+    expect(run(data, { enrolled: [other], enrolledProb: 1 })).toEqual(run({ features: other, labels: data.labels }, {}));
+    expect(() => run(data, { enrolled: [other.subarray(CLIP)] })).toThrow(/enrolment-normalised copy/);
+    expect(() => run(data, { enrolled: [other], enrolledProb: 2 })).toThrow(/enrolledProb must be in \[0, 1\]/);
+  });
+});
+
 describe('mixup', () => {
   it('blends each clip with a shuffled partner by one λ in [0.5, 1] and names the partner label', () => {
     const n = 6;
