@@ -5,7 +5,9 @@
  * for spaces) for an added one, e.g. improved-without-validation-with-mixup_0.2, then -seedN for a
  * seed other than 0): one row per
  * recipe, UAR per EmoBox fold, the mean over the folds present, and the random split; plus the
- * last-epoch scores in last-epoch.jsonl (scripts/last-epoch-eval.ts).
+ * last-epoch scores in last-epoch.jsonl (scripts/last-epoch-eval.ts). Then, for each
+ * enrolment-*.json (scripts/enrolment-curve.ts), the UAR of speaker-normalised weights against the
+ * number of enrolment clips and the prior's weight.
  *   npx tsx scripts/readme-results.ts
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -60,3 +62,24 @@ for (const [name, { folds, random }] of byRecipe) {
   lines.push(`| ${name} | ${cells.join(' | ')} | ${mean} | ${random ? pct(random.accuracy) : '–'} |`);
 }
 console.log(lines.join('\n'));
+
+// enrolment curves (scripts/enrolment-curve.ts): rows K clips, columns the prior's seconds
+for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => /^enrolment-.*\.json$/.test(n)).sort() : []) {
+  const { table } = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as { table: { enrolment: string; uar: number; min: number; max: number }[] };
+  const cells = new Map<string, Map<string, string>>();
+  const priors = new Set<string>();
+  for (const r of table) {
+    const m = /^(\d+) clips, prior (\d+) s$/.exec(r.enrolment);
+    const [clips, prior] = m ? [m[1]!, m[2]!] : [r.enrolment, ''];
+    if (prior) priors.add(prior);
+    if (!cells.has(clips)) cells.set(clips, new Map());
+    cells.get(clips)!.set(prior, r.min === r.max ? `${r.uar.toFixed(1)}%` : `${r.uar.toFixed(1)}% (${r.min.toFixed(1)}–${r.max.toFixed(1)})`);
+  }
+  const cols = [...priors].sort((a, b) => Number(a) - Number(b));
+  const out = [`\n${f}:`, `| enrolment clips per speaker | ${cols.map((p) => (p === '0' ? 'alone' : `prior ${p} s`)).join(' | ')} |`, `| ---: | ${cols.map(() => '---:').join(' | ')} |`];
+  for (const [clips, row] of cells) {
+    // all of a speaker's clips: the statistics training used, no prior
+    out.push(clips === 'all' ? `| all (60) | ${[row.get(''), ...cols.slice(1).map(() => '–')].join(' | ')} |` : `| ${clips} | ${cols.map((p) => row.get(p) ?? '–').join(' | ')} |`);
+  }
+  console.log(out.join('\n'));
+}
