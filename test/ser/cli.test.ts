@@ -140,6 +140,10 @@ describe('ser CLI', () => {
     expect(g.err).toMatch(/enrolment clip .*garbage\.wav: /);
     expect(runSer('predict', '--weights', weights, '--enroll', stageWav, stageWav).err).toMatch(/--enroll and --same-speaker go with weights trained with --speaker-norm/);
     expect(runSer('predict', '--weights', out, '--enroll', stageWav, '--prior-seconds', 'x', stageWav).err).toMatch(/--prior-seconds must be a number of seconds/);
+    // without --weights, enrolment selects the bundled speaker-normalised weights
+    const bundled = runSer('predict', '--json', '--same-speaker', stageWav);
+    expect(bundled.code, bundled.err).toBe(0);
+    expect(ser.EMOTIONS).toContain(JSON.parse(bundled.out).label);
     // --same-speaker: the files enrol themselves
     const same = runSer('predict', '--json', '--weights', out, '--same-speaker', stageWav, fixturePath('audio/clip48k.wav'));
     expect(same.code, same.err).toBe(0);

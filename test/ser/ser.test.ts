@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Generator, StateDictError, audio, manualSeed, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
-import { DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, loadModel, randomSplit, scanRavdess, speedFeatures } from '../../src/node.js';
+import { BUNDLED_SPEAKER_NORM_WEIGHTS, DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, loadModel, randomSplit, scanRavdess, speedFeatures } from '../../src/node.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 const { EMOTIONS, parseRavdessName, EmotionCNN, EmotionRecognizer } = ser;
@@ -76,6 +76,23 @@ describe('bundled weights', () => {
       const ranked = Object.values(p.probabilities).sort((a, b) => b - a);
       expect(ranked[0]! - ranked[1]!, name).toBeGreaterThan(0.05);
       expect(ranked[0]!, name).toBeGreaterThan(2 / 8);
+    }
+  });
+  it('the speaker-normalised ones carry the training speakers\' statistics and need enrolment; enrolled, they know the bundled clips', () => {
+    const model = loadModel(BUNDLED_SPEAKER_NORM_WEIGHTS);
+    expect(model.speakerNormalized).toBe(true);
+    expect(model.speakerPrior).not.toBeNull();
+    // the prior is raw MFCC statistics: c0 sits hundreds below zero, as the plain model's input mean does
+    expect(model.speakerPrior!.mean[0]).toBeCloseTo(loadModel().normalizer!.mean[0]!, 1);
+    // each clip enrols its own speaker: the weakest enrolment there is (one clip, of one emotion,
+    // which its statistics partly absorb), so the sad clip only needs to rank sad among the top two
+    for (const [name, top] of [['03-01-05-02-01-01-01', 1], ['03-01-04-02-01-01-02', 2]] as const) {
+      const bytes = readFileSync(new URL(`../../examples/audio/${name}.wav`, import.meta.url));
+      expect(() => model.predict(bytes)).toThrow(/enroll/);
+      const p = model.predict(bytes, { speaker: model.enroll([bytes]) });
+      const ranked = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]).map(([e]) => e);
+      expect(ranked.slice(0, top), name).toContain(parseRavdessName(`${name}.wav`)!.emotion);
+      expect(p.probabilities[ranked[0] as ser.Emotion], name).toBeGreaterThan(0.2);
     }
   });
 });
