@@ -4,8 +4,8 @@
  * from K of that speaker's clips drawn at random (unlabelled, any emotion), for several K and
  * several draws, each with the statistics shrunk toward the training speakers' as if those were
  * P seconds of speech (P = 0: the enrolment clips alone), against the statistics of all the
- * speaker's clips (what `ser evaluate` uses by default). Every test clip is scored, the enrolment
- * clips among them. The prior is the weights' own (`ser train --speaker-norm` stores it), or for
+ * speaker's clips (what `ser evaluate` uses by default), and against each clip enrolled from
+ * itself alone. Every test clip is scored, the enrolment clips among them. The prior is the weights' own (`ser train --speaker-norm` stores it), or for
  * weights from before that, the same statistics fitted here on the fold's training clips.
  *   CACHE=/path/to/feature-cache npx tsx scripts/enrolment-curve.ts DATA_DIR 'runs/spk-fold{fold}.safetensors' [OUT.json]
  * Prints one JSON line per fold; writes the table (mean UAR over folds, per K and P) to OUT.json.
@@ -34,6 +34,13 @@ for (let fold = 1; fold <= 6; fold++) {
   const speakers = split.test.map((j) => data.actors[j]!);
   const score = (norms: Map<number, InputNorm>) => evaluate(y, predictLabels(model, applySpeakerNorms(x, speakers, norms), 64, normalizer), EMOTIONS.length).uar;
   uar.all!.push([score(speakerNorms(x, speakers))]);
+  // each clip enrolled from itself alone: what a single clip can do for its own statistics
+  const perClip = split.test.map((_, i) => i);
+  const own = speakerNorms(x, perClip);
+  for (const p of PRIOR_SECONDS) {
+    const norms = p > 0 ? new Map([...own].map(([i, n]) => [i, n.shrinkToward(prior, secondsToFrames(p))])) : own;
+    (uar[`self, prior ${p} s`] ??= []).push([evaluate(y, predictLabels(model, applySpeakerNorms(x, perClip, norms), 64, normalizer), EMOTIONS.length).uar]);
+  }
   for (const k of SIZES) {
     for (const p of PRIOR_SECONDS) {
       const shrink = p > 0 ? { norm: prior, frames: secondsToFrames(p) } : null;

@@ -69,7 +69,7 @@ for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => /^enrolment-.*\
   const cells = new Map<string, Map<string, string>>();
   const priors = new Set<string>();
   for (const r of table) {
-    const m = /^(\d+) clips, prior (\d+) s$/.exec(r.enrolment);
+    const m = /^(\d+|self)(?: clips)?, prior (\d+) s$/.exec(r.enrolment);
     const [clips, prior] = m ? [m[1]!, m[2]!] : [r.enrolment, ''];
     if (prior) priors.add(prior);
     if (!cells.has(clips)) cells.set(clips, new Map());
@@ -79,7 +79,8 @@ for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => /^enrolment-.*\
   const out = [`\n${f}:`, `| enrolment clips per speaker | ${cols.map((p) => (p === '0' ? 'alone' : `prior ${p} s`)).join(' | ')} |`, `| ---: | ${cols.map(() => '---:').join(' | ')} |`];
   for (const [clips, row] of cells) {
     // all of a speaker's clips: the statistics training used, no prior
-    out.push(clips === 'all' ? `| all (60) | ${[row.get(''), ...cols.slice(1).map(() => '–')].join(' | ')} |` : `| ${clips} | ${cols.map((p) => row.get(p) ?? '–').join(' | ')} |`);
+    const label = clips === 'self' ? 'the clip itself only' : clips;
+    out.push(clips === 'all' ? `| all (60) | ${[row.get(''), ...cols.slice(1).map(() => '–')].join(' | ')} |` : `| ${label} | ${cols.map((p) => row.get(p) ?? '–').join(' | ')} |`);
   }
   console.log(out.join('\n'));
 }
