@@ -29,8 +29,8 @@ for (const f of files) {
   // without validation, with mixup 0.2"
   // without validation, with mixup 0.2"; a seed other than 0 (read from the report; files are
   // told apart by -seedN before -foldK) is named last
-  const [base, addition] = f.replace(/-(fold\d|random)\.report\.json$/, '').replace(/-seed\d+$/, '').split('-with-') as [string, string | undefined];
-  const name = base.replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`) + (addition ? `, with ${addition.replaceAll('_', ' ')}` : '')
+  const [base, ...additions] = f.replace(/-(fold\d|random)\.report\.json$/, '').replace(/-seed\d+$/, '').split('-with-') as [string, ...string[]];
+  const name = base.replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`) + additions.map((a) => `, with ${a.replaceAll('_', ' ')}`).join('')
     + (saved.seed ? `, seed ${saved.seed}` : '');
   const entry = byRecipe.get(name) ?? { folds: new Map<number, Score>() };
   byRecipe.set(name, entry);
