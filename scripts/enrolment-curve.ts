@@ -32,14 +32,14 @@ for (let fold = 1; fold <= 6; fold++) {
   const x = subset(data.features, split.test);
   const y = split.test.map((j) => data.labels[j]!);
   const speakers = split.test.map((j) => data.actors[j]!);
-  const score = (norms: Map<number, InputNorm>) => evaluate(y, predictLabels(model, applySpeakerNorms(x, speakers, norms), 64, normalizer), EMOTIONS.length).uar;
+  const score = (norms: Map<number, InputNorm>, who: number[] = speakers) => evaluate(y, predictLabels(model, applySpeakerNorms(x, who, norms), 64, normalizer), EMOTIONS.length).uar;
   uar.all!.push([score(speakerNorms(x, speakers))]);
   // each clip enrolled from itself alone: what a single clip can do for its own statistics
   const perClip = split.test.map((_, i) => i);
   const own = speakerNorms(x, perClip);
   for (const p of PRIOR_SECONDS) {
     const norms = p > 0 ? new Map([...own].map(([i, n]) => [i, n.shrinkToward(prior, secondsToFrames(p))])) : own;
-    (uar[`self, prior ${p} s`] ??= []).push([evaluate(y, predictLabels(model, applySpeakerNorms(x, perClip, norms), 64, normalizer), EMOTIONS.length).uar]);
+    (uar[`self, prior ${p} s`] ??= []).push([score(norms, perClip)]);
   }
   for (const k of SIZES) {
     for (const p of PRIOR_SECONDS) {

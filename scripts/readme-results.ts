@@ -26,9 +26,8 @@ for (const f of files) {
   const saved = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as Saved;
   // the recipe, as the file is named: "improved-without-validation-smoothing-fold2" → "improved
   // without validation, smoothing"; "improved-without-validation-with-mixup_0.2-fold1" → "improved
-  // without validation, with mixup 0.2"
-  // without validation, with mixup 0.2"; a seed other than 0 (read from the report; files are
-  // told apart by -seedN before -foldK) is named last
+  // without validation, with mixup 0.2" (several -with- parts: several additions); a seed other
+  // than 0 (read from the report; files are told apart by -seedN before -foldK) is named last
   const [base, ...additions] = f.replace(/-(fold\d|random)\.report\.json$/, '').replace(/-seed\d+$/, '').split('-with-') as [string, ...string[]];
   const name = base.replace(/-without-(.*)$/, (_, parts: string) => ` without ${parts.split('-').join(', ')}`) + additions.map((a) => `, with ${a.replaceAll('_', ' ')}`).join('')
     + (saved.seed ? `, seed ${saved.seed}` : '');

@@ -159,14 +159,7 @@ function predictCommand(args: string[]): void {
         return fail(`enrolment clip ${file}: ${(e as Error).message}`);
       }
     });
-    try {
-      speaker = model.enroll(clips, { priorSeconds });
-    } catch (e) {
-      // name the file instead of its position
-      const m = /^enroll: clip (\d+): ([^]*)$/.exec((e as Error).message);
-      if (m) (e as Error).message = `enrolment clip ${enrolment[Number(m[1]) - 1]}: ${m[2]}`;
-      throw e;
-    }
+    speaker = model.enroll(clips, { priorSeconds, names: enrolment });
   }
   let failed = 0;
   for (const file of positionals) {
@@ -320,12 +313,14 @@ function trainCommand(args: string[]): void {
       speed.push(bySpeaker(speedFeatures(val.train.map((j) => data.items[j]!), factor, { cache: new FeatureCache(cacheDir) }), val.train));
       process.stderr.write(`speed ×${factor} copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     }
-    // copies normalised as an enrolled speaker is: from a few clips, shrunk toward the training speakers'
+    // the training speakers' pooled raw statistics: what enrolling a new speaker shrinks toward
+    const speakerPrior = spk ? InputNorm.fit(subset(data.features, val.train)) : null;
+    // copies normalised as an enrolled speaker is: from a few clips, shrunk toward that prior
     const enrolled: Float32Array[] = [];
-    if (spk && recipe.enrolmentCopies) {
+    if (speakerPrior && recipe.enrolmentCopies) {
       const raw = subset(data.features, val.train);
       const speakers = val.train.map((j) => data.actors[j]!);
-      const prior = { norm: InputNorm.fit(raw), frames: secondsToFrames(DEFAULT_PRIOR_SECONDS) };
+      const prior = { norm: speakerPrior, frames: secondsToFrames(DEFAULT_PRIOR_SECONDS) };
       for (let e = 0; e < recipe.enrolmentCopies; e++) {
         enrolled.push(applySpeakerNorms(raw, speakers, enrolmentNorms(raw, speakers, [1, 2, 4, 8][e % 4]!, seed * 1000 + e, prior)));
       }
@@ -357,8 +352,7 @@ function trainCommand(args: string[]): void {
     writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: {
       kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, recipe: JSON.stringify(recipe), epochs: String(recipe.epochs), seed: String(seed),
       emotions: EMOTIONS.join(','), ...(normalizer?.toMetadata() ?? {}),
-      // the training speakers' pooled raw statistics: what enrolment of a new speaker shrinks toward
-      ...(spk ? { speaker_norm: 'true', ...InputNorm.fit(subset(data.features, val.train)).toMetadata('speaker_prior') } : {}),
+      ...(speakerPrior ? { speaker_norm: 'true', ...speakerPrior.toMetadata('speaker_prior') } : {}),
     } }));
     process.stderr.write(`weights written to ${weightsFile}\n`);
     let report: Report | undefined;

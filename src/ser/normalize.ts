@@ -127,13 +127,18 @@ export class InputNorm {
 export function speakerNorms(features: Float32Array, speakers: readonly number[]): Map<number, InputNorm> {
   if (features.length !== speakers.length * CLIP) throw new ValueError(`speakerNorms: ${features.length} values for ${speakers.length} clips`);
   const norms = new Map<number, InputNorm>();
-  for (const s of new Set(speakers)) {
-    const idx = speakers.flatMap((v, i) => (v === s ? [i] : []));
-    const own = new Float32Array(idx.length * CLIP);
-    idx.forEach((j, i) => own.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
-    norms.set(s, InputNorm.fit(own));
-  }
+  for (const s of new Set(speakers)) norms.set(s, fitClips(features, clipsOf(speakers, s)));
   return norms;
+}
+
+/** Indices of `speaker`'s clips. */
+const clipsOf = (speakers: readonly number[], speaker: number) => speakers.flatMap((v, i) => (v === speaker ? [i] : []));
+
+/** InputNorm.fit on the clips at `idx`. */
+function fitClips(features: Float32Array, idx: readonly number[]): InputNorm {
+  const x = new Float32Array(idx.length * CLIP);
+  idx.forEach((j, i) => x.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
+  return InputNorm.fit(x);
 }
 
 /**
@@ -150,11 +155,7 @@ export function enrolmentNorms(
   const rng = new Generator(seed);
   const norms = new Map<number, InputNorm>();
   for (const s of [...new Set(speakers)].sort((a, b) => a - b)) {
-    const mine = speakers.flatMap((v, i) => (v === s ? [i] : []));
-    const picked = rng.shuffle(mine).slice(0, clips);
-    const x = new Float32Array(picked.length * CLIP);
-    picked.forEach((j, i) => x.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
-    const own = InputNorm.fit(x);
+    const own = fitClips(features, rng.shuffle(clipsOf(speakers, s)).slice(0, clips));
     norms.set(s, prior ? own.shrinkToward(prior.norm, prior.frames) : own);
   }
   return norms;

@@ -136,7 +136,7 @@ export class EmotionRecognizer {
    * `priorSeconds` of speech (default DEFAULT_PRIOR_SECONDS, 8 s; 0: no shrinking). The README
    * ("Speaker normalisation from enrolment clips") measures UAR against the number of clips.
    */
-  enroll(clips: readonly (Uint8Array | Float32Array)[], opts: { sampleRate?: number; priorSeconds?: number } = {}): InputNorm {
+  enroll(clips: readonly (Uint8Array | Float32Array)[], opts: { sampleRate?: number; priorSeconds?: number; names?: readonly string[] } = {}): InputNorm {
     if (!clips.length) throw new ValueError('enroll: needs at least one clip of the speaker');
     const priorSeconds = opts.priorSeconds ?? DEFAULT_PRIOR_SECONDS;
     if (!(priorSeconds >= 0) || !Number.isFinite(priorSeconds)) throw new ValueError(`enroll: priorSeconds must be a finite number of seconds, 0 or more, got ${opts.priorSeconds}`);
@@ -145,7 +145,8 @@ export class EmotionRecognizer {
       try {
         y = samplesOf(c, opts.sampleRate);
       } catch (e) {
-        (e as Error).message = `enroll: clip ${i + 1}: ${(e as Error).message}`;
+        // `names` (file names, say) tell the clips apart in the message; else their position
+        (e as Error).message = `enrolment clip ${opts.names?.[i] ?? i + 1}: ${(e as Error).message}`;
         throw e;
       }
       const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
