@@ -73,6 +73,9 @@ ser <command> --help for its options.`,
   --enrolment-copies N  with --speaker-norm: N extra copies of the training clips normalised with
                       statistics of only 1, 2, 4 or 8 random clips of each speaker (as an enrolled
                       speaker's are), drawn half the time
+  --deltas N          add the MFCC's Δ (N = 1) or Δ and ΔΔ (N = 2) as input channels: the model
+                      computes them from its MFCC input (HTK's regression over 9 frames), conv1
+                      takes 1 + N channels
   --speed LIST        add speed perturbation: training clips also drawn (half the time) played
                       at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -227,6 +230,7 @@ const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR 
 
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
+  deltas?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -249,6 +253,12 @@ function recipeOf(values: {
     recipe.speedProb = 0.5;
     recipe.name += ` with speed ${factors.join(',')}`;
   }
+  if (values.deltas !== undefined) {
+    const d = Number(values.deltas);
+    if (!(d === 1 || d === 2)) fail(`--deltas must be 1 (Δ) or 2 (Δ and ΔΔ), got '${values.deltas}'`);
+    recipe.deltas = d;
+    recipe.name += ` with deltas ${d}`;
+  }
   if (values['speaker-norm']) {
     recipe.speakerNorm = true;
     recipe.name += ' with speaker normalisation';
@@ -266,7 +276,7 @@ function trainCommand(args: string[]): void {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
-    'val-actors': { type: 'string' }, patience: { type: 'string' },
+    deltas: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -326,7 +336,7 @@ function trainCommand(args: string[]): void {
       }
     }
     manualSeed(seed);
-    const model = new EmotionCNN();
+    const model = new EmotionCNN({ deltas: recipe.deltas ?? 0 });
     let resume: Uint8Array | undefined;
     if (values.resume) {
       try {
@@ -351,7 +361,7 @@ function trainCommand(args: string[]): void {
     if (recipe.validation && kept) process.stderr.write(`kept epoch ${kept.epoch} (validation UAR ${(100 * kept.valUar!).toFixed(1)}%)\n`);
     writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: {
       kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, recipe: JSON.stringify(recipe), epochs: String(recipe.epochs), seed: String(seed),
-      emotions: EMOTIONS.join(','), ...(normalizer?.toMetadata() ?? {}),
+      emotions: EMOTIONS.join(','), deltas: String(recipe.deltas ?? 0), ...(normalizer?.toMetadata() ?? {}),
       ...(speakerPrior ? { speaker_norm: 'true', ...speakerPrior.toMetadata('speaker_prior') } : {}),
     } }));
     process.stderr.write(`weights written to ${weightsFile}\n`);

@@ -86,6 +86,19 @@ function windowsOf(m: { data: Float32Array; frames: number }, starts: readonly n
   return out;
 }
 
+/**
+ * The delta orders a weights file was trained with: its `deltas` metadata (what `ser train
+ * --deltas` writes), else what conv1's input channels say (a PyTorch state dict has no metadata).
+ */
+function deltasOf(tensors: Record<string, { shape: readonly number[] }>, metadata: Record<string, string>): number {
+  const inC = tensors['conv1.weight']?.shape[1];
+  if (metadata.deltas === undefined) return inC !== undefined && inC >= 1 && inC <= 3 ? inC - 1 : 0; // else loadStateDict names the misfit
+  const d = Number(metadata.deltas);
+  if (!(d === 0 || d === 1 || d === 2)) throw new ValueError(`weights metadata: deltas must be 0, 1 or 2, got '${metadata.deltas}'`);
+  if (inC !== undefined && inC !== 1 + d) throw new ValueError(`weights metadata says deltas ${d} (conv1 with ${1 + d} input channels), but conv1.weight has ${inC}`);
+  return d;
+}
+
 const asRecord = (p: number[]): Probabilities => Object.fromEntries(EMOTIONS.map((e, i) => [e, p[i]!])) as Probabilities;
 const argmax = (p: number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
 
@@ -108,7 +121,7 @@ export class EmotionRecognizer {
    */
   static fromSafetensors(bytes: Uint8Array): EmotionRecognizer {
     const { tensors, metadata } = loadSafetensors(bytes);
-    const model = new EmotionCNN();
+    const model = new EmotionCNN({ deltas: deltasOf(tensors, metadata) });
     model.loadStateDict(tensors);
     const recognizer = new EmotionRecognizer(model, InputNorm.fromMetadata(metadata));
     recognizer.speakerNormalized = metadata.speaker_norm === 'true';

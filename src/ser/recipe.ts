@@ -32,6 +32,8 @@ export interface Recipe {
    * training speakers' as enrolment does; drawn half the time (0: off).
    */
   enrolmentCopies?: number;
+  /** Δ (1) or Δ and ΔΔ (2) of the MFCC as extra input channels of the model (EmotionCNN's `deltas`); absent: 0. */
+  deltas?: number;
   schedule: 'constant' | 'cosine';
   /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
   validation: boolean;
