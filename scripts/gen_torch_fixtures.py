@@ -204,10 +204,17 @@ def optim_cases():
 
 
 # ── the whole seed model ──────────────────────────────────────────────────────────────────────
+def delta(x, half_width=4):
+    """HTK's delta along time (the last axis), frames beyond the edges zero: a fixed 1x9 conv."""
+    k = torch.arange(-half_width, half_width + 1, dtype=torch.float32) / (2 * sum(n * n for n in range(1, half_width + 1)))
+    return F.conv2d(x, k.reshape(1, 1, 1, -1), padding=(0, half_width))
+
+
 class EmotionCNN(nn.Module):
-    def __init__(self, num_classes=8):
+    def __init__(self, num_classes=8, deltas=0):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)
+        self.deltas = deltas
+        self.conv1 = nn.Conv2d(1 + deltas, 16, 3, padding=1)
         self.bn1 = nn.BatchNorm2d(16)
         self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
         self.bn2 = nn.BatchNorm2d(32)
@@ -219,6 +226,10 @@ class EmotionCNN(nn.Module):
         self.fc2 = nn.Linear(128, num_classes)
 
     def forward(self, x):
+        channels = [x]
+        for _ in range(self.deltas):
+            channels.append(delta(channels[-1]))
+        x = torch.cat(channels, 1)
         x = self.pool(F.relu(self.bn1(self.conv1(x))))
         x = self.pool(F.relu(self.bn2(self.conv2(x))))
         x = self.pool(F.relu(self.bn3(self.conv3(x))))
@@ -278,6 +289,28 @@ def emotion_cnn_case():
     save('emotion_cnn', out, dict(batch=batch, steps=3, lr=5e-4))
 
 
+def emotion_cnn_deltas_case():
+    """EmotionCNN with Δ and ΔΔ channels: the parts that differ from the seed model (conv1 and what
+    its gradient flows through), plus logits and loss; the full model is checked above."""
+    batch = 2
+    model = EmotionCNN(deltas=2)
+    lcg_init(model)
+    model.train()
+    model.dropout.eval()
+    x = lcg(batch * 40 * 174, 11, 3.0).reshape(batch, 1, 40, 174)
+    target = torch.tensor([2, 6])
+    logits = model(x)
+    loss = F.cross_entropy(logits, target)
+    loss.backward()
+    out = dict(logits=logits, loss=loss.reshape(1), target=target.float())
+    for k in ['conv1.weight', 'bn1.weight', 'bn1.bias', 'conv2.weight', 'fc2.weight']:
+        out['grad.' + k] = dict(model.named_parameters())[k].grad.clone()
+    model.eval()
+    with torch.no_grad():
+        out['eval_logits'] = model(x)
+    save('emotion_cnn_deltas', out, dict(batch=batch, deltas=2))
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     conv_cases()
@@ -286,4 +319,5 @@ if __name__ == '__main__':
     misc_cases()
     optim_cases()
     emotion_cnn_case()
+    emotion_cnn_deltas_case()
     print('torch', torch.__version__, '->', os.path.abspath(OUT))

@@ -135,3 +135,35 @@ for (const [backend, kernel, tol] of cases) {
     });
   });
 }
+
+/**
+ * EmotionCNN with Δ and ΔΔ input channels (gen_torch_fixtures.py's emotion_cnn_deltas): the delta
+ * filter, the concatenation and the wider conv1, forward and backward, on each backend.
+ */
+for (const [backend, kernel, tol] of cases) {
+  describe(`EmotionCNN with delta channels against PyTorch on the ${backend} backend${kernel ? ` (${kernel} kernels)` : ''}`, () => {
+    if (kernel) useCpuKernel(kernel);
+    const { t } = torchFixture('emotion_cnn_deltas');
+    afterAll(() => setBackend('cpu'));
+
+    it('logits, loss, the gradients that pass through the delta channels, eval logits', () => {
+      setBackend(backend);
+      const model = new EmotionCNN({ deltas: 2 });
+      lcgInit(model);
+      model.train();
+      model.dropout.eval();
+      const x = tensor(lcg(2 * 40 * 174, 11, 3), [2, 1, 40, 174]);
+      const logits = model.forward(x);
+      expectClose(logits, t.logits!, tol, 'logits');
+      const loss = nn.functional.crossEntropy(logits, Array.from(t.target!.toArray()));
+      expectClose([loss.item()], t.loss!, tol, 'loss');
+      loss.backward();
+      const params = new Map(model.namedParameters());
+      for (const name of ['conv1.weight', 'bn1.weight', 'bn1.bias', 'conv2.weight', 'fc2.weight']) {
+        expectClose(params.get(name)!.grad, t[`grad.${name}`]!, tol, `grad ${name}`);
+      }
+      model.eval();
+      expectClose(noGrad(() => model.forward(x)), t.eval_logits!, tol, 'eval logits');
+    });
+  });
+}
