@@ -311,6 +311,21 @@ def emotion_cnn_deltas_case():
     save('emotion_cnn_deltas', out, dict(batch=batch, deltas=2))
 
 
+def xent_weighted_cases():
+    """Cross-entropy with class weights (alone and with label smoothing), batch-mean and per sample.
+    Its own generator, so the cases above keep their inputs."""
+    g = torch.Generator().manual_seed(99)
+    target = torch.tensor([0, 3, 7, 2, 2, 5, 5, 1])
+    weight = torch.rand(8, generator=g) + 0.25
+    for name, smooth in [('xent_weighted', 0.0), ('xent_weighted_smooth', 0.1)]:
+        z = leaf(torch.randn(8, 8, generator=g) * 2)
+        loss = F.cross_entropy(z, target, weight=weight, label_smoothing=smooth)
+        loss.backward()
+        per_sample = F.cross_entropy(z.detach(), target, weight=weight, label_smoothing=smooth, reduction='none')
+        save(name, dict(x=z, target=target.float(), weight=weight, loss=loss.reshape(1), gx=z.grad, per_sample=per_sample),
+             dict(labelSmoothing=smooth))
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     conv_cases()
@@ -320,4 +335,5 @@ if __name__ == '__main__':
     optim_cases()
     emotion_cnn_case()
     emotion_cnn_deltas_case()
+    xent_weighted_cases()
     print('torch', torch.__version__, '->', os.path.abspath(OUT))

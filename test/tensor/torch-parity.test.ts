@@ -1,6 +1,6 @@
 /** Forward values and gradients against PyTorch 1.13 (fixtures: scripts/gen_torch_fixtures.py). */
 import { describe, expect, it } from 'vitest';
-import { type Tensor, nn, ops, optim } from '../../src/index.js';
+import { type Tensor, nn, ops, optim, tensor } from '../../src/index.js';
 import { expectClose, torchFixture } from '../helpers/fixtures.js';
 import { cpuKernels, useCpuKernel } from '../helpers/kernels.js';
 
@@ -137,6 +137,25 @@ for (const kernel of cpuKernels) describe(`${kernel} kernels`, () => {
       expectClose(sm, t.softmax!, 1e-6, 'softmax');
       ops.add(ops.sum(ops.mul(ls, t.g1!)), ops.sum(ops.mul(sm, t.g2!))).backward();
       expectClose(x.grad, t.gx!, 1e-5, 'dx');
+    });
+    for (const name of ['xent_weighted', 'xent_weighted_smooth']) {
+      it(`crossEntropy with class weights (${name})`, () => {
+        const { t, config } = torchFixture(name);
+        const x = leaf(t.x!);
+        const target = Array.from(t.target!.toArray());
+        const opts = { labelSmoothing: config.labelSmoothing as number, weight: t.weight!.toArray() };
+        const loss = ops.crossEntropy(x, target, opts);
+        expectClose([loss.item()], t.loss!, 1e-6, 'loss');
+        loss.backward();
+        expectClose(x.grad, t.gx!, 1e-5, 'dx');
+        expectClose(ops.crossEntropy(t.x!, target, { ...opts, reduction: 'none' }), t.per_sample!, 1e-6, 'per sample');
+      });
+    }
+    it('crossEntropy refuses class weights that do not fit', () => {
+      const x = tensor(new Float32Array(6), [2, 3]);
+      expect(() => ops.crossEntropy(x, [0, 1], { weight: [1, 1] })).toThrow(/2 class weights for 3 classes/);
+      expect(() => ops.crossEntropy(x, [0, 1], { weight: [1, -1, 1] })).toThrow(/class weight 1 is -1/);
+      expect(() => ops.crossEntropy(x, [0, 0], { weight: [0, 1, 1] })).toThrow(/sum to 0/);
     });
     for (const name of ['xent', 'xent_smooth']) {
       it(`crossEntropy (${name})`, () => {

@@ -10,6 +10,11 @@ export type Reduction = 'mean' | 'sum' | 'none';
 export interface CrossEntropyOptions {
   /** Mixes the one-hot target with the uniform distribution, as PyTorch's label_smoothing. */
   labelSmoothing?: number;
+  /**
+   * A weight per class, as PyTorch's `weight`: each class's term is scaled by its weight, and the
+   * batch mean divides by the sum of the targets' weights (so it stays a weighted average).
+   */
+  weight?: Float32Array | readonly number[];
   reduction?: Reduction;
 }
 
@@ -35,14 +40,28 @@ function reduce(perSample: Tensor, reduction: Reduction): Tensor {
  * log-likelihood, averaged over the batch by default.
  */
 export function crossEntropy(logits: Tensor, target: Int32Array | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
-  const { labelSmoothing = 0, reduction = 'mean' } = opts;
+  const { labelSmoothing = 0, reduction = 'mean', weight } = opts;
   if (logits.ndim !== 2) throw new ShapeError(`crossEntropy: logits must be [N, C], got ${fmtShape(logits.shape)}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const [n, c] = logits.shape as [number, number];
   const q = targetDistribution(target, n, c, labelSmoothing, 'crossEntropy');
+  // class weights scale every class's term (the smoothed ones too, as PyTorch does); the mean is
+  // then over the targets' total weight instead of the batch size
+  let total = n;
+  if (weight) {
+    if (weight.length !== c) throw new ShapeError(`crossEntropy: ${weight.length} class weights for ${c} classes`);
+    for (let k = 0; k < c; k++) if (!(weight[k]! >= 0 && Number.isFinite(weight[k]!))) throw new ValueError(`crossEntropy: class weight ${k} is ${weight[k]}; weights must be finite and non-negative`);
+    total = 0;
+    for (let i = 0; i < n; i++) {
+      total += weight[target[i]!]!;
+      for (let k = 0; k < c; k++) q[i * c + k]! *= weight[k]!;
+    }
+    if (reduction === 'mean' && !(total > 0)) throw new ValueError('crossEntropy: the targets\' class weights sum to 0, so their weighted mean is undefined');
+  }
   const be = logits._backend;
   const qT = new Tensor(be, be.fromArray(q), [n, c]);
-  return reduce(neg(sum(mul(logSoftmax(logits, 1), qT), 1)), reduction);
+  const perSample = neg(sum(mul(logSoftmax(logits, 1), qT), 1));
+  return weight && reduction === 'mean' ? mul(sum(perSample), 1 / total) : reduce(perSample, reduction);
 }
 
 /** Negative log-likelihood of log-probabilities [N, C] at the target classes. */
