@@ -19,7 +19,7 @@ import { DEFAULT_PRIOR_SECONDS, secondsToFrames } from './predict.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
 import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
-import { type EpochStats, keptEpoch, predictLabels, train } from './train.js';
+import { type EpochStats, balancedClassWeights, keptEpoch, predictLabels, train } from './train.js';
 import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms } from './normalize.js';
 import { type Recipe, recipeByName, withoutComponents } from './recipe.js';
 
@@ -73,6 +73,8 @@ ser <command> --help for its options.`,
   --enrolment-copies N  with --speaker-norm: N extra copies of the training clips normalised with
                       statistics of only 1, 2, 4 or 8 random clips of each speaker (as an enrolled
                       speaker's are), drawn half the time
+  --balance           weight the loss per class so that every emotion counts alike (as UAR does;
+                      RAVDESS has half as many neutral clips as any other emotion)
   --deltas N          add the MFCC's Δ (N = 1) or Δ and ΔΔ (N = 2) as input channels: the model
                       computes them from its MFCC input (HTK's regression over 9 frames), conv1
                       takes 1 + N channels
@@ -230,7 +232,7 @@ const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR 
 
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string;
+  deltas?: string; balance?: boolean;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -252,6 +254,10 @@ function recipeOf(values: {
     recipe.speed = factors;
     recipe.speedProb = 0.5;
     recipe.name += ` with speed ${factors.join(',')}`;
+  }
+  if (values.balance) {
+    recipe.balance = true;
+    recipe.name += ' with class balance';
   }
   if (values.deltas !== undefined) {
     const d = Number(values.deltas);
@@ -276,7 +282,7 @@ function trainCommand(args: string[]): void {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
-    deltas: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -349,7 +355,8 @@ function trainCommand(args: string[]): void {
     const history: EpochStats[] = train(model, { features: trainFeatures, labels: val.train.map((j) => data.labels[j]!) }, {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
       normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment,
-      c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience,
+      c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing,
+      classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());

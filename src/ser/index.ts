@@ -6,7 +6,7 @@ export { EmotionRecognizer, DEFAULT_PRIOR_SECONDS, secondsToFrames, type Predict
 export { train, predictLabels, saveCheckpoint, loadCheckpoint, type TrainData, type TrainOptions, type EpochStats } from './train.js';
 export { evaluate, formatReport, type Report, type ClassMetrics } from './metrics.js';
 export { renderReportHtml, confusionSvg, curvesSvg, type HtmlReportInput } from './report-html.js';
-export { keptEpoch } from './train.js';
+export { keptEpoch, balancedClassWeights } from './train.js';
 export { InputNorm, contentFrames, speakerNorms, enrolmentNorms, applySpeakerNorms } from './normalize.js';
 export { augmentClip, noisyWaveform, checkAugment, c0PerDb, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 export { RECIPES, COMPONENTS, recipeByName, withoutComponents, type Recipe, type Component } from './recipe.js';

@@ -32,6 +32,8 @@ export interface Recipe {
    * training speakers' as enrolment does; drawn half the time (0: off).
    */
   enrolmentCopies?: number;
+  /** Cross-entropy class weights that count every class alike (balancedClassWeights of the training labels); absent: off. */
+  balance?: boolean;
   /** Δ (1) or Δ and ΔΔ (2) of the MFCC as extra input channels of the model (EmotionCNN's `deltas`); absent: 0. */
   deltas?: number;
   schedule: 'constant' | 'cosine';

@@ -86,6 +86,11 @@ export interface TrainOptions {
   /** Cross-entropy label smoothing. Default 0. */
   labelSmoothing?: number;
   /**
+   * A cross-entropy weight per class (as PyTorch's `weight`); `balancedClassWeights` gives each
+   * class the same total weight, so the loss, like UAR, counts every class alike. Default: none.
+   */
+  classWeights?: readonly number[] | null;
+  /**
    * Mixup: each batch is blended with a shuffled copy of itself, x = λ·x + (1 − λ)·x[perm], and the
    * loss is λ·CE(y) + (1 − λ)·CE(y[perm]), with λ ~ Beta(α, α) per batch. This is α; 0 or absent: off.
    */
@@ -242,6 +247,7 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   if (enrolled.some((f) => f.length !== data.features.length)) throw new ValueError('train: every enrolment-normalised copy needs as many feature values as the clean clips');
   const enrolledProb = opts.enrolledProb ?? (enrolled.length ? 0.5 : 0);
   if (!(enrolledProb >= 0 && enrolledProb <= 1)) throw new ValueError(`train: enrolledProb must be in [0, 1], got ${enrolledProb}`);
+  if (opts.classWeights && opts.classWeights.length !== EMOTIONS.length) throw new ValueError(`train: ${opts.classWeights.length} class weights for ${EMOTIONS.length} classes`);
   const recipe: BatchRecipe = {
     normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
     speed, speedProb, enrolled, enrolledProb, c0Scale: opts.c0Scale ?? null,
@@ -262,7 +268,7 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
       const mix = mixup > 0 ? mixBatch(x, y, mixup, state.rng) : null;
       state.optimizer.zeroGrad();
       const logits = model.forward(tensor(x, [y.length, 1, N_MFCC, N_FRAMES]));
-      const ce = (labels: number[]) => crossEntropy(logits, labels, { labelSmoothing: opts.labelSmoothing ?? 0 });
+      const ce = (labels: number[]) => crossEntropy(logits, labels, { labelSmoothing: opts.labelSmoothing ?? 0, weight: opts.classWeights ?? undefined });
       const loss = mix ? add(mul(ce(y), mix.lambda), mul(ce(mix.yPartner), 1 - mix.lambda)) : ce(y);
       loss.backward();
       state.optimizer.step();
@@ -292,6 +298,20 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   }
   if (state.best) model.loadStateDict(state.best.weights);
   return history;
+}
+
+/**
+ * Class weights n / (classes · n_c), scikit-learn's "balanced": every class then weighs the same in
+ * the loss (RAVDESS has half as many neutral clips as any other emotion). A class without clips
+ * gets weight 0.
+ */
+export function balancedClassWeights(labels: readonly number[], classes: number = EMOTIONS.length): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (const l of labels) {
+    if (!Number.isInteger(l) || l < 0 || l >= classes) throw new ValueError(`balancedClassWeights: label ${l} is not a class index in [0, ${classes})`);
+    counts[l]!++;
+  }
+  return counts.map((c) => (c ? labels.length / (classes * c) : 0));
 }
 
 /** The epoch whose weights `train` kept: the best validation epoch, or the last one. */

@@ -1,9 +1,9 @@
 /** The `ser` command, run as a user runs it: exit codes, messages and JSON output. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync as makeTemp, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { manualSeed, saveSafetensors, ser } from '../../src/index.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
@@ -11,6 +11,15 @@ function runSer(...args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/ser/bin.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
+
+// every temporary folder the tests make, removed when they are done
+const temps: string[] = [];
+const mkdtempSync = (prefix: string) => {
+  const d = makeTemp(prefix);
+  temps.push(d);
+  return d;
+};
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const dir = mkdtempSync(join(tmpdir(), 'ser-cli-'));
 manualSeed(3);
@@ -90,6 +99,31 @@ describe('ser CLI', () => {
     expect(runSer('train', '--data', data, '--mixup', 'lots').err).toMatch(/--mixup must be a positive number/);
     expect(runSer('train', '--data', data, '--protocol', 'actors').err).toMatch(/needs --test-actors/);
     expect(runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3,x').err).toMatch(/actor numbers 1-24/);
+  });
+
+  it('train --deltas 2 --balance: conv1 takes Δ and ΔΔ channels, the weights say so, predict uses them', () => {
+    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+    const wav = readFileSync(fixturePath('audio/stage.wav'));
+    for (const a of ['03', '04']) {
+      mkdirSync(join(data, `Actor_${a}`));
+      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
+      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
+    }
+    const out = join(dir, 'deltas.safetensors');
+    const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
+      '--deltas', '2', '--balance', '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/recipe improved without validation with class balance with deltas 2/);
+    const model = ser.EmotionRecognizer.fromSafetensors(readFileSync(out));
+    expect(model.model.deltas).toBe(2);
+    expect(model.model.conv1.weight.shape).toEqual([16, 3, 3, 3]);
+    const p = runSer('predict', '--json', '--weights', out, fixturePath('audio/stage.wav'));
+    expect(p.code, p.err).toBe(0);
+    const probs = Object.values(JSON.parse(p.out).probabilities as Record<string, number>);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const bad = runSer('train', '--data', data, '--deltas', '3');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--deltas must be 1 \(Δ\) or 2 \(Δ and ΔΔ\), got '3'/);
   });
 
   it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict needs --enroll', () => {

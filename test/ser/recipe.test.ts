@@ -355,6 +355,28 @@ describe('training with the improved recipe', () => {
   });
 });
 
+describe('class-balanced loss', () => {
+  it('weights n / (classes · n_c): each class weighs the same in total', () => {
+    expect(ser.balancedClassWeights([0, 0, 1, 2, 2, 2], 3)).toEqual([1, 2, 6 / 9]);
+    expect(ser.balancedClassWeights([0, 0, 2], 3)).toEqual([0.5, 0, 1]);
+    expect(() => ser.balancedClassWeights([0, 3], 3)).toThrow(/label 3 is not a class index/);
+  });
+  it('train uses them: equal weights are the unweighted run, unequal ones change it', () => {
+    const data = toyData(16, 4);
+    const run = (classWeights: number[] | null) => {
+      manualSeed(2);
+      const model = new EmotionCNN();
+      ser.train(model, data, { epochs: 1, batchSize: 8, seed: 1, classWeights });
+      return model.stateDict()['conv1.weight']!.toArray();
+    };
+    const plain = run(null);
+    const equal = run(new Array(8).fill(2.5));
+    for (let i = 0; i < plain.length; i++) expect(equal[i]).toBeCloseTo(plain[i]!, 5);
+    expect(Math.max(...run([4, 1, 1, 1, 1, 1, 1, 1]).map((v, i) => Math.abs(v - plain[i]!)))).toBeGreaterThan(1e-5);
+    expect(() => run([1, 1])).toThrow(/2 class weights for 8 classes/);
+  });
+});
+
 describe('gain augmentation on rescaled features', () => {
   it('c0Scale shrinks the gain per clip: ±6 dB at scale 1/2 is ±3 dB at scale 1', () => {
     const data = toyData(16, 4);
