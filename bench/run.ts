@@ -67,10 +67,10 @@ const rowOf = (group: Row['group'], engine: string, threads: number, extra: (nam
     group, name, engine, threads, medianMs: lat.p50, madMs: lat.mad, minMs: lat.min, samples: lat.samplesCount, ...extra(name, lat),
   });
 
-/** The EmotionCNN's train step and batch-1 inference on our current backend. */
-function ourModel() {
+/** The EmotionCNN's train step and batch-1 inference on our current backend (`deltas`: Δ/ΔΔ input channels). */
+function ourModel(deltas = 0) {
   manualSeed(0);
-  const model = new EmotionCNN();
+  const model = new EmotionCNN({ deltas });
   const opt = new optim.Adam(model.parameters(), { lr: 5e-4 });
   const inputs = new Map<number, { x: ReturnType<typeof randn>; y: number[] }>();
   const input = (batch: number) => {
@@ -115,6 +115,14 @@ for (const threads of [1, 2]) {
     { name: 'inference, batch 1', fn: () => m.infer(1) },
     { name: 'train step, batch 32', fn: () => m.trainStep(32) },
   ], modelRow('ours cpu', threads))));
+  if (threads === 1) {
+    // what --deltas 2 costs: the delta filter twice and a conv1 over three channels
+    const d = ourModel(2);
+    rows.push(...(await measure([
+      { name: 'inference, batch 1, with Δ and ΔΔ', fn: () => d.infer(1) },
+      { name: 'train step, batch 32, with Δ and ΔΔ', fn: () => d.trainStep(32) },
+    ], modelRow('ours cpu', threads))));
+  }
 }
 // the same on the scalar JavaScript micro-kernel, to show what the SIMD one buys
 setSimd(false);
