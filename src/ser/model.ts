@@ -55,6 +55,8 @@ export class EmotionCNN extends Module {
   readonly fc1: Linear;
   readonly dropout: Dropout;
   readonly fc2: Linear;
+  /** The delta filter as a tensor on the backend of the last input (see withDeltas). */
+  private deltaFilter: Tensor | null = null;
 
   constructor(opts: EmotionCNNOptions = {}) {
     super();
@@ -92,7 +94,9 @@ export class EmotionCNN extends Module {
    */
   withDeltas(x: Tensor): Tensor {
     if (this.deltas === 0) return x;
-    const k = tensor(deltaKernel(), [1, 1, 1, 2 * DELTA_HALF_WIDTH + 1]);
+    // made once, and again only when the input lives on another backend (no upload per call)
+    if (this.deltaFilter?.device !== x.device) this.deltaFilter = tensor(deltaKernel(), [1, 1, 1, 2 * DELTA_HALF_WIDTH + 1]).to(x.device);
+    const k = this.deltaFilter;
     const channels = [x];
     for (let d = 0; d < this.deltas; d++) channels.push(conv2d(channels.at(-1)!, k, null, { padding: [0, DELTA_HALF_WIDTH] }));
     return cat(channels, 1);
