@@ -4,6 +4,8 @@
  * averaged over all of them.
  *   CACHE=/path/to/feature-cache npx tsx scripts/ensemble-eval.ts DATA_DIR 'runs/a-fold{fold}.safetensors' 'runs/b-fold{fold}.safetensors' …
  * Prints one JSON line per fold and the mean UARs.
+ * SHIFTS=-8,0,8 also averages each model over copies of every clip shifted by that many frames
+ * (test-time augmentation; zeros shifted in, as the training shift does). Default: 0 only.
  */
 import { EMOTIONS, applySpeakerNorms, evaluate, speakerNorms } from '../src/ser/index.js';
 import { FeatureCache, extractFeatures, foldSplit, loadModel, scanRavdess, subset } from '../src/node.js';
@@ -15,6 +17,19 @@ if (!dir || !patterns.length) throw new Error("usage: ensemble-eval.ts DATA_DIR 
 const data = extractFeatures(scanRavdess(dir), { cache: new FeatureCache(process.env.CACHE ?? '.cache/features') });
 const CLIP = 40 * 174;
 const C = EMOTIONS.length;
+const SHIFTS = (process.env.SHIFTS ?? '0').split(',').map(Number);
+if (SHIFTS.some((s) => !Number.isInteger(s) || Math.abs(s) >= 174)) throw new Error(`SHIFTS must be whole frame counts, got ${process.env.SHIFTS}`);
+
+/** Clips [n × 40 × 174] moved `s` frames later (earlier when negative), zeros shifted in. */
+function shifted(x: Float32Array, s: number): Float32Array {
+  if (s === 0) return x;
+  const out = new Float32Array(x.length);
+  for (let row = 0; row < x.length / 174; row++) {
+    const o = row * 174;
+    for (let t = Math.max(0, s); t < Math.min(174, 174 + s); t++) out[o + t] = x[o + t - s]!;
+  }
+  return out;
+}
 
 /**
  * Softmax probabilities [n × 8] of one weights file on clips x of `speakers` (weights trained with
@@ -23,14 +38,17 @@ const C = EMOTIONS.length;
 function probabilities(weights: string, x: Float32Array, speakers: number[]): Float32Array {
   const { model, normalizer, speakerNormalized } = loadModel(weights);
   const own = speakerNormalized ? applySpeakerNorms(x, speakers, speakerNorms(x, speakers)) : x;
-  const input = normalizer ? normalizer.apply(own) : own;
+  const normalised = normalizer ? normalizer.apply(own) : own;
   const n = x.length / CLIP;
   const out = new Float32Array(n * C);
   model.eval();
-  for (let b = 0; b < n; b += 64) {
-    const m = Math.min(64, n - b);
-    const p = noGrad(() => softmax(model.forward(tensor(input.subarray(b * CLIP, (b + m) * CLIP), [m, 1, 40, 174])), 1)).toArray();
-    out.set(p, b * C);
+  for (const s of SHIFTS) {
+    const input = shifted(normalised, s);
+    for (let b = 0; b < n; b += 64) {
+      const m = Math.min(64, n - b);
+      const p = noGrad(() => softmax(model.forward(tensor(input.subarray(b * CLIP, (b + m) * CLIP), [m, 1, 40, 174])), 1)).toArray();
+      for (let k = 0; k < p.length; k++) out[b * C + k] += p[k]! / SHIFTS.length;
+    }
   }
   return out;
 }
@@ -60,4 +78,4 @@ for (let fold = 1; fold <= 6; fold++) {
   console.log(JSON.stringify({ fold, singles: uars.map((u) => +(100 * u).toFixed(1)), ensemble: +(100 * uar).toFixed(1) }));
 }
 const mean = (a: number[]) => (100 * a.reduce((s, v) => s + v, 0)) / a.length;
-console.log(JSON.stringify({ mean: { singles: singles.map((s) => +mean(s).toFixed(1)), ensemble: +mean(ensemble).toFixed(1) }, patterns }));
+console.log(JSON.stringify({ mean: { singles: singles.map((s) => +mean(s).toFixed(1)), ensemble: +mean(ensemble).toFixed(1) }, patterns, shifts: SHIFTS }));

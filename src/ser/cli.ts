@@ -78,6 +78,9 @@ ser <command> --help for its options.`,
   --deltas N          add the MFCC's Δ (N = 1) or Δ and ΔΔ (N = 2) as input channels: the model
                       computes them from its MFCC input (HTK's regression over 9 frames), conv1
                       takes 1 + N channels
+  --speaker-swap P    with chance P, a training clip takes on another training speaker's cepstral
+                      mean and spread (its deviations from its own speaker's kept): many speakers'
+                      statistics for every emotion; test clips untouched (one clip at a time)
   --speed LIST        add speed perturbation: training clips also drawn (half the time) played
                       at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -232,7 +235,7 @@ const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR 
 
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean;
+  deltas?: string; balance?: boolean; 'speaker-swap'?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -265,6 +268,13 @@ function recipeOf(values: {
     recipe.deltas = d;
     recipe.name += ` with deltas ${d}`;
   }
+  if (values['speaker-swap'] !== undefined) {
+    const p = Number(values['speaker-swap']);
+    if (!(p > 0 && p <= 1)) fail(`--speaker-swap must be a probability in (0, 1], got '${values['speaker-swap']}'`);
+    if (values['speaker-norm']) fail('--speaker-swap re-colours clips with other speakers\' statistics, which --speaker-norm removes: use one or the other');
+    recipe.speakerSwap = p;
+    recipe.name += ` with speaker swap ${p}`;
+  }
   if (values['speaker-norm']) {
     recipe.speakerNorm = true;
     recipe.name += ' with speaker normalisation';
@@ -282,7 +292,7 @@ function trainCommand(args: string[]): void {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
-    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'speaker-swap': { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -356,6 +366,9 @@ function trainCommand(args: string[]): void {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
       normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment,
       c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing,
+      speakerSwap: recipe.speakerSwap
+        ? { speakers: val.train.map((j) => data.actors[j]!), norms: speakerNorms(trainFeatures, val.train.map((j) => data.actors[j]!)), prob: recipe.speakerSwap }
+        : null,
       classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {

@@ -36,6 +36,8 @@ export interface Recipe {
   balance?: boolean;
   /** Δ (1) or Δ and ΔΔ (2) of the MFCC as extra input channels of the model (EmotionCNN's `deltas`); absent: 0. */
   deltas?: number;
+  /** Chance that a training clip is re-coloured with another training speaker's statistics (TrainOptions.speakerSwap); absent: off. */
+  speakerSwap?: number;
   schedule: 'constant' | 'cosine';
   /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
   validation: boolean;

@@ -83,6 +83,16 @@ export interface TrainOptions {
   enrolled?: readonly Float32Array[] | null;
   /** Default 0.5 when `enrolled` is given. */
   enrolledProb?: number;
+  /**
+   * Speaker-statistics swap, an augmentation against speaker mismatch: with chance `prob` a
+   * training clip is re-coloured (InputNorm.recolourClip) from its own speaker's statistics to
+   * those of another training speaker drawn uniformly, so that the model meets each emotion under
+   * many speakers' cepstral means and spreads, not only the 20 or so it trains on. Applied to the
+   * raw clip, before `normalizer`; test clips are untouched, so scoring stays one clip at a time.
+   * `speakers`: the speaker of each training clip; `norms`: every one of them's statistics
+   * (speakerNorms of the raw training clips). Default: off.
+   */
+  speakerSwap?: { speakers: readonly number[]; norms: ReadonlyMap<number, InputNorm>; prob: number } | null;
   /** Cross-entropy label smoothing. Default 0. */
   labelSmoothing?: number;
   /**
@@ -103,6 +113,18 @@ export interface TrainOptions {
    */
   validation?: TrainData | null;
   patience?: number;
+}
+
+/** Validates TrainOptions.speakerSwap and lists, for every speaker, the other speakers' statistics; null when off. */
+function checkSpeakerSwap(swap: TrainOptions['speakerSwap'], n: number): BatchRecipe['swap'] {
+  if (!swap || swap.prob === 0) return null;
+  if (!(swap.prob > 0 && swap.prob <= 1)) throw new ValueError(`train: speakerSwap.prob must be in [0, 1], got ${swap.prob}`);
+  if (swap.speakers.length !== n) throw new ValueError(`train: speakerSwap has ${swap.speakers.length} speakers for ${n} clips`);
+  const ids = [...new Set(swap.speakers)].sort((a, b) => a - b);
+  for (const s of ids) if (!swap.norms.has(s)) throw new ValueError(`train: speakerSwap has no statistics for speaker ${s}`);
+  if (ids.length < 2) throw new ValueError(`train: speakerSwap needs clips of at least two speakers, got ${ids.length}`);
+  const others = new Map(ids.map((s) => [s, ids.filter((o) => o !== s).map((o) => swap.norms.get(o)!)]));
+  return { ...swap, others };
 }
 
 /** What the improved recipe tracks across epochs for model selection. */
@@ -129,6 +151,7 @@ interface BatchRecipe {
   enrolled: readonly Float32Array[];
   enrolledProb: number;
   c0Scale: readonly number[] | null;
+  swap: { speakers: readonly number[]; norms: ReadonlyMap<number, InputNorm>; others: Map<number, InputNorm[]>; prob: number } | null;
 }
 
 /** Which copy of a training clip to draw: an enrolment-normalised one, a speed-perturbed one, the noisy one, or the clean one. */
@@ -144,8 +167,13 @@ function batchOf(data: TrainData, idx: number[], rng: Generator, r: BatchRecipe)
   idx.forEach((j, i) => {
     const src = sourceOf(data, rng, r);
     x.set(src.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP);
-    if (!r.normalizer && !r.augment) return;
+    if (!r.normalizer && !r.augment && !r.swap) return;
     const frames = contentFrames(x, i * CLIP);
+    if (r.swap && rng.uniform() < r.swap.prob) {
+      const own = r.swap.speakers[j]!;
+      const others = r.swap.others.get(own)!;
+      r.swap.norms.get(own)!.recolourClip(x, i * CLIP, others[rng.int(others.length)]!, frames);
+    }
     r.normalizer?.applyClip(x, i * CLIP, frames);
     if (r.augment) augmentClip(x, i * CLIP, frames, rng, r.augment, c0PerDb(r.normalizer?.std[0] ?? 1) * (r.c0Scale?.[j] ?? 1));
   });
@@ -250,7 +278,7 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   if (opts.classWeights && opts.classWeights.length !== EMOTIONS.length) throw new ValueError(`train: ${opts.classWeights.length} class weights for ${EMOTIONS.length} classes`);
   const recipe: BatchRecipe = {
     normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
-    speed, speedProb, enrolled, enrolledProb, c0Scale: opts.c0Scale ?? null,
+    speed, speedProb, enrolled, enrolledProb, c0Scale: opts.c0Scale ?? null, swap: checkSpeakerSwap(opts.speakerSwap, n),
   };
   const state: TrainState = opts.resume
     ? loadCheckpoint(model, opts.resume, lr)
