@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync as makeTemp, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { manualSeed, saveSafetensors, ser } from '../../src/index.js';
+import { loadSafetensors, manualSeed, saveSafetensors, ser } from '../../src/index.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 function runSer(...args: string[]) {
@@ -124,6 +124,24 @@ describe('ser CLI', () => {
     const bad = runSer('train', '--data', data, '--deltas', '3');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--deltas must be 1 \(Δ\) or 2 \(Δ and ΔΔ\), got '3'/);
+  });
+
+  it('train --speaker-swap P: recorded in the recipe name; bad values and --speaker-norm are refused', () => {
+    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+    const wav = readFileSync(fixturePath('audio/stage.wav'));
+    for (const a of ['03', '04', '05']) {
+      mkdirSync(join(data, `Actor_${a}`));
+      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
+      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
+    }
+    const out = join(dir, 'swap.safetensors');
+    const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
+      '--speaker-swap', '1', '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/recipe improved without validation with speaker swap 1/);
+    expect(JSON.parse(loadSafetensors(readFileSync(out)).metadata.recipe!).speakerSwap).toBe(1);
+    for (const bad of ['0', '1.5', 'x']) expect(runSer('train', '--data', data, '--speaker-swap', bad).err).toMatch(/--speaker-swap must be a probability in \(0, 1\]/);
+    expect(runSer('train', '--data', data, '--speaker-swap', '0.5', '--speaker-norm').err).toMatch(/use one or the other/);
   });
 
   it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict needs --enroll', () => {

@@ -429,6 +429,51 @@ describe('enrolment-normalised copies in training', () => {
   });
 });
 
+describe('speaker-statistics swap', () => {
+  it("re-colouring takes one speaker's clips to another's statistics, padding untouched", () => {
+    const a = paddedClips(3, 100, 1);
+    const b = paddedClips(2, 80, 2).map((v) => (v === 0 ? 0 : 2 * v + 50));
+    const na = InputNorm.fit(a);
+    const nb = InputNorm.fit(b);
+    const moved = a.slice();
+    for (let i = 0; i < 3; i++) na.recolourClip(moved, i * CLIP, nb);
+    const refit = InputNorm.fit(moved);
+    for (const r of [0, 5, 39]) {
+      expect(refit.mean[r]).toBeCloseTo(nb.mean[r]!, 2);
+      expect(refit.std[r]! / nb.std[r]!).toBeCloseTo(1, 4);
+    }
+    expect(moved[5 * 174 + 100]).toBe(0);
+    // its deviations are kept: normalised with the target's statistics, it is the source normalised with its own
+    const viaTarget = nb.apply(moved);
+    const own = na.apply(a);
+    for (let k = 0; k < own.length; k += 97) expect(viaTarget[k]).toBeCloseTo(own[k]!, 4);
+  });
+  it('train draws it with prob: at 0 the clean run, at 1 with two speakers the run on the other speaker\'s colours', () => {
+    const data = toyData(16, 4);
+    const speakers = Array.from({ length: 16 }, (_, i) => (i < 8 ? 3 : 8));
+    for (let i = 8; i < 16; i++) for (let k = i * CLIP; k < (i + 1) * CLIP; k++) if (data.features[k] !== 0) data.features[k] = 1.5 * data.features[k]! - 20;
+    const norms = ser.speakerNorms(data.features, speakers);
+    const run = (d: ser.TrainData, opts: Partial<ser.TrainOptions>) => {
+      manualSeed(2);
+      const model = new EmotionCNN();
+      ser.train(model, d, { epochs: 1, batchSize: 8, seed: 1, normalizer: InputNorm.fit(data.features), ...opts });
+      return model.stateDict()['conv1.weight']!.toArray();
+    };
+    const clean = run(data, {});
+    expect(run(data, { speakerSwap: { speakers, norms, prob: 0 } })).toEqual(clean);
+    const swapped = data.features.slice();
+    for (let i = 0; i < 16; i++) norms.get(speakers[i]!)!.recolourClip(swapped, i * CLIP, norms.get(speakers[i] === 3 ? 8 : 3)!);
+    const always = run(data, { speakerSwap: { speakers, norms, prob: 1 } });
+    expect(always).not.toEqual(clean);
+    const expected = run({ features: swapped, labels: data.labels }, {});
+    for (let k = 0; k < always.length; k++) expect(always[k]).toBeCloseTo(expected[k]!, 5);
+    expect(() => run(data, { speakerSwap: { speakers: speakers.slice(1), norms, prob: 1 } })).toThrow(/15 speakers for 16 clips/);
+    expect(() => run(data, { speakerSwap: { speakers: new Array(16).fill(3), norms, prob: 1 } })).toThrow(/at least two speakers/);
+    expect(() => run(data, { speakerSwap: { speakers: speakers.map((s) => s + 1), norms, prob: 1 } })).toThrow(/no statistics for speaker 4/);
+    expect(() => run(data, { speakerSwap: { speakers, norms, prob: 1.5 } })).toThrow(/speakerSwap.prob must be in \[0, 1\]/);
+  });
+});
+
 describe('mixup', () => {
   it('blends each clip with a shuffled partner by one λ in [0.5, 1] and names the partner label', () => {
     const n = 6;
