@@ -6,6 +6,7 @@
  * Prints one JSON line per fold and the mean UARs.
  * SHIFTS=-8,0,8 also averages each model over copies of every clip shifted by that many frames
  * (test-time augmentation; zeros shifted in, as the training shift does). Default: 0 only.
+ * FOLDS=1,2 scores only those folds (default: all six).
  */
 import { EMOTIONS, applySpeakerNorms, evaluate, speakerNorms } from '../src/ser/index.js';
 import { FeatureCache, extractFeatures, foldSplit, loadModel, scanRavdess, subset } from '../src/node.js';
@@ -17,6 +18,8 @@ if (!dir || !patterns.length) throw new Error("usage: ensemble-eval.ts DATA_DIR 
 const data = extractFeatures(scanRavdess(dir), { cache: new FeatureCache(process.env.CACHE ?? '.cache/features') });
 const CLIP = 40 * 174;
 const C = EMOTIONS.length;
+const FOLDS = (process.env.FOLDS ?? '1,2,3,4,5,6').split(',').map(Number);
+if (FOLDS.some((k) => !Number.isInteger(k) || k < 1 || k > 6)) throw new Error(`FOLDS must list folds 1-6, got ${process.env.FOLDS}`);
 const SHIFTS = (process.env.SHIFTS ?? '0').split(',').map(Number);
 if (SHIFTS.some((s) => !Number.isInteger(s) || Math.abs(s) >= 174)) throw new Error(`SHIFTS must be whole frame counts, got ${process.env.SHIFTS}`);
 
@@ -61,7 +64,7 @@ const argmax = (p: Float32Array, n: number) => Array.from({ length: n }, (_, i) 
 
 const singles: number[][] = patterns.map(() => []);
 const ensemble: number[] = [];
-for (let fold = 1; fold <= 6; fold++) {
+for (const fold of FOLDS) {
   const test = foldSplit(data.actors, fold).test;
   const x = subset(data.features, test);
   const y = test.map((j) => data.labels[j]!);
@@ -78,4 +81,4 @@ for (let fold = 1; fold <= 6; fold++) {
   console.log(JSON.stringify({ fold, singles: uars.map((u) => +(100 * u).toFixed(1)), ensemble: +(100 * uar).toFixed(1) }));
 }
 const mean = (a: number[]) => (100 * a.reduce((s, v) => s + v, 0)) / a.length;
-console.log(JSON.stringify({ mean: { singles: singles.map((s) => +mean(s).toFixed(1)), ensemble: +mean(ensemble).toFixed(1) }, patterns, shifts: SHIFTS }));
+console.log(JSON.stringify({ mean: { singles: singles.map((s) => +mean(s).toFixed(1)), ensemble: +mean(ensemble).toFixed(1) }, patterns, folds: FOLDS, shifts: SHIFTS }));

@@ -15,7 +15,7 @@ import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeature
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { BUNDLED_SPEAKER_NORM_WEIGHTS, BUNDLED_WEIGHTS, loadModel } from './model-file.js';
-import { DEFAULT_PRIOR_SECONDS, secondsToFrames } from './predict.js';
+import { DEFAULT_PRIOR_SECONDS, type Recognizer, secondsToFrames } from './predict.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
 import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
@@ -40,7 +40,8 @@ ser <command> --help for its options.`,
 
   --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"}
   --weights FILE   safetensors weights (default: the bundled model, trained on all 24 RAVDESS actors;
-                   with --enroll, the bundled speaker-normalised one)
+                   with --enroll, the bundled speaker-normalised one); repeat it for an ensemble
+                   that averages the models' probabilities
   --enroll FILE    a clip of the speaker, for weights trained with --speaker-norm (unlabelled, any
                    emotion; repeat the option: more clips give steadier statistics); the FILEs to
                    classify may be among them. All FILEs are taken to be that one speaker
@@ -98,7 +99,8 @@ ser <command> --help for its options.`,
                     [--enroll-clips K] [--enroll-seed S]
 
   Scores the weights on the protocol's test clips (all clips with --protocol all) and prints
-  accuracy, UAR, per-class precision/recall/F1 and the confusion matrix.
+  accuracy, UAR, per-class precision/recall/F1 and the confusion matrix. Repeat --weights to
+  score an ensemble (the models' probabilities averaged).
 
   --enroll-clips K  for weights trained with --speaker-norm: each speaker's statistics from K of
                     that speaker's clips drawn at random (as a new user would enrol), instead of
@@ -140,11 +142,14 @@ function numOpt(v: string | undefined, name: string, dflt: number): number {
   return n;
 }
 
+/** One weights file: its model; several (--weights repeated): their ensemble. */
+const recognizerOf = (files: readonly string[]): Recognizer => (files.length === 1 ? loadModel(files[0]!) : loadModel(files));
+
 const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 
 function predictCommand(args: string[]): void {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
-    json: { type: 'boolean' }, weights: { type: 'string' }, hop: { type: 'string' }, threads: { type: 'string' }, enroll: { type: 'string', multiple: true },
+    json: { type: 'boolean' }, weights: { type: 'string', multiple: true }, hop: { type: 'string' }, threads: { type: 'string' }, enroll: { type: 'string', multiple: true },
     'prior-seconds': { type: 'string' }, 'same-speaker': { type: 'boolean' },
     help: { type: 'boolean' },
   } });
@@ -152,7 +157,7 @@ function predictCommand(args: string[]): void {
   if (!positionals.length) fail('predict needs at least one WAV file');
   enableThreads(intOpt(values.threads, 'threads', 1));
   const enrolment = [...(values.enroll ?? []), ...(values['same-speaker'] ? positionals : [])];
-  const model = loadModel(values.weights ?? (enrolment.length ? BUNDLED_SPEAKER_NORM_WEIGHTS : BUNDLED_WEIGHTS));
+  const model = recognizerOf(values.weights ?? [enrolment.length ? BUNDLED_SPEAKER_NORM_WEIGHTS : BUNDLED_WEIGHTS]);
   const hopSeconds = numOpt(values.hop, 'hop', 2);
   const priorSeconds = priorOpt(values['prior-seconds']);
   if (priorSeconds !== undefined && !enrolment.length) fail('--prior-seconds goes with --enroll or --same-speaker');
@@ -413,7 +418,7 @@ function trainCommand(args: string[]): void {
 
 function evaluateCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
-    data: { type: 'string' }, weights: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' },
+    data: { type: 'string' }, weights: { type: 'string', multiple: true }, protocol: { type: 'string' }, fold: { type: 'string' },
     'test-actors': { type: 'string' }, cache: { type: 'string' }, 'enroll-clips': { type: 'string' }, 'enroll-seed': { type: 'string' },
     'prior-seconds': { type: 'string' }, help: { type: 'boolean' },
   } });
@@ -425,7 +430,7 @@ function evaluateCommand(args: string[]): void {
   const priorSeconds = priorOpt(values['prior-seconds']) ?? DEFAULT_PRIOR_SECONDS;
   if (values['prior-seconds'] !== undefined && enrolClips === undefined) fail('--prior-seconds goes with --enroll-clips');
   enableThreads();
-  const recognizer = loadModel(values.weights);
+  const recognizer = recognizerOf(values.weights);
   if (enrolClips !== undefined && !recognizer.speakerNormalized) fail('--enroll-clips goes with weights trained with --speaker-norm; these were not');
   const data = loadData(values.data, values.cache ?? '.cache/features');
   const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], data.labels, data.actors, 'all');
@@ -439,7 +444,10 @@ function evaluateCommand(args: string[]): void {
   }
   for (const { label, split } of protocol.splits) {
     const idx = protocol.name === 'all' ? split.train : split.test;
-    const report = evaluate(idx.map((j) => data.labels[j]!), predictLabels(recognizer.model, subset(features, idx), 64, recognizer.normalizer), EMOTIONS.length);
+    const p = recognizer.scoreClips(subset(features, idx));
+    const k = EMOTIONS.length;
+    const pred = idx.map((_, i) => p.subarray(i * k, (i + 1) * k).reduce((best, v, c, row) => (v > row[best]! ? c : best), 0));
+    const report = evaluate(idx.map((j) => data.labels[j]!), pred, k);
     console.log(`\n${label}: ${summary(report)}\n${formatReport(report, EMOTIONS)}`);
   }
 }

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SerError } from '../tensor/errors.js';
-import { EmotionRecognizer } from './predict.js';
+import { EmotionEnsemble, EmotionRecognizer } from './predict.js';
 
 /** The weights shipped with the package: the EmotionCNN trained on all 24 RAVDESS actors. */
 export const BUNDLED_WEIGHTS = fileURLToPath(new URL('./weights/emotion-cnn.safetensors', import.meta.url));
@@ -13,8 +13,23 @@ export const BUNDLED_WEIGHTS = fileURLToPath(new URL('./weights/emotion-cnn.safe
  */
 export const BUNDLED_SPEAKER_NORM_WEIGHTS = fileURLToPath(new URL('./weights/emotion-cnn-speaker-norm.safetensors', import.meta.url));
 
-/** Loads an EmotionRecognizer from a safetensors file (default: the bundled weights). */
-export function loadModel(path: string = BUNDLED_WEIGHTS): EmotionRecognizer {
+/**
+ * Loads an EmotionRecognizer from a safetensors file (default: the bundled weights), or, given a
+ * list of files, an EmotionEnsemble that averages their probabilities.
+ */
+export function loadModel(path?: string): EmotionRecognizer;
+export function loadModel(paths: readonly string[]): EmotionEnsemble;
+export function loadModel(path: string | readonly string[] = BUNDLED_WEIGHTS): EmotionRecognizer | EmotionEnsemble {
+  if (typeof path !== 'string') {
+    if (!path.length) throw new SerError('loadModel: an ensemble needs at least one weights file');
+    const members = path.map((p) => loadModel(p));
+    try {
+      return new EmotionEnsemble(members);
+    } catch (e) {
+      (e as Error).message = `${path.join(', ')}: ${(e as Error).message}`;
+      throw e;
+    }
+  }
   if (!existsSync(path)) throw new SerError(`weights file '${path}' does not exist`);
   try {
     return EmotionRecognizer.fromSafetensors(readFileSync(path));

@@ -173,44 +173,151 @@ export class EmotionRecognizer {
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`. */
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
-    if (this.speakerNormalized && !opts.speaker) {
-      throw new ValueError('these weights were trained on speaker-normalised features (--speaker-norm): pass the speaker\'s statistics, fitted by enroll() on a few clips of the same speaker (ser predict --enroll FILE...)');
-    }
-    if (!this.speakerNormalized && opts.speaker) {
-      throw new ValueError('predict: a speaker profile was given, but these weights were not trained with speaker normalisation (--speaker-norm)');
-    }
-    const y = samplesOf(input, opts.sampleRate);
-    const hopFrames = Math.round(((opts.hopSeconds ?? 2) * SAMPLE_RATE) / HOP);
-    if (!(hopFrames >= 1)) throw new ValueError(`predict: hopSeconds must be at least one frame (${HOP / SAMPLE_RATE} s), got ${opts.hopSeconds}`);
-    const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
-    const starts = [0];
-    if (m.frames > N_FRAMES) {
-      for (let s = hopFrames; s + N_FRAMES < m.frames; s += hopFrames) starts.push(s);
-      starts.push(m.frames - N_FRAMES); // the last window ends with the clip
-    }
+    checkSpeakerOption(this.speakerNormalized, opts.speaker);
+    const w = clipWindows(input, opts);
+    return summarize(w, this.windowProbabilities(w, opts.speaker));
+  }
+
+  /**
+   * Softmax probabilities [n × 8] of n clips already cut to [40 × 174] MFCC (raw, as
+   * `extractFeatures` gives them; standardised per speaker first for speaker-normalised weights),
+   * through this model's input normaliser: what `ser evaluate` scores.
+   */
+  scoreClips(features: Float32Array, batchSize = 64): Float32Array {
     const clip = N_MFCC * N_FRAMES;
-    const feats = windowsOf(m, starts);
-    starts.forEach((s, i) => {
-      const keep = Math.min(N_FRAMES, m.frames - s);
-      opts.speaker?.applyClip(feats, i * clip, keep);
+    const n = features.length / clip;
+    if (!Number.isInteger(n)) throw new ValueError(`scoreClips: ${features.length} values is not a whole number of 40×174 clips`);
+    const input = this.normalizer ? this.normalizer.apply(features) : features;
+    const k = EMOTIONS.length;
+    const out = new Float32Array(n * k);
+    for (let b = 0; b < n; b += batchSize) {
+      const m = Math.min(batchSize, n - b);
+      const logits = noGrad(() => this.model.forward(tensor(input.subarray(b * clip, (b + m) * clip), [m, 1, N_MFCC, N_FRAMES]))).toArray();
+      for (let i = 0; i < m; i++) out.set(softmax(logits, i * k, k), (b + i) * k);
+    }
+    return out;
+  }
+
+  /**
+   * Softmax probabilities of each of a clip's windows (`clipWindows`), with the speaker's
+   * statistics (if any) and this model's input normaliser applied to a copy of them.
+   */
+  windowProbabilities(w: ClipWindows, speaker?: InputNorm): number[][] {
+    const clip = N_MFCC * N_FRAMES;
+    const feats = w.feats.slice();
+    w.keeps.forEach((keep, i) => {
+      speaker?.applyClip(feats, i * clip, keep);
       this.normalizer?.applyClip(feats, i * clip, keep);
     });
-    const logits = noGrad(() => this.model.forward(tensor(feats, [starts.length, 1, N_MFCC, N_FRAMES]))).toArray();
+    const logits = noGrad(() => this.model.forward(tensor(feats, [w.starts.length, 1, N_MFCC, N_FRAMES]))).toArray();
     const k = EMOTIONS.length;
-    const perWindow = starts.map((_, i) => softmax(logits, i * k, k));
-    const mean = EMOTIONS.map((_, c) => perWindow.reduce((s, p) => s + p[c]!, 0) / perWindow.length);
-    return {
-      label: EMOTIONS[argmax(mean)]!,
-      probabilities: asRecord(mean),
-      seconds: y.length / SAMPLE_RATE,
-      windows: starts.length > 1
-        ? starts.map((s, i) => ({
-          start: (s * HOP) / SAMPLE_RATE,
-          end: Math.min(y.length, (s + N_FRAMES - 1) * HOP) / SAMPLE_RATE,
-          label: EMOTIONS[argmax(perWindow[i]!)]!,
-          probabilities: asRecord(perWindow[i]!),
-        }))
-        : [],
-    };
+    return w.starts.map((_, i) => softmax(logits, i * k, k));
   }
+}
+
+/**
+ * Several trained models scored together (seeds of one recipe, say): every window's probabilities
+ * are the mean of the members', and the clip's the mean over its windows, as for one model. The
+ * clip's MFCC is computed once. Members must agree on speaker normalisation; speaker-normalised
+ * members must share the training speakers' statistics (`speakerPrior`), since one enrolment
+ * serves them all. The README measures what averaging seeds gains.
+ */
+export class EmotionEnsemble {
+  constructor(readonly members: readonly EmotionRecognizer[]) {
+    if (!members.length) throw new ValueError('EmotionEnsemble: needs at least one member');
+    const first = members[0]!;
+    members.forEach((m, i) => {
+      if (m.speakerNormalized !== first.speakerNormalized) {
+        throw new ValueError(`EmotionEnsemble: member ${i + 1} was trained ${m.speakerNormalized ? 'with' : 'without'} speaker normalisation and member 1 ${first.speakerNormalized ? 'with' : 'without'}; members must agree`);
+      }
+      const same = (a: InputNorm | null, b: InputNorm | null) => a === b || (!!a && !!b && a.mean.every((v, r) => v === b.mean[r]) && a.std.every((v, r) => v === b.std[r]));
+      if (!same(m.speakerPrior, first.speakerPrior)) {
+        throw new ValueError(`EmotionEnsemble: member ${i + 1}'s training speakers' statistics (speakerPrior) differ from member 1's: they were trained on different clips, and one enrolment cannot serve both`);
+      }
+    });
+  }
+
+  get speakerNormalized(): boolean {
+    return this.members[0]!.speakerNormalized;
+  }
+
+  get speakerPrior(): InputNorm | null {
+    return this.members[0]!.speakerPrior;
+  }
+
+  /** As EmotionRecognizer.enroll (the members share the prior it shrinks toward). */
+  enroll(clips: readonly (Uint8Array | Float32Array)[], opts: { sampleRate?: number; priorSeconds?: number; names?: readonly string[] } = {}): InputNorm {
+    return this.members[0]!.enroll(clips, opts);
+  }
+
+  /** The members' mean of EmotionRecognizer.scoreClips. */
+  scoreClips(features: Float32Array, batchSize = 64): Float32Array {
+    const sum = this.members[0]!.scoreClips(features, batchSize);
+    for (const m of this.members.slice(1)) m.scoreClips(features, batchSize).forEach((v, i) => (sum[i] += v));
+    return sum.map((v) => v / this.members.length);
+  }
+
+  /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`, with the members' mean probabilities. */
+  predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
+    checkSpeakerOption(this.speakerNormalized, opts.speaker);
+    const w = clipWindows(input, opts);
+    const each = this.members.map((m) => m.windowProbabilities(w, opts.speaker));
+    const mean = w.starts.map((_, i) => EMOTIONS.map((_, c) => each.reduce((s, p) => s + p[i]![c]!, 0) / each.length));
+    return summarize(w, mean);
+  }
+}
+
+/** A trained model or an ensemble of them: what `loadModel` returns and `ser predict` uses. */
+export type Recognizer = EmotionRecognizer | EmotionEnsemble;
+
+function checkSpeakerOption(speakerNormalized: boolean, speaker: InputNorm | undefined): void {
+  if (speakerNormalized && !speaker) {
+    throw new ValueError('these weights were trained on speaker-normalised features (--speaker-norm): pass the speaker\'s statistics, fitted by enroll() on a few clips of the same speaker (ser predict --enroll FILE...)');
+  }
+  if (!speakerNormalized && speaker) {
+    throw new ValueError('predict: a speaker profile was given, but these weights were not trained with speaker normalisation (--speaker-norm)');
+  }
+}
+
+/** A clip cut into the model's 174-frame windows of its MFCC (raw, not normalised). */
+export interface ClipWindows {
+  /** Samples at the model's rate. */
+  samples: number;
+  /** Window start frames, and how many content frames each holds (the rest is zero padding). */
+  starts: number[];
+  keeps: number[];
+  /** [windows × 40 × 174] */
+  feats: Float32Array;
+}
+
+/** The windows `predict` scores: one for a clip of up to 174 frames, else every `hopSeconds`, the last ending with the clip. */
+export function clipWindows(input: Uint8Array | Float32Array, opts: PredictOptions = {}): ClipWindows {
+  const y = samplesOf(input, opts.sampleRate);
+  const hopFrames = Math.round(((opts.hopSeconds ?? 2) * SAMPLE_RATE) / HOP);
+  if (!(hopFrames >= 1)) throw new ValueError(`predict: hopSeconds must be at least one frame (${HOP / SAMPLE_RATE} s), got ${opts.hopSeconds}`);
+  const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
+  const starts = [0];
+  if (m.frames > N_FRAMES) {
+    for (let s = hopFrames; s + N_FRAMES < m.frames; s += hopFrames) starts.push(s);
+    starts.push(m.frames - N_FRAMES); // the last window ends with the clip
+  }
+  return { samples: y.length, starts, keeps: starts.map((s) => Math.min(N_FRAMES, m.frames - s)), feats: windowsOf(m, starts) };
+}
+
+/** The Prediction from each window's probabilities: their mean decides the label. */
+function summarize(w: ClipWindows, perWindow: number[][]): Prediction {
+  const mean = EMOTIONS.map((_, c) => perWindow.reduce((s, p) => s + p[c]!, 0) / perWindow.length);
+  return {
+    label: EMOTIONS[argmax(mean)]!,
+    probabilities: asRecord(mean),
+    seconds: w.samples / SAMPLE_RATE,
+    windows: w.starts.length > 1
+      ? w.starts.map((s, i) => ({
+        start: (s * HOP) / SAMPLE_RATE,
+        end: Math.min(w.samples, (s + N_FRAMES - 1) * HOP) / SAMPLE_RATE,
+        label: EMOTIONS[argmax(perWindow[i]!)]!,
+        probabilities: asRecord(perWindow[i]!),
+      }))
+      : [],
+  };
 }

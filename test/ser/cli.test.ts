@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSafetensors, manualSeed, saveSafetensors, ser } from '../../src/index.js';
+import { BUNDLED_WEIGHTS } from '../../src/node.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 function runSer(...args: string[]) {
@@ -121,6 +122,15 @@ describe('ser CLI', () => {
     expect(p.code, p.err).toBe(0);
     const probs = Object.values(JSON.parse(p.out).probabilities as Record<string, number>);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    // --weights twice: an ensemble, the mean of the two models' probabilities; evaluate takes it too
+    const bundled = runSer('predict', '--json', fixturePath('audio/stage.wav'));
+    const both = runSer('predict', '--json', '--weights', out, '--weights', BUNDLED_WEIGHTS, fixturePath('audio/stage.wav'));
+    expect(both.code, both.err).toBe(0);
+    const [pd, pb, pe] = [p, bundled, both].map((r) => JSON.parse(r.out).probabilities as Record<string, number>);
+    for (const e of Object.keys(pe!)) expect(pe![e]).toBeCloseTo((pd![e]! + pb![e]!) / 2, 5);
+    const ev = runSer('evaluate', '--data', data, '--weights', out, '--weights', out, '--protocol', 'all', '--cache', join(dir, 'cache'));
+    expect(ev.code, ev.err).toBe(0);
+    expect(ev.out).toMatch(/all clips: accuracy [\d.]+%, UAR/);
     const bad = runSer('train', '--data', data, '--deltas', '3');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--deltas must be 1 \(Δ\) or 2 \(Δ and ΔΔ\), got '3'/);

@@ -158,6 +158,63 @@ describe('features and prediction', () => {
   });
 });
 
+describe('ensembles', () => {
+  manualSeed(11);
+  const a = new EmotionRecognizer(new EmotionCNN());
+  const b = new EmotionRecognizer(new EmotionCNN({ deltas: 2 }), ser.InputNorm.fit(ser.wavFeatures(stageWav)));
+  const y = audio.load(stageWav);
+  const long = new Float32Array(y.length * 2);
+  long.set(y, 0);
+  long.set(y, y.length);
+
+  it('average their members\' probabilities, window by window, the MFCC computed once', () => {
+    const both = new ser.EmotionEnsemble([a, b]);
+    for (const input of [stageWav, long]) {
+      const opts = input instanceof Float32Array ? { sampleRate: 22050 } : {};
+      const p = both.predict(input, opts);
+      const pa = a.predict(input, opts);
+      const pb = b.predict(input, opts);
+      expect(pa.probabilities).not.toEqual(pb.probabilities);
+      EMOTIONS.forEach((e) => expect(p.probabilities[e]).toBeCloseTo((pa.probabilities[e] + pb.probabilities[e]) / 2, 6));
+      expect(p.label).toBe(Object.entries(p.probabilities).sort((u, v) => v[1] - u[1])[0]![0]);
+      expect(p.windows.length).toBe(pa.windows.length);
+      p.windows.forEach((w, i) => EMOTIONS.forEach((e) => expect(w.probabilities[e]).toBeCloseTo((pa.windows[i]!.probabilities[e] + pb.windows[i]!.probabilities[e]) / 2, 6)));
+    }
+    expect(long.length / 22050).toBeGreaterThan(4.1); // the long clip has several windows
+    expect(both.predict(long, { sampleRate: 22050 }).windows.length).toBeGreaterThan(1);
+    // one member is that member
+    expect(new ser.EmotionEnsemble([b]).predict(stageWav).probabilities).toEqual(b.predict(stageWav).probabilities);
+  });
+  it('scoreClips is the softmax of each clip (through the member\'s normaliser), averaged over members', () => {
+    const short = audio.encodeWav([y.subarray(0, 80000)], 22050); // one window: predict scores it as scoreClips does
+    const clips = new Float32Array(2 * 40 * 174);
+    clips.set(ser.wavFeatures(short), 0);
+    clips.set(ser.wavFeatures(audio.encodeWav([y.subarray(0, 60000)], 22050)), 40 * 174);
+    const pa = a.scoreClips(clips);
+    const pb = b.scoreClips(clips, 1);
+    const one = b.predict(short).probabilities;
+    EMOTIONS.forEach((e, c) => expect(pb[c]).toBeCloseTo(one[e], 6));
+    const both = new ser.EmotionEnsemble([a, b]).scoreClips(clips);
+    both.forEach((v, i) => expect(v).toBeCloseTo((pa[i]! + pb[i]!) / 2, 6));
+    expect(() => a.scoreClips(new Float32Array(100))).toThrow(/whole number of 40×174 clips/);
+  });
+  it('refuse no members, members that disagree on speaker normalisation, and different speaker priors', () => {
+    expect(() => new ser.EmotionEnsemble([])).toThrow(/at least one member/);
+    const spk = loadModel(BUNDLED_SPEAKER_NORM_WEIGHTS);
+    expect(() => new ser.EmotionEnsemble([a, spk])).toThrow(/member 2 was trained with speaker normalisation and member 1 without/);
+    const other = EmotionRecognizer.fromSafetensors(readFileSync(BUNDLED_SPEAKER_NORM_WEIGHTS));
+    other.speakerPrior = ser.InputNorm.fit(ser.wavFeatures(stageWav));
+    expect(() => new ser.EmotionEnsemble([spk, other])).toThrow(/member 2's training speakers' statistics/);
+    const twice = new ser.EmotionEnsemble([spk, EmotionRecognizer.fromSafetensors(readFileSync(BUNDLED_SPEAKER_NORM_WEIGHTS))]);
+    expect(twice.speakerNormalized).toBe(true);
+    expect(() => twice.predict(stageWav)).toThrow(/enroll/);
+    const speaker = twice.enroll([stageWav]);
+    expect(twice.predict(stageWav, { speaker }).probabilities).toEqual(spk.predict(stageWav, { speaker }).probabilities);
+    expect(() => loadModel([])).toThrow(/at least one weights file/);
+    expect(loadModel([BUNDLED_SPEAKER_NORM_WEIGHTS, BUNDLED_SPEAKER_NORM_WEIGHTS]).members.length).toBe(2);
+  });
+});
+
 /** A tiny synthetic dataset the model can learn quickly: class c has energy in rows 5c…5c+4. */
 function toyData(n: number, seed: number) {
   const g = new Generator(seed);
