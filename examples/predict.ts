@@ -1,7 +1,8 @@
 /**
- * Predicts the emotion of WAV files with the bundled weights (or your own):
+ * Predicts the emotion of WAV files with the bundled weights (or your own; repeat --weights for
+ * an ensemble):
  *
- *   npx tsx examples/predict.ts examples/audio/*.wav [--weights FILE]
+ *   npx tsx examples/predict.ts examples/audio/*.wav [--weights FILE]...
  *
  * With --enroll FILE (repeatable) the files are taken to be one speaker, enrolled from those
  * clips, and scored with the bundled speaker-normalised weights (or --weights trained with
@@ -10,7 +11,7 @@
  *   npx tsx examples/predict.ts today.wav --enroll me-1.wav --enroll me-2.wav --enroll today.wav
  */
 import { readFileSync } from 'node:fs';
-import { BUNDLED_SPEAKER_NORM_WEIGHTS, enableThreads, loadModel } from '../src/node.js';
+import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, enableThreads, loadModel } from '../src/node.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string[] => {
@@ -18,16 +19,18 @@ const option = (name: string): string[] => {
   for (let i = args.indexOf(name); i >= 0; i = args.indexOf(name)) found.push(...args.splice(i, 2).slice(1));
   return found;
 };
-const weights = option('--weights')[0];
+const weights = option('--weights');
 const enrolment = option('--enroll');
 if (!args.length) {
-  console.error('usage: npx tsx examples/predict.ts FILE.wav... [--weights FILE] [--enroll FILE]...');
+  console.error('usage: npx tsx examples/predict.ts FILE.wav... [--weights FILE]... [--enroll FILE]...');
   process.exit(2);
 }
 
 enableThreads();
-// default: the EmotionCNN trained on all 24 RAVDESS actors; with enrolment, its speaker-normalised twin
-const recognizer = loadModel(weights ?? (enrolment.length ? BUNDLED_SPEAKER_NORM_WEIGHTS : undefined));
+// default: the bundled ensemble (the best recipe trained on all 24 RAVDESS actors with several
+// seeds, probabilities averaged); with enrolment, the speaker-normalised model
+const files = weights.length ? weights : enrolment.length ? [BUNDLED_SPEAKER_NORM_WEIGHTS] : BUNDLED_ENSEMBLE;
+const recognizer = files.length === 1 ? loadModel(files[0]) : loadModel(files);
 // a speaker's statistics from a few of their clips (unlabelled), for speaker-normalised weights
 const speaker = enrolment.length ? recognizer.enroll(enrolment.map((f) => readFileSync(f))) : undefined;
 for (const file of args) {

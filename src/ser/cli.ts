@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../node/files.js';
 import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeatures, subset } from './dataset.js';
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
-import { BUNDLED_SPEAKER_NORM_WEIGHTS, BUNDLED_WEIGHTS, loadModel } from './model-file.js';
+import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, loadModel } from './model-file.js';
 import { DEFAULT_PRIOR_SECONDS, type Recognizer, secondsToFrames } from './predict.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
@@ -39,9 +39,10 @@ ser <command> --help for its options.`,
   predict: `usage: ser predict FILE... [--json] [--weights FILE] [--enroll FILE]... [--same-speaker] [--hop SECONDS] [--threads N]
 
   --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"}
-  --weights FILE   safetensors weights (default: the bundled model, trained on all 24 RAVDESS actors;
-                   with --enroll, the bundled speaker-normalised one); repeat it for an ensemble
-                   that averages the models' probabilities
+  --weights FILE   safetensors weights; repeat it for an ensemble that averages the models'
+                   probabilities (default: the bundled ensemble, the best recipe trained on all 24
+                   RAVDESS actors with several seeds; with --enroll, the bundled speaker-normalised
+                   model)
   --enroll FILE    a clip of the speaker, for weights trained with --speaker-norm (unlabelled, any
                    emotion; repeat the option: more clips give steadier statistics); the FILEs to
                    classify may be among them. All FILEs are taken to be that one speaker
@@ -157,7 +158,7 @@ function predictCommand(args: string[]): void {
   if (!positionals.length) fail('predict needs at least one WAV file');
   enableThreads(intOpt(values.threads, 'threads', 1));
   const enrolment = [...(values.enroll ?? []), ...(values['same-speaker'] ? positionals : [])];
-  const model = recognizerOf(values.weights ?? [enrolment.length ? BUNDLED_SPEAKER_NORM_WEIGHTS : BUNDLED_WEIGHTS]);
+  const model = recognizerOf(values.weights ?? (enrolment.length ? [BUNDLED_SPEAKER_NORM_WEIGHTS] : BUNDLED_ENSEMBLE));
   const hopSeconds = numOpt(values.hop, 'hop', 2);
   const priorSeconds = priorOpt(values['prior-seconds']);
   if (priorSeconds !== undefined && !enrolment.length) fail('--prior-seconds goes with --enroll or --same-speaker');

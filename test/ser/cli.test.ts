@@ -123,7 +123,7 @@ describe('ser CLI', () => {
     const probs = Object.values(JSON.parse(p.out).probabilities as Record<string, number>);
     expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
     // --weights twice: an ensemble, the mean of the two models' probabilities; evaluate takes it too
-    const bundled = runSer('predict', '--json', fixturePath('audio/stage.wav'));
+    const bundled = runSer('predict', '--json', '--weights', BUNDLED_WEIGHTS, fixturePath('audio/stage.wav'));
     const both = runSer('predict', '--json', '--weights', out, '--weights', BUNDLED_WEIGHTS, fixturePath('audio/stage.wav'));
     expect(both.code, both.err).toBe(0);
     const [pd, pb, pe] = [p, bundled, both].map((r) => JSON.parse(r.out).probabilities as Record<string, number>);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Generator, StateDictError, audio, manualSeed, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
-import { BUNDLED_SPEAKER_NORM_WEIGHTS, DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, loadModel, randomSplit, scanRavdess, speedFeatures } from '../../src/node.js';
+import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, DatasetError, FeatureCache, actorSplit, extractFeatures, foldSplit, loadModel, randomSplit, scanRavdess, speedFeatures } from '../../src/node.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 const { EMOTIONS, parseRavdessName, EmotionCNN, EmotionRecognizer } = ser;
@@ -76,6 +76,19 @@ describe('bundled weights', () => {
       const ranked = Object.values(p.probabilities).sort((a, b) => b - a);
       expect(ranked[0]! - ranked[1]!, name).toBeGreaterThan(0.05);
       expect(ranked[0]!, name).toBeGreaterThan(2 / 8);
+    }
+  });
+  it('the bundled ensemble (what ser predict uses): the same recipe with other seeds, averaged; it knows the two bundled clips', () => {
+    const ensemble = loadModel(BUNDLED_ENSEMBLE);
+    expect(ensemble.members.length).toBe(BUNDLED_ENSEMBLE.length);
+    expect(ensemble.members.length).toBeGreaterThan(1);
+    ensemble.members.forEach((m) => expect(m.model.deltas).toBe(2));
+    for (const name of ['03-01-04-02-01-01-02', '03-01-05-02-01-01-01']) {
+      const bytes = readFileSync(new URL(`../../examples/audio/${name}.wav`, import.meta.url));
+      const p = ensemble.predict(bytes);
+      expect(p.label, name).toBe(parseRavdessName(`${name}.wav`)!.emotion);
+      const each = ensemble.members.map((m) => m.predict(bytes).probabilities);
+      EMOTIONS.forEach((e) => expect(p.probabilities[e]).toBeCloseTo(each.reduce((s, q) => s + q[e], 0) / each.length, 6));
     }
   });
   it('the speaker-normalised ones carry the training speakers\' statistics and need enrolment; enrolled, they know the bundled clips', () => {
