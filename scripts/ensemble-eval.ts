@@ -8,10 +8,8 @@
  * (test-time augmentation; zeros shifted in, as the training shift does). Default: 0 only.
  * FOLDS=1,2 scores only those folds (default: all six).
  */
-import { EMOTIONS, applySpeakerNorms, evaluate, speakerNorms } from '../src/ser/index.js';
+import { EMOTIONS, EmotionRecognizer, applySpeakerNorms, evaluate, speakerNorms } from '../src/ser/index.js';
 import { FeatureCache, extractFeatures, foldSplit, loadModel, scanRavdess, subset } from '../src/node.js';
-import { noGrad, tensor } from '../src/index.js';
-import { softmax } from '../src/tensor/ops/softmax.js';
 
 const [dir, ...patterns] = process.argv.slice(2);
 if (!dir || !patterns.length) throw new Error("usage: ensemble-eval.ts DATA_DIR 'WEIGHTS-fold{fold}.safetensors'...");
@@ -42,17 +40,10 @@ function probabilities(weights: string, x: Float32Array, speakers: number[]): Fl
   const { model, normalizer, speakerNormalized } = loadModel(weights);
   const own = speakerNormalized ? applySpeakerNorms(x, speakers, speakerNorms(x, speakers)) : x;
   const normalised = normalizer ? normalizer.apply(own) : own;
-  const n = x.length / CLIP;
-  const out = new Float32Array(n * C);
-  model.eval();
-  for (const s of SHIFTS) {
-    const input = shifted(normalised, s);
-    for (let b = 0; b < n; b += 64) {
-      const m = Math.min(64, n - b);
-      const p = noGrad(() => softmax(model.forward(tensor(input.subarray(b * CLIP, (b + m) * CLIP), [m, 1, 40, 174])), 1)).toArray();
-      for (let k = 0; k < p.length; k++) out[b * C + k] += p[k]! / SHIFTS.length;
-    }
-  }
+  // the shifts act on the normalised clips, as the training shift does: score them unnormalised
+  const plain = new EmotionRecognizer(model);
+  const out = new Float32Array((x.length / CLIP) * C);
+  for (const s of SHIFTS) plain.scoreClips(shifted(normalised, s)).forEach((v, k) => (out[k] += v / SHIFTS.length));
   return out;
 }
 

@@ -331,6 +331,7 @@ function trainCommand(args: string[]): void {
       ? validationSplit(split.train, data.labels, data.actors, { byActor: protocol.name !== 'random', valActors: valActorsArg, seed })
       : { train: split.train, validation: [], valActors: [] };
     const trainFeatures = subset(features, val.train);
+    const trainSpeakers = val.train.map((j) => data.actors[j]!);
     process.stderr.write(`\n== ${label}: ${val.train.length} training clips, ${val.validation.length} validation clips${val.valActors.length ? ` (actors ${val.valActors.join(', ')})` : ''}, ${split.test.length} test clips; recipe ${recipe.name}\n`);
     const normalizer = recipe.normalize ? InputNorm.fit(trainFeatures) : null;
     let noisy: Float32Array | null = null;
@@ -351,10 +352,9 @@ function trainCommand(args: string[]): void {
     const enrolled: Float32Array[] = [];
     if (speakerPrior && recipe.enrolmentCopies) {
       const raw = subset(data.features, val.train);
-      const speakers = val.train.map((j) => data.actors[j]!);
       const prior = { norm: speakerPrior, frames: secondsToFrames(DEFAULT_PRIOR_SECONDS) };
       for (let e = 0; e < recipe.enrolmentCopies; e++) {
-        enrolled.push(applySpeakerNorms(raw, speakers, enrolmentNorms(raw, speakers, [1, 2, 4, 8][e % 4]!, seed * 1000 + e, prior)));
+        enrolled.push(applySpeakerNorms(raw, trainSpeakers, enrolmentNorms(raw, trainSpeakers, [1, 2, 4, 8][e % 4]!, seed * 1000 + e, prior)));
       }
     }
     manualSeed(seed);
@@ -372,9 +372,7 @@ function trainCommand(args: string[]): void {
       epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, seed, resume,
       normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment,
       c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing,
-      speakerSwap: recipe.speakerSwap
-        ? { speakers: val.train.map((j) => data.actors[j]!), norms: speakerNorms(trainFeatures, val.train.map((j) => data.actors[j]!)), prob: recipe.speakerSwap }
-        : null,
+      speakerSwap: recipe.speakerSwap ? { speakers: trainSpeakers, norms: speakerNorms(trainFeatures, trainSpeakers), prob: recipe.speakerSwap } : null,
       classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {

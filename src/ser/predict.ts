@@ -230,8 +230,7 @@ export class EmotionEnsemble {
       if (m.speakerNormalized !== first.speakerNormalized) {
         throw new ValueError(`EmotionEnsemble: member ${i + 1} was trained ${m.speakerNormalized ? 'with' : 'without'} speaker normalisation and member 1 ${first.speakerNormalized ? 'with' : 'without'}; members must agree`);
       }
-      const same = (a: InputNorm | null, b: InputNorm | null) => a === b || (!!a && !!b && a.mean.every((v, r) => v === b.mean[r]) && a.std.every((v, r) => v === b.std[r]));
-      if (!same(m.speakerPrior, first.speakerPrior)) {
+      if (!sameStatistics(m.speakerPrior, first.speakerPrior)) {
         throw new ValueError(`EmotionEnsemble: member ${i + 1}'s training speakers' statistics (speakerPrior) differ from member 1's: they were trained on different clips, and one enrolment cannot serve both`);
       }
     });
@@ -266,6 +265,9 @@ export class EmotionEnsemble {
     return summarize(w, mean);
   }
 }
+
+const sameStatistics = (a: InputNorm | null, b: InputNorm | null) =>
+  a === b || (!!a && !!b && a.mean.every((v, r) => v === b.mean[r]) && a.std.every((v, r) => v === b.std[r]));
 
 /** A trained model or an ensemble of them: what `loadModel` returns and `ser predict` uses. */
 export type Recognizer = EmotionRecognizer | EmotionEnsemble;
