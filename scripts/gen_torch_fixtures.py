@@ -326,6 +326,35 @@ def xent_weighted_cases():
              dict(labelSmoothing=smooth))
 
 
+def swa_case():
+    """Weight averaging and batch-norm recomputation (torch.optim.swa_utils): three snapshots of a small
+    conv/BN/linear net averaged by AveragedModel, statistics by update_bn over three batches, then
+    eval outputs. Its own generator, so the cases above keep their inputs."""
+    from torch.optim.swa_utils import AveragedModel, update_bn
+    g = torch.Generator().manual_seed(7)
+    net = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(3 * 4 * 5, 4))
+    avg = AveragedModel(net)
+    out = {}
+    for i in range(3):
+        with torch.no_grad():
+            for k, p in net.named_parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+                out[f'snap{i}.{k}'] = p.detach().clone()
+        avg.update_parameters(net)
+    batches = [torch.randn(5, 2, 4, 5, generator=g) * 2 + 1, torch.randn(3, 2, 4, 5, generator=g), torch.randn(4, 2, 4, 5, generator=g) - 0.5]
+    update_bn(batches, avg)
+    avg.eval()
+    x = torch.randn(2, 2, 4, 5, generator=g)
+    with torch.no_grad():
+        y = avg(x)
+    for k, t in avg.module.state_dict().items():
+        if not k.endswith('num_batches_tracked'):
+            out[f'avg.{k}'] = t
+    out.update({f'batch{i}': b for i, b in enumerate(batches)})
+    out.update(x=x, y=y)
+    save('swa', out, dict(snapshots=3, batches=len(batches)))
+
+
 if __name__ == '__main__':
     os.makedirs(OUT, exist_ok=True)
     conv_cases()
@@ -336,4 +365,5 @@ if __name__ == '__main__':
     emotion_cnn_case()
     emotion_cnn_deltas_case()
     xent_weighted_cases()
+    swa_case()
     print('torch', torch.__version__, '->', os.path.abspath(OUT))

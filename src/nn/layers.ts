@@ -53,7 +53,8 @@ export class Conv2d extends Module {
 
 export interface BatchNormOptions {
   eps?: number;
-  momentum?: number;
+  /** Weight of a batch's statistics in the running ones (default 0.1); null: their cumulative average, as PyTorch's momentum=None. */
+  momentum?: number | null;
 }
 
 /**
@@ -67,15 +68,16 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor;
   readonly numBatchesTracked: Tensor;
   readonly eps: number;
-  readonly momentum: number;
+  /** Mutable, as in PyTorch: updateBatchNorm sets it to null while it recomputes the statistics. */
+  momentum: number | null;
 
   constructor(readonly numFeatures: number, opts: BatchNormOptions = {}) {
     super();
     positiveInt(numFeatures, 'BatchNorm2d: numFeatures');
     this.eps = opts.eps ?? 1e-5;
-    this.momentum = opts.momentum ?? 0.1;
+    this.momentum = opts.momentum === undefined ? 0.1 : opts.momentum;
     if (!(this.eps > 0)) throw new ValueError(`BatchNorm2d: eps must be positive, got ${this.eps}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`BatchNorm2d: momentum must be in [0, 1], got ${this.momentum}`);
+    if (this.momentum !== null && !(this.momentum >= 0 && this.momentum <= 1)) throw new ValueError(`BatchNorm2d: momentum must be in [0, 1], got ${this.momentum}`);
     this.weight = this.registerParameter('weight', ones([numFeatures]));
     this.bias = this.registerParameter('bias', zeros([numFeatures]));
     this.runningMean = this.registerBuffer('running_mean', zeros([numFeatures]));
@@ -88,12 +90,15 @@ export class BatchNorm2d extends Module {
     if (x.shape[1] !== this.numFeatures) {
       throw new ShapeError(`BatchNorm2d: input ${fmtShape(x.shape)} has ${x.shape[1]} channels, expected ${this.numFeatures}`);
     }
+    let momentum = this.momentum ?? 0;
     if (this.training) {
       const b = this.numBatchesTracked._backend;
       this.numBatchesTracked._assign(b.affine(this.numBatchesTracked._handle, 1, 1, 1));
+      // momentum null: the k-th batch weighs 1/k, so the running statistics are the plain mean over batches
+      if (this.momentum === null) momentum = 1 / this.numBatchesTracked.item();
     }
     return batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
-      training: this.training, momentum: this.momentum, eps: this.eps,
+      training: this.training, momentum, eps: this.eps,
     });
   }
 }

@@ -83,6 +83,11 @@ ser <command> --help for its options.`,
   --speaker-swap P    with chance P, a training clip takes on another training speaker's cepstral
                       mean and spread (its deviations from its own speaker's kept): many speakers'
                       statistics for every emotion; test clips untouched (one clip at a time)
+  --swa K             stochastic weight averaging: the last K epochs run at a constant learning
+                      rate (--swa-lr, default half of --lr; the schedule before them ends there),
+                      the weights after each are averaged, batch-norm statistics recomputed on the
+                      clean training clips (needs --without validation)
+  --swa-lr X          the learning rate of the averaged epochs
   --speed LIST        add speed perturbation: training clips also drawn (half the time) played
                       at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -241,7 +246,7 @@ const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR 
 
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean; 'speaker-swap'?: string;
+  deltas?: string; balance?: boolean; 'speaker-swap'?: string; swa?: string; 'swa-lr'?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -281,6 +286,16 @@ function recipeOf(values: {
     recipe.speakerSwap = p;
     recipe.name += ` with speaker swap ${p}`;
   }
+  if (values['swa-lr'] !== undefined && values.swa === undefined) fail('--swa-lr goes with --swa');
+  if (values.swa !== undefined) {
+    const epochs = intOpt(values.swa, 'swa', 1);
+    if (epochs > recipe.epochs) fail(`--swa ${epochs} averages more epochs than the run has (${recipe.epochs})`);
+    if (recipe.validation) fail('--swa averages the last epochs, validation keeps the best one: add --without validation');
+    const lr = numOpt(values['swa-lr'], 'swa-lr', recipe.lr / 2);
+    if (!(lr > 0)) fail(`--swa-lr must be positive, got '${values['swa-lr']}'`);
+    recipe.swa = { epochs, lr };
+    recipe.name += ` with swa ${epochs}${values['swa-lr'] !== undefined ? ` at ${lr}` : ''}`;
+  }
   if (values['speaker-norm']) {
     recipe.speakerNorm = true;
     recipe.name += ' with speaker normalisation';
@@ -298,7 +313,7 @@ function trainCommand(args: string[]): void {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
-    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'speaker-swap': { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'speaker-swap': { type: 'string' }, swa: { type: 'string' }, 'swa-lr': { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -373,7 +388,7 @@ function trainCommand(args: string[]): void {
       normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment,
       c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing,
       speakerSwap: recipe.speakerSwap ? { speakers: trainSpeakers, norms: speakerNorms(trainFeatures, trainSpeakers), prob: recipe.speakerSwap } : null,
-      classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience,
+      classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience, swa: recipe.swa ?? null,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());

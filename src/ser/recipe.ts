@@ -38,6 +38,8 @@ export interface Recipe {
   deltas?: number;
   /** Chance that a training clip is re-coloured with another training speaker's statistics (TrainOptions.speakerSwap); absent: off. */
   speakerSwap?: number;
+  /** Stochastic weight averaging over the last `epochs` epochs at the constant rate `lr` (TrainOptions.swa); absent: off. */
+  swa?: { epochs: number; lr: number };
   schedule: 'constant' | 'cosine';
   /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
   validation: boolean;

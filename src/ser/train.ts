@@ -6,7 +6,7 @@
  *
  * Everything the improved recipe adds is an option that defaults to the original's behaviour:
  * input normalisation, augmentation, noisy copies, label smoothing, a cosine learning-rate
- * schedule, and model selection (with early stopping) on validation clips.
+ * schedule, model selection (with early stopping) on validation clips, and weight averaging.
  */
 import { ValueError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -15,6 +15,7 @@ import { type Tensor, tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { add, mul } from '../tensor/ops/elementwise.js';
 import { Adam } from '../nn/optim/adam.js';
+import { WeightAverage, updateBatchNorm } from '../nn/swa.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import { EMOTIONS } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
@@ -113,6 +114,21 @@ export interface TrainOptions {
    */
   validation?: TrainData | null;
   patience?: number;
+  /**
+   * Stochastic weight averaging: the last `epochs` epochs run at the constant rate `lr` (the
+   * schedule before them ends there instead of at 0), the weights at the end of each are averaged,
+   * and the model ends with that average and batch-norm statistics recomputed for it on the clean
+   * (normalised, unaugmented) training clips. Not with `validation`. Default: off.
+   */
+  swa?: { epochs: number; lr: number } | null;
+}
+
+function checkSwa(swa: TrainOptions['swa'], epochs: number, validation: boolean): { epochs: number; lr: number } | null {
+  if (!swa) return null;
+  if (!Number.isInteger(swa.epochs) || swa.epochs < 1 || swa.epochs > epochs) throw new ValueError(`train: swa.epochs must be an integer in [1, ${epochs}] (the epochs), got ${swa.epochs}`);
+  if (!(swa.lr > 0 && Number.isFinite(swa.lr))) throw new ValueError(`train: swa.lr must be a positive number, got ${swa.lr}`);
+  if (validation) throw new ValueError('train: swa averages the last epochs, validation keeps the best one: use one or the other');
+  return swa;
 }
 
 /** Validates TrainOptions.speakerSwap and lists, for every speaker, the other speakers' statistics; null when off. */
@@ -139,6 +155,8 @@ export interface TrainState {
   epoch: number;
   rng: Generator;
   best?: BestSoFar | null;
+  /** With swa: the average so far. */
+  average?: WeightAverage | null;
 }
 
 interface BatchRecipe {
@@ -200,8 +218,12 @@ export function mixBatch(x: Float32Array, y: number[], alpha: number, rng: Gener
 const copyWeights = (model: EmotionCNN): Record<string, Tensor> =>
   Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, tensor(Float32Array.from(t.toArray()), [...t.shape])]));
 
-function learningRate(base: number, schedule: 'constant' | 'cosine', epoch: number, epochs: number): number {
-  return schedule === 'cosine' ? (base * (1 + Math.cos((Math.PI * epoch) / epochs))) / 2 : base;
+/** The rate of `epoch` (0-based): the schedule, which with swa ends at swa.lr after epochs − swa.epochs epochs and stays there. */
+function learningRate(base: number, schedule: 'constant' | 'cosine', epoch: number, epochs: number, swa: { epochs: number; lr: number } | null): number {
+  const end = swa ? swa.lr : 0;
+  const span = swa ? epochs - swa.epochs : epochs;
+  if (swa && epoch >= span) return swa.lr;
+  return schedule === 'cosine' ? end + ((base - end) * (1 + Math.cos((Math.PI * epoch) / span))) / 2 : base;
 }
 
 export function checkData(data: TrainData, what: string): number {
@@ -220,12 +242,14 @@ export function saveCheckpoint(model: EmotionCNN, s: TrainState): Uint8Array {
   for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
   for (const [k, t] of Object.entries(s.optimizer.stateDict())) tensors[`optim.${k}`] = t;
   for (const [k, t] of Object.entries(s.best?.weights ?? {})) tensors[`best.${k}`] = t;
+  for (const [k, t] of Object.entries(s.average?.stateDict() ?? {})) tensors[`swa.${k}`] = t;
   return saveSafetensors(tensors, {
     isInteger: (k) => k.endsWith('num_batches_tracked'),
     metadata: {
       kind: 'ser-ts checkpoint', epoch: String(s.epoch), step: String(s.optimizer.stepCount), lr: String(s.optimizer.learningRate),
       rng: JSON.stringify(s.rng.getState()), dropoutRng: JSON.stringify(defaultGenerator.getState()),
       ...(s.best ? { bestEpoch: String(s.best.epoch), bestUar: String(s.best.uar) } : {}),
+      ...(s.average ? { swaCount: String(s.average.count) } : {}),
     },
   });
 }
@@ -243,7 +267,12 @@ export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number)
   rng.setState(JSON.parse(metadata.rng) as number[]);
   if (metadata.dropoutRng) defaultGenerator.setState(JSON.parse(metadata.dropoutRng) as number[]);
   const best = metadata.bestEpoch ? { epoch: Number(metadata.bestEpoch), uar: Number(metadata.bestUar), weights: pick('best.') } : null;
-  return { optimizer, epoch: Number(metadata.epoch), rng, best };
+  let average: WeightAverage | null = null;
+  if (metadata.swaCount !== undefined) {
+    average = new WeightAverage(model);
+    average.loadStateDict(pick('swa.'), Number(metadata.swaCount));
+  }
+  return { optimizer, epoch: Number(metadata.epoch), rng, best, average };
 }
 
 /**
@@ -280,13 +309,16 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
     normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, noisy: opts.noisy ?? null, noiseProb,
     speed, speedProb, enrolled, enrolledProb, c0Scale: opts.c0Scale ?? null, swap: checkSpeakerSwap(opts.speakerSwap, n),
   };
+  const swa = checkSwa(opts.swa, opts.epochs, !!opts.validation);
   const state: TrainState = opts.resume
     ? loadCheckpoint(model, opts.resume, lr)
     : { optimizer: new Adam(model.parameters(), { lr }), epoch: 0, rng: new Generator(opts.seed ?? 0), best: null };
+  if (swa && !state.average) state.average = new WeightAverage(model);
+  if (!swa && state.average) throw new ValueError('train: the checkpoint holds a weight average, but swa is off');
   const history: EpochStats[] = [];
   while (state.epoch < opts.epochs && !(state.best && state.epoch - state.best.epoch >= patience)) {
     const t0 = performance.now();
-    state.optimizer.learningRate = learningRate(lr, schedule, state.epoch, opts.epochs);
+    state.optimizer.learningRate = learningRate(lr, schedule, state.epoch, opts.epochs, swa);
     model.train();
     const order = state.rng.shuffle([...Array(n).keys()]);
     let lossSum = 0;
@@ -309,6 +341,7 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
       });
     }
     state.epoch++;
+    if (swa && state.epoch > opts.epochs - swa.epochs) state.average!.update();
     const seconds = (performance.now() - t0) / 1000;
     const stats: EpochStats = {
       epoch: state.epoch, epochs: opts.epochs, loss: lossSum / n, accuracy: correct / n, seconds, samplesPerSecond: n / seconds,
@@ -325,7 +358,21 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
     opts.onEpoch?.(stats, () => saveCheckpoint(model, state));
   }
   if (state.best) model.loadStateDict(state.best.weights);
+  if (swa) {
+    state.average!.apply();
+    updateBatchNorm(model, cleanBatches(data.features, batchSize, recipe.normalizer));
+  }
   return history;
+}
+
+/** The clips as model input in batches, normalised, unaugmented. */
+function* cleanBatches(features: Float32Array, batchSize: number, normalizer: InputNorm | null): IterableIterator<Tensor> {
+  const x = normalizer ? normalizer.apply(features) : features;
+  const n = x.length / CLIP;
+  for (let b = 0; b < n; b += batchSize) {
+    const m = Math.min(batchSize, n - b);
+    yield tensor(x.subarray(b * CLIP, (b + m) * CLIP), [m, 1, N_MFCC, N_FRAMES]);
+  }
 }
 
 /**

@@ -154,6 +154,26 @@ describe('ser CLI', () => {
     expect(runSer('train', '--data', data, '--speaker-swap', '0.5', '--speaker-norm').err).toMatch(/use one or the other/);
   });
 
+  it('train --swa K: recorded in the recipe and the weights; it needs --without validation and room in the epochs', () => {
+    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+    const wav = readFileSync(fixturePath('audio/stage.wav'));
+    for (const a of ['03', '04']) {
+      mkdirSync(join(data, `Actor_${a}`));
+      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
+      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
+    }
+    const out = join(dir, 'swa.safetensors');
+    const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
+      '--swa', '1', '--epochs', '2', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/recipe improved without validation with swa 1\n/);
+    expect(r.err).toMatch(/epoch {3}2\/2 .* lr 2\.50e-4/);
+    expect(JSON.parse(loadSafetensors(readFileSync(out)).metadata.recipe!).swa).toEqual({ epochs: 1, lr: 2.5e-4 });
+    expect(runSer('train', '--data', data, '--swa-lr', '1e-4').err).toMatch(/--swa-lr goes with --swa/);
+    expect(runSer('train', '--data', data, '--recipe', 'improved', '--swa', '5').err).toMatch(/add --without validation/);
+    expect(runSer('train', '--data', data, '--swa', '50').err).toMatch(/--swa 50 averages more epochs than the run has \(40\)/);
+  });
+
   it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict needs --enroll', () => {
     const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
     const wav = readFileSync(fixturePath('audio/stage.wav'));

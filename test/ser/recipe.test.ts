@@ -1,7 +1,7 @@
 /** The improved recipe's parts: normalisation, augmentation, noise, validation, schedule, ablations. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Generator, ValueError, audio, manualSeed, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
+import { Generator, ValueError, audio, manualSeed, nn, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
 import { pickValidationActors, validationSplit } from '../../src/node.js';
 import { mixBatch } from '../../src/ser/train.js';
 import { fixturePath } from '../helpers/fixtures.js';
@@ -352,6 +352,72 @@ describe('training with the improved recipe', () => {
     expect(() => ser.train(m, data, { epochs: 1, mixup: -1 })).toThrow(/mixup/);
     expect(() => ser.train(m, data, { epochs: 1, speed: [new Float32Array(10)] })).toThrow(/speed-perturbed copy/);
     expect(() => ser.train(m, data, { epochs: 1, speed: [data.features], speedProb: -0.1 })).toThrow(/speedProb/);
+  });
+});
+
+describe('stochastic weight averaging in training', () => {
+  const data = toyData(24, 4);
+  const normalizer = InputNorm.fit(data.features);
+  const opts = (): ser.TrainOptions => ({
+    epochs: 4, batchSize: 8, seed: 3, lr: 1e-3, normalizer, augment: {}, schedule: 'cosine', swa: { epochs: 2, lr: 2e-4 },
+  });
+  const params = (m: InstanceType<typeof EmotionCNN>) => m.namedParameters().map(([k, t]) => [k, Float32Array.from(t.toArray())] as const);
+
+  it('anneals to swa.lr, ends with the mean of the last epochs\' weights and statistics recomputed for it', () => {
+    manualSeed(2);
+    const model = new EmotionCNN();
+    const snapshots: (readonly (readonly [string, Float32Array])[])[] = [];
+    let lastStats: Float32Array | null = null;
+    const h = ser.train(model, data, {
+      ...opts(), onEpoch: (s) => {
+        if (s.epoch > 2) snapshots.push(params(model));
+        lastStats = Float32Array.from(model.bn1.runningMean.toArray());
+      },
+    });
+    // cosine over the first two epochs from 1e-3 down to 2e-4, then constant
+    expect(h.map((s) => s.lr)).toEqual([1e-3, 2e-4 + 8e-4 * 0.5, 2e-4, 2e-4].map((v) => expect.closeTo(v, 12)));
+    for (const [i, [k, v]] of params(model).entries()) {
+      const mean = v.map((_, j) => (snapshots[0]![i]![1][j]! + snapshots[1]![i]![1][j]!) / 2);
+      for (let j = 0; j < v.length; j++) expect(v[j], k).toBeCloseTo(mean[j]!, 6);
+    }
+    // the statistics belong to the averaged weights on the clean clips: recomputing them changes nothing
+    const stats = Float32Array.from(model.bn2.runningVar.toArray());
+    expect(Array.from(model.bn1.runningMean.toArray())).not.toEqual(Array.from(lastStats!));
+    const x = normalizer.apply(data.features);
+    const batches = [0, 8, 16].map((b) => tensor(x.subarray(b * CLIP, (b + 8) * CLIP), [8, 1, 40, 174]));
+    nn.updateBatchNorm(model, batches);
+    const again = model.bn2.runningVar.toArray();
+    for (let j = 0; j < stats.length; j++) expect(again[j]).toBeCloseTo(stats[j]!, 5);
+  });
+  it('resumes exactly from inside the averaged epochs', () => {
+    const run = (stopAfter: number | null) => {
+      manualSeed(2);
+      const model = new EmotionCNN();
+      let ckpt: Uint8Array | null = null;
+      const killed = new Error('killed');
+      try {
+        ser.train(model, data, { ...opts(), onEpoch: (s, save) => {
+          ckpt = save();
+          if (s.epoch === stopAfter) throw killed;
+        } });
+      } catch (e) {
+        if (e !== killed) throw e;
+      }
+      if (stopAfter === null) return model;
+      manualSeed(99);
+      const resumed = new EmotionCNN();
+      ser.train(resumed, data, { ...opts(), resume: ckpt! });
+      return resumed;
+    };
+    const straight = run(null).stateDict();
+    const resumed = run(3).stateDict();
+    for (const [k, t] of Object.entries(straight)) expect(resumed[k]!.toArray(), k).toEqual(t.toArray());
+  });
+  it('rejects bad settings and a mix with validation', () => {
+    const m = new EmotionCNN();
+    expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 3, lr: 1e-4 } })).toThrow(/swa.epochs must be an integer in \[1, 2\]/);
+    expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 1, lr: 0 } })).toThrow(/swa.lr/);
+    expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 1, lr: 1e-4 }, validation: data })).toThrow(/one or the other/);
   });
 });
 
