@@ -398,6 +398,7 @@ function trainCommand(args: string[]): void {
     });
     const kept = keptEpoch(history);
     if (recipe.validation && kept) process.stderr.write(`kept epoch ${kept.epoch} (validation UAR ${(100 * kept.valUar!).toFixed(1)}%)\n`);
+    if (recipe.swa) process.stderr.write(`weights averaged over the last ${recipe.swa.epochs} epochs; batch-norm statistics recomputed on the ${val.train.length} clean training clips\n`);
     writeFileAtomic(weightsFile, saveSafetensors(model.stateDict(), { metadata: {
       kind: 'ser-ts EmotionCNN', protocol: protocol.name, split: label, recipe: JSON.stringify(recipe), epochs: String(recipe.epochs), seed: String(seed),
       emotions: EMOTIONS.join(','), deltas: String(recipe.deltas ?? 0), ...(normalizer?.toMetadata() ?? {}),
@@ -417,6 +418,7 @@ function trainCommand(args: string[]): void {
       notes: [
         `Recipe ${recipe.name}: ${val.train.length} training clips, ${val.validation.length} validation clips, ${split.test.length} test clips; ${recipe.epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.lr}${recipe.schedule === 'cosine' ? ' (cosine)' : ''}, seed ${seed}.`,
         ...(recipe.validation && kept ? [`Kept epoch ${kept.epoch}, the best by validation UAR (${(100 * kept.valUar!).toFixed(1)}%).`] : []),
+        ...(recipe.swa ? [`Weights averaged over the last ${recipe.swa.epochs} epochs (run at lr ${recipe.swa.lr}); batch-norm statistics recomputed on the clean training clips.`] : []),
       ],
     }));
     process.stderr.write(`report page written to ${html}\n`);

@@ -168,6 +168,7 @@ describe('ser CLI', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/recipe improved without validation with swa 1\n/);
     expect(r.err).toMatch(/epoch {3}2\/2 .* lr 2\.50e-4/);
+    expect(r.err).toMatch(/weights averaged over the last 1 epochs/);
     expect(JSON.parse(loadSafetensors(readFileSync(out)).metadata.recipe!).swa).toEqual({ epochs: 1, lr: 2.5e-4 });
     expect(runSer('train', '--data', data, '--swa-lr', '1e-4').err).toMatch(/--swa-lr goes with --swa/);
     expect(runSer('train', '--data', data, '--recipe', 'improved', '--swa', '5').err).toMatch(/add --without validation/);
