@@ -326,6 +326,21 @@ def xent_weighted_cases():
              dict(labelSmoothing=smooth))
 
 
+def xent_soft_cases():
+    """Cross-entropy with class-probability targets (as distillation uses), plain, weighted, and weighted
+    with label smoothing; batch mean and per sample. Its own generator."""
+    g = torch.Generator().manual_seed(11)
+    weight = torch.rand(8, generator=g) + 0.25
+    for name, w, smooth in [('xent_soft', None, 0.0), ('xent_soft_weighted', weight, 0.0), ('xent_soft_weighted_smooth', weight, 0.1)]:
+        z = leaf(torch.randn(6, 8, generator=g) * 2)
+        p = torch.softmax(torch.randn(6, 8, generator=g) * 1.5, 1)
+        loss = F.cross_entropy(z, p, weight=w, label_smoothing=smooth)
+        loss.backward()
+        per_sample = F.cross_entropy(z.detach(), p, weight=w, label_smoothing=smooth, reduction='none')
+        save(name, dict(x=z, target=p, weight=weight if w is not None else torch.ones(8), loss=loss.reshape(1), gx=z.grad, per_sample=per_sample),
+             dict(labelSmoothing=smooth, weighted=w is not None))
+
+
 def swa_case():
     """Weight averaging and batch-norm recomputation (torch.optim.swa_utils): three snapshots of a small
     conv/BN/linear net averaged by AveragedModel, statistics by update_bn over three batches, then
@@ -366,4 +381,5 @@ if __name__ == '__main__':
     emotion_cnn_deltas_case()
     xent_weighted_cases()
     swa_case()
+    xent_soft_cases()
     print('torch', torch.__version__, '->', os.path.abspath(OUT))

@@ -151,6 +151,23 @@ for (const kernel of cpuKernels) describe(`${kernel} kernels`, () => {
         expectClose(ops.crossEntropy(t.x!, target, { ...opts, reduction: 'none' }), t.per_sample!, 1e-6, 'per sample');
       });
     }
+    for (const name of ['xent_soft', 'xent_soft_weighted', 'xent_soft_weighted_smooth']) {
+      it(`crossEntropy with class-probability targets (${name})`, () => {
+        const { t, config } = torchFixture(name);
+        const x = leaf(t.x!);
+        const opts = { labelSmoothing: config.labelSmoothing as number, weight: config.weighted ? t.weight!.toArray() : undefined };
+        const loss = ops.crossEntropy(x, t.target!, opts);
+        expectClose([loss.item()], t.loss!, 1e-6, 'loss');
+        loss.backward();
+        expectClose(x.grad, t.gx!, 1e-5, 'dx');
+        expectClose(ops.crossEntropy(t.x!, t.target!, { ...opts, reduction: 'none' }), t.per_sample!, 1e-6, 'per sample');
+      });
+    }
+    it('crossEntropy refuses probability targets that do not fit', () => {
+      const x = tensor(new Float32Array(6), [2, 3]);
+      expect(() => ops.crossEntropy(x, tensor(new Float32Array(3), [1, 3]))).toThrow(/must be \[2, 3\] like the logits, got \[1, 3\]/);
+      expect(() => ops.crossEntropy(x, tensor([0.5, 0.5, 0, 0, -1, 2], [2, 3]))).toThrow(/-1 at \[1, 1\]/);
+    });
     it('crossEntropy refuses class weights that do not fit', () => {
       const x = tensor(new Float32Array(6), [2, 3]);
       expect(() => ops.crossEntropy(x, [0, 1], { weight: [1, 1] })).toThrow(/2 class weights for 3 classes/);

@@ -35,25 +35,40 @@ function reduce(perSample: Tensor, reduction: Reduction): Tensor {
   return reduction === 'sum' ? sum(perSample) : mean(perSample);
 }
 
+/** Checks class probabilities [N, C] (rows of non-negative values) and smooths them as PyTorch does: q·(1 − ε) + ε/C. */
+function probabilityTarget(target: Tensor, n: number, c: number, smoothing: number): Float32Array {
+  if (target.ndim !== 2 || target.shape[0] !== n || target.shape[1] !== c) {
+    throw new ShapeError(`crossEntropy: probability targets must be [${n}, ${c}] like the logits, got ${fmtShape(target.shape)}`);
+  }
+  const q = Float32Array.from(target.toArray());
+  for (let j = 0; j < q.length; j++) {
+    if (!(q[j]! >= 0 && Number.isFinite(q[j]!))) throw new ValueError(`crossEntropy: probability target ${q[j]} at [${Math.floor(j / c)}, ${j % c}] is not a finite non-negative number`);
+    q[j] = q[j]! * (1 - smoothing) + smoothing / c;
+  }
+  return q;
+}
+
 /**
- * Cross-entropy between logits [N, C] and class indices, i.e. log-softmax followed by the negative
- * log-likelihood, averaged over the batch by default.
+ * Cross-entropy between logits [N, C] and targets, i.e. log-softmax followed by the negative
+ * log-likelihood, averaged over the batch by default. Targets are class indices, or class
+ * probabilities as a Tensor [N, C] (PyTorch's "soft" targets, e.g. a teacher's in distillation).
  */
-export function crossEntropy(logits: Tensor, target: Int32Array | readonly number[], opts: CrossEntropyOptions = {}): Tensor {
+export function crossEntropy(logits: Tensor, target: Int32Array | readonly number[] | Tensor, opts: CrossEntropyOptions = {}): Tensor {
   const { labelSmoothing = 0, reduction = 'mean', weight } = opts;
   if (logits.ndim !== 2) throw new ShapeError(`crossEntropy: logits must be [N, C], got ${fmtShape(logits.shape)}`);
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new ValueError(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   const [n, c] = logits.shape as [number, number];
-  const q = targetDistribution(target, n, c, labelSmoothing, 'crossEntropy');
-  // class weights scale every class's term (the smoothed ones too, as PyTorch does); the mean is
-  // then over the targets' total weight instead of the batch size
+  const soft = target instanceof Tensor;
+  const q = soft ? probabilityTarget(target, n, c, labelSmoothing) : targetDistribution(target, n, c, labelSmoothing, 'crossEntropy');
+  // class weights scale every class's term (the smoothed ones too, as PyTorch does); with class
+  // indices the mean is then over the targets' total weight, with probabilities over the batch
   let total = n;
   if (weight) {
     if (weight.length !== c) throw new ShapeError(`crossEntropy: ${weight.length} class weights for ${c} classes`);
     for (let k = 0; k < c; k++) if (!(weight[k]! >= 0 && Number.isFinite(weight[k]!))) throw new ValueError(`crossEntropy: class weight ${k} is ${weight[k]}; weights must be finite and non-negative`);
-    total = 0;
+    if (!soft) total = 0;
     for (let i = 0; i < n; i++) {
-      total += weight[target[i]!]!;
+      if (!soft) total += weight[(target as readonly number[])[i]!]!;
       for (let k = 0; k < c; k++) q[i * c + k]! *= weight[k]!;
     }
     if (reduction === 'mean' && !(total > 0)) throw new ValueError('crossEntropy: the targets\' class weights sum to 0, so their weighted mean is undefined');
