@@ -8,14 +8,14 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SerError } from '../tensor/errors.js';
 import { manualSeed } from '../tensor/random.js';
-import { saveSafetensors } from '../nn/safetensors.js';
+import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import { enableThreads } from '../node/threads.js';
 import { writeFileAtomic } from '../node/files.js';
 import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeatures, subset } from './dataset.js';
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, loadModel } from './model-file.js';
-import { DEFAULT_PRIOR_SECONDS, type Recognizer, secondsToFrames } from './predict.js';
+import { DEFAULT_PRIOR_SECONDS, type EmotionRecognizer, type Recognizer, sameStatistics, secondsToFrames } from './predict.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
 import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
@@ -88,6 +88,12 @@ ser <command> --help for its options.`,
                       the weights after each are averaged, batch-norm statistics recomputed on the
                       clean training clips (needs --without validation)
   --swa-lr X          the learning rate of the averaged epochs
+  --teacher FILE      distillation: learn also from these weights' softened probabilities on each
+                      training batch (repeat it for several, their mean is the target; {fold} in the
+                      name stands for the fold number). Each must have been trained on the same
+                      split, which its metadata records, with the same input normalisation
+  --distill-weight A  the teachers' share of the loss, default 0.5
+  --temperature T     softens teacher and student alike, default 2
   --speed LIST        add speed perturbation: training clips also drawn (half the time) played
                       at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -247,6 +253,7 @@ const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR 
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
   deltas?: string; balance?: boolean; 'speaker-swap'?: string; swa?: string; 'swa-lr'?: string;
+  teacher?: string[]; 'distill-weight'?: string; temperature?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -296,6 +303,15 @@ function recipeOf(values: {
     recipe.swa = { epochs, lr };
     recipe.name += ` with swa ${epochs}${values['swa-lr'] !== undefined ? ` at ${lr}` : ''}`;
   }
+  if ((values['distill-weight'] !== undefined || values.temperature !== undefined) && !values.teacher?.length) fail('--distill-weight and --temperature go with --teacher');
+  if (values.teacher?.length) {
+    const weight = numOpt(values['distill-weight'], 'distill-weight', 0.5);
+    const temperature = numOpt(values.temperature, 'temperature', 2);
+    if (!(weight > 0 && weight <= 1)) fail(`--distill-weight must be in (0, 1], got '${values['distill-weight']}'`);
+    if (!(temperature > 0)) fail(`--temperature must be positive, got '${values.temperature}'`);
+    recipe.distill = { teachers: values.teacher, weight, temperature };
+    recipe.name += ` with distillation ${weight} T ${temperature}`;
+  }
   if (values['speaker-norm']) {
     recipe.speakerNorm = true;
     recipe.name += ' with speaker normalisation';
@@ -308,12 +324,37 @@ function recipeOf(values: {
   return recipe;
 }
 
+/**
+ * The teachers of one split: each file (`{fold}` replaced by the fold number) must have been
+ * trained on this very split, which its metadata records, and normalise its input as the student
+ * does; a teacher that heard this split's test actors would leak them into the student.
+ */
+function loadTeachers(paths: readonly string[], fold: number | null, split: string, normalizer: InputNorm | null, speakerNorm: boolean): EmotionCNN[] {
+  return paths.map((pattern) => {
+    if (pattern.includes('{fold}') && fold === null) fail(`--teacher ${pattern}: {fold} needs --protocol folds`);
+    const path = pattern.replaceAll('{fold}', String(fold));
+    let recognizer: EmotionRecognizer;
+    let trainedOn: string | undefined;
+    try {
+      recognizer = loadModel(path);
+      trainedOn = loadSafetensors(readFileSync(path)).metadata.split;
+    } catch (e) {
+      return fail(`--teacher: ${(e as Error).message}`);
+    }
+    if (trainedOn !== split) fail(`--teacher ${path} was trained on '${trainedOn ?? 'an unrecorded split'}', not on '${split}': a teacher must not have heard this split's test clips`);
+    if (recognizer.speakerNormalized !== speakerNorm) fail(`--teacher ${path} was trained ${recognizer.speakerNormalized ? 'with' : 'without'} --speaker-norm, the student ${speakerNorm ? 'with' : 'without'}`);
+    if (!sameStatistics(recognizer.normalizer, normalizer)) fail(`--teacher ${path} normalises its input differently from the student (another recipe or other training clips)`);
+    return recognizer.model;
+  });
+}
+
 function trainCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
-    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'speaker-swap': { type: 'string' }, swa: { type: 'string' }, 'swa-lr': { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
+    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'speaker-swap': { type: 'string' }, swa: { type: 'string' }, 'swa-lr': { type: 'string' },
+    teacher: { type: 'string', multiple: true }, 'distill-weight': { type: 'string' }, temperature: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
@@ -372,6 +413,7 @@ function trainCommand(args: string[]): void {
         enrolled.push(applySpeakerNorms(raw, trainSpeakers, enrolmentNorms(raw, trainSpeakers, [1, 2, 4, 8][e % 4]!, seed * 1000 + e, prior)));
       }
     }
+    const teachers = recipe.distill ? loadTeachers(recipe.distill.teachers, protocol.name === 'folds' ? Number(values.fold ?? i + 1) : null, label, normalizer, recipe.speakerNorm) : [];
     manualSeed(seed);
     const model = new EmotionCNN({ deltas: recipe.deltas ?? 0 });
     let resume: Uint8Array | undefined;
@@ -389,6 +431,7 @@ function trainCommand(args: string[]): void {
       c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing,
       speakerSwap: recipe.speakerSwap ? { speakers: trainSpeakers, norms: speakerNorms(trainFeatures, trainSpeakers), prob: recipe.speakerSwap } : null,
       classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience, swa: recipe.swa ?? null,
+      distill: recipe.distill ? { teachers, weight: recipe.distill.weight, temperature: recipe.distill.temperature } : null,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());
@@ -418,6 +461,7 @@ function trainCommand(args: string[]): void {
       notes: [
         `Recipe ${recipe.name}: ${val.train.length} training clips, ${val.validation.length} validation clips, ${split.test.length} test clips; ${recipe.epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.lr}${recipe.schedule === 'cosine' ? ' (cosine)' : ''}, seed ${seed}.`,
         ...(recipe.validation && kept ? [`Kept epoch ${kept.epoch}, the best by validation UAR (${(100 * kept.valUar!).toFixed(1)}%).`] : []),
+        ...(recipe.distill ? [`Distilled from ${recipe.distill.teachers.length} teacher(s) (${teachers.length ? recipe.distill.teachers.map((t) => t.replaceAll('{fold}', String(values.fold ?? i + 1))).join(', ') : ''}), weight ${recipe.distill.weight}, temperature ${recipe.distill.temperature}.`] : []),
         ...(recipe.swa ? [`Weights averaged over the last ${recipe.swa.epochs} epochs (run at lr ${recipe.swa.lr}); batch-norm statistics recomputed on the clean training clips.`] : []),
       ],
     }));

@@ -266,7 +266,8 @@ export class EmotionEnsemble {
   }
 }
 
-const sameStatistics = (a: InputNorm | null, b: InputNorm | null) =>
+/** Whether two normalisations are the same statistics, value for value (both absent counts). */
+export const sameStatistics = (a: InputNorm | null, b: InputNorm | null) =>
   a === b || (!!a && !!b && a.mean.every((v, r) => v === b.mean[r]) && a.std.every((v, r) => v === b.std[r]));
 
 /** A trained model or an ensemble of them: what `loadModel` returns and `ser predict` uses. */

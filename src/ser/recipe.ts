@@ -40,6 +40,11 @@ export interface Recipe {
   speakerSwap?: number;
   /** Stochastic weight averaging over the last `epochs` epochs at the constant rate `lr` (TrainOptions.swa); absent: off. */
   swa?: { epochs: number; lr: number };
+  /**
+   * Distillation from teacher weights files (TrainOptions.distill); `{fold}` in a path stands for
+   * the fold number, so each fold's student learns from teachers trained on its own training side.
+   */
+  distill?: { teachers: string[]; weight: number; temperature: number };
   schedule: 'constant' | 'cosine';
   /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
   validation: boolean;

@@ -14,6 +14,7 @@ import { Generator, defaultGenerator } from '../tensor/random.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { add, mul } from '../tensor/ops/elementwise.js';
+import { softmax } from '../tensor/ops/softmax.js';
 import { Adam } from '../nn/optim/adam.js';
 import { WeightAverage, updateBatchNorm } from '../nn/swa.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
@@ -121,6 +122,41 @@ export interface TrainOptions {
    * (normalised, unaugmented) training clips. Not with `validation`. Default: off.
    */
   swa?: { epochs: number; lr: number } | null;
+  /**
+   * Knowledge distillation (Hinton et al., 2015): the teachers score every training batch in eval
+   * mode, on the very input the student sees (augmented, normalised), and the loss becomes
+   * (1 − weight)·CE(labels) + weight·T²·CE(student logits / T, mean of the teachers' softmax(logits / T)).
+   * Teachers trained on the same training clips (other seeds, say) pass on what an ensemble of
+   * them knows without a test clip being involved. Default: off.
+   */
+  distill?: Distill | null;
+}
+
+export interface Distill {
+  teachers: readonly EmotionCNN[];
+  /** The soft targets' share of the loss, in [0, 1]. */
+  weight: number;
+  /** T > 0; 1 is the teachers' own probabilities, larger flattens them. */
+  temperature: number;
+}
+
+function checkDistill(d: TrainOptions['distill']): Distill | null {
+  if (!d) return null;
+  if (!d.teachers.length) throw new ValueError('train: distill needs at least one teacher');
+  if (!(d.weight >= 0 && d.weight <= 1)) throw new ValueError(`train: distill.weight must be in [0, 1], got ${d.weight}`);
+  if (!(d.temperature > 0 && Number.isFinite(d.temperature))) throw new ValueError(`train: distill.temperature must be a positive number, got ${d.temperature}`);
+  for (const t of d.teachers) t.eval();
+  return d;
+}
+
+/** The teachers' mean softened probabilities for a batch, [n, classes], as a constant. */
+function teacherTargets(d: Distill, x: Tensor): Tensor {
+  return noGrad(() => {
+    const probs = d.teachers.map((t) => softmax(mul(t.forward(x), 1 / d.temperature), 1).toArray());
+    const mean = new Float32Array(probs[0]!.length);
+    for (const p of probs) for (let j = 0; j < mean.length; j++) mean[j]! += p[j]! / probs.length;
+    return tensor(mean, [x.shape[0]!, mean.length / x.shape[0]!]);
+  });
 }
 
 function checkSwa(swa: TrainOptions['swa'], epochs: number, validation: boolean): { epochs: number; lr: number } | null {
@@ -310,6 +346,7 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
     speed, speedProb, enrolled, enrolledProb, c0Scale: opts.c0Scale ?? null, swap: checkSpeakerSwap(opts.speakerSwap, n),
   };
   const swa = checkSwa(opts.swa, opts.epochs, !!opts.validation);
+  const distill = checkDistill(opts.distill);
   const state: TrainState = opts.resume
     ? loadCheckpoint(model, opts.resume, lr)
     : { optimizer: new Adam(model.parameters(), { lr }), epoch: 0, rng: new Generator(opts.seed ?? 0), best: null };
@@ -327,9 +364,15 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
       const { x, y } = batchOf(data, order.slice(b, b + batchSize), state.rng, recipe);
       const mix = mixup > 0 ? mixBatch(x, y, mixup, state.rng) : null;
       state.optimizer.zeroGrad();
-      const logits = model.forward(tensor(x, [y.length, 1, N_MFCC, N_FRAMES]));
+      const input = tensor(x, [y.length, 1, N_MFCC, N_FRAMES]);
+      const logits = model.forward(input);
       const ce = (labels: number[]) => crossEntropy(logits, labels, { labelSmoothing: opts.labelSmoothing ?? 0, weight: opts.classWeights ?? undefined });
-      const loss = mix ? add(mul(ce(y), mix.lambda), mul(ce(mix.yPartner), 1 - mix.lambda)) : ce(y);
+      let loss = mix ? add(mul(ce(y), mix.lambda), mul(ce(mix.yPartner), 1 - mix.lambda)) : ce(y);
+      if (distill) {
+        const t = distill.temperature;
+        const soft = crossEntropy(mul(logits, 1 / t), teacherTargets(distill, input));
+        loss = add(mul(loss, 1 - distill.weight), mul(soft, distill.weight * t * t));
+      }
       loss.backward();
       state.optimizer.step();
       lossSum += loss.item() * y.length;

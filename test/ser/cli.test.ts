@@ -175,6 +175,33 @@ describe('ser CLI', () => {
     expect(runSer('train', '--data', data, '--swa', '50').err).toMatch(/--swa 50 averages more epochs than the run has \(40\)/);
   });
 
+  it('train --teacher FILE: distils from weights trained on the same split, refuses any other', () => {
+    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+    const wav = readFileSync(fixturePath('audio/stage.wav'));
+    for (const a of ['03', '04', '05']) {
+      mkdirSync(join(data, `Actor_${a}`));
+      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
+      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
+    }
+    const common = ['--data', data, '--recipe', 'improved', '--without', 'validation', '--epochs', '1', '--cache', join(dir, 'cache'), '--threads', '1'];
+    const teacher = join(dir, 'teacher.safetensors');
+    expect(runSer('train', ...common, '--protocol', 'actors', '--test-actors', '3', '--out', teacher).code).toBe(0);
+    const other = join(dir, 'teacher-other.safetensors');
+    expect(runSer('train', ...common, '--protocol', 'actors', '--test-actors', '4', '--out', other).code).toBe(0);
+    const student = join(dir, 'student.safetensors');
+    const r = runSer('train', ...common, '--protocol', 'actors', '--test-actors', '3', '--teacher', teacher, '--distill-weight', '0.7', '--out', student);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/with distillation 0.7 T 2\n/);
+    expect(JSON.parse(loadSafetensors(readFileSync(student)).metadata.recipe!).distill).toEqual({ teachers: [teacher], weight: 0.7, temperature: 2 });
+    // trained with actor 3 in its training side: it heard the student's test clips
+    expect(runSer('train', ...common, '--protocol', 'actors', '--test-actors', '3', '--teacher', other).err)
+      .toMatch(/was trained on 'test actors 4', not on 'test actors 3': a teacher must not have heard this split's test clips/);
+    expect(runSer('train', ...common, '--protocol', 'actors', '--test-actors', '3', '--teacher', join(dir, 'fold{fold}.safetensors')).err).toMatch(/\{fold\} needs --protocol folds/);
+    expect(runSer('train', ...common, '--protocol', 'actors', '--test-actors', '3', '--teacher', join(dir, 'none.safetensors')).err).toMatch(/--teacher: .*none.safetensors' does not exist/);
+    expect(runSer('train', '--data', data, '--temperature', '3').err).toMatch(/go with --teacher/);
+    expect(runSer('train', '--data', data, '--teacher', teacher, '--distill-weight', '1.5').err).toMatch(/--distill-weight must be in \(0, 1\]/);
+  });
+
   it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict needs --enroll', () => {
     const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
     const wav = readFileSync(fixturePath('audio/stage.wav'));

@@ -1,7 +1,7 @@
 /** The improved recipe's parts: normalisation, augmentation, noise, validation, schedule, ablations. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Generator, ValueError, audio, manualSeed, nn, noGrad, saveSafetensors, ser, tensor } from '../../src/index.js';
+import { Generator, ValueError, audio, manualSeed, nn, noGrad, ops, optim, saveSafetensors, ser, tensor } from '../../src/index.js';
 import { pickValidationActors, validationSplit } from '../../src/node.js';
 import { mixBatch } from '../../src/ser/train.js';
 import { fixturePath } from '../helpers/fixtures.js';
@@ -418,6 +418,59 @@ describe('stochastic weight averaging in training', () => {
     expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 3, lr: 1e-4 } })).toThrow(/swa.epochs must be an integer in \[1, 2\]/);
     expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 1, lr: 0 } })).toThrow(/swa.lr/);
     expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 1, lr: 1e-4 }, validation: data })).toThrow(/one or the other/);
+  });
+});
+
+describe('distillation in training', () => {
+  const data = toyData(12, 4);
+  const teacher = (() => {
+    manualSeed(7);
+    return new EmotionCNN({ deltas: 2 });
+  })();
+
+  it('one step is (1 − w)·CE(labels) + w·T²·CE(student / T, softmax(teacher / T)) through Adam', () => {
+    const distill = { teachers: [teacher], weight: 0.75, temperature: 2 };
+    manualSeed(5);
+    const trained = new EmotionCNN();
+    ser.train(trained, data, { epochs: 1, batchSize: 12, seed: 3, lr: 1e-3, distill });
+
+    manualSeed(5);
+    const manual = new EmotionCNN();
+    const order = new Generator(3).shuffle([...Array(12).keys()]);
+    const x = new Float32Array(12 * CLIP);
+    order.forEach((j, i) => x.set(data.features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
+    const input = tensor(x, [12, 1, 40, 174]);
+    const opt = new optim.Adam(manual.parameters(), { lr: 1e-3 });
+    manual.train();
+    const logits = manual.forward(input);
+    teacher.eval();
+    const soft = noGrad(() => ops.softmax(ops.mul(teacher.forward(input), 0.5), 1));
+    const loss = ops.add(ops.mul(ops.crossEntropy(logits, order.map((j) => data.labels[j]!)), 0.25), ops.mul(ops.crossEntropy(ops.mul(logits, 0.5), soft), 0.75 * 4));
+    loss.backward();
+    opt.step();
+    const want = manual.stateDict();
+    for (const [k, t] of Object.entries(trained.stateDict())) {
+      const a = t.toArray();
+      const b = want[k]!.toArray();
+      for (let j = 0; j < a.length; j++) expect(a[j], k).toBeCloseTo(b[j]!, 6);
+    }
+  });
+  it('at weight 0 it is the run without a teacher, bit for bit (the teachers draw nothing from the generators)', () => {
+    const run = (distill: ser.TrainOptions['distill']) => {
+      manualSeed(5);
+      const m = new EmotionCNN();
+      ser.train(m, data, { epochs: 1, batchSize: 4, seed: 3, lr: 1e-3, augment: {}, normalizer: InputNorm.fit(data.features), distill });
+      return m.stateDict();
+    };
+    const plain = run(null);
+    const zero = run({ teachers: [teacher, teacher], weight: 0, temperature: 3 });
+    for (const [k, t] of Object.entries(plain)) expect(zero[k]!.toArray(), k).toEqual(t.toArray());
+  });
+  it('rejects bad settings', () => {
+    const m = new EmotionCNN();
+    expect(() => ser.train(m, data, { epochs: 1, distill: { teachers: [], weight: 0.5, temperature: 2 } })).toThrow(/at least one teacher/);
+    expect(() => ser.train(m, data, { epochs: 1, distill: { teachers: [teacher], weight: 1.5, temperature: 2 } })).toThrow(/distill.weight/);
+    expect(() => ser.train(m, data, { epochs: 1, distill: { teachers: [teacher], weight: 0.5, temperature: 0 } })).toThrow(/distill.temperature/);
   });
 });
 
