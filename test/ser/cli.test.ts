@@ -22,6 +22,18 @@ const mkdtempSync = (prefix: string) => {
 };
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
+/** A RAVDESS folder of the given actors, each with the stage clip twice: as strong angry (05-02) and as `second` (emotion-intensity). */
+function ravdessFolder(actors: readonly string[], second: string): string {
+  const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
+  const wav = readFileSync(fixturePath('audio/stage.wav'));
+  for (const a of actors) {
+    mkdirSync(join(data, `Actor_${a}`));
+    writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
+    writeFileSync(join(data, `Actor_${a}`, `03-01-${second}-01-01-${a}.wav`), wav);
+  }
+  return data;
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'ser-cli-'));
 manualSeed(3);
 const weights = join(dir, 'w.safetensors');
@@ -73,13 +85,7 @@ describe('ser CLI', () => {
   });
 
   it('train --recipe improved holds out test and validation actors and stores the normaliser with the weights', () => {
-    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
-    const wav = readFileSync(fixturePath('audio/stage.wav'));
-    for (const a of ['03', '04', '05', '06']) {
-      mkdirSync(join(data, `Actor_${a}`));
-      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
-      writeFileSync(join(data, `Actor_${a}`, `03-01-04-02-01-01-${a}.wav`), wav);
-    }
+    const data = ravdessFolder(['03', '04', '05', '06'], '04-02');
     const out = join(dir, 'improved.safetensors');
     const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'masks',
       '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
@@ -103,13 +109,7 @@ describe('ser CLI', () => {
   });
 
   it('train --deltas 2 --balance: conv1 takes Δ and ΔΔ channels, the weights say so, predict uses them', () => {
-    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
-    const wav = readFileSync(fixturePath('audio/stage.wav'));
-    for (const a of ['03', '04']) {
-      mkdirSync(join(data, `Actor_${a}`));
-      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
-      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
-    }
+    const data = ravdessFolder(['03', '04'], '01-01');
     const out = join(dir, 'deltas.safetensors');
     const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
       '--deltas', '2', '--balance', '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
@@ -137,13 +137,7 @@ describe('ser CLI', () => {
   });
 
   it('train --speaker-swap P: recorded in the recipe name; bad values and --speaker-norm are refused', () => {
-    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
-    const wav = readFileSync(fixturePath('audio/stage.wav'));
-    for (const a of ['03', '04', '05']) {
-      mkdirSync(join(data, `Actor_${a}`));
-      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
-      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
-    }
+    const data = ravdessFolder(['03', '04', '05'], '01-01');
     const out = join(dir, 'swap.safetensors');
     const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
       '--speaker-swap', '1', '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
@@ -155,13 +149,7 @@ describe('ser CLI', () => {
   });
 
   it('train --swa K: recorded in the recipe and the weights; it needs --without validation and room in the epochs', () => {
-    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
-    const wav = readFileSync(fixturePath('audio/stage.wav'));
-    for (const a of ['03', '04']) {
-      mkdirSync(join(data, `Actor_${a}`));
-      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
-      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
-    }
+    const data = ravdessFolder(['03', '04'], '01-01');
     const out = join(dir, 'swa.safetensors');
     const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
       '--swa', '1', '--epochs', '2', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
@@ -176,13 +164,7 @@ describe('ser CLI', () => {
   });
 
   it('train --teacher FILE: distils from weights trained on the same split, refuses any other', () => {
-    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
-    const wav = readFileSync(fixturePath('audio/stage.wav'));
-    for (const a of ['03', '04', '05']) {
-      mkdirSync(join(data, `Actor_${a}`));
-      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
-      writeFileSync(join(data, `Actor_${a}`, `03-01-01-01-01-01-${a}.wav`), wav);
-    }
+    const data = ravdessFolder(['03', '04', '05'], '01-01');
     const common = ['--data', data, '--recipe', 'improved', '--without', 'validation', '--epochs', '1', '--cache', join(dir, 'cache'), '--threads', '1'];
     const teacher = join(dir, 'teacher.safetensors');
     expect(runSer('train', ...common, '--protocol', 'actors', '--test-actors', '3', '--out', teacher).code).toBe(0);
@@ -203,13 +185,7 @@ describe('ser CLI', () => {
   });
 
   it('train --speaker-norm: evaluate scores the weights speaker by speaker, predict needs --enroll', () => {
-    const data = mkdtempSync(join(tmpdir(), 'ser-cli-data-'));
-    const wav = readFileSync(fixturePath('audio/stage.wav'));
-    for (const a of ['03', '04']) {
-      mkdirSync(join(data, `Actor_${a}`));
-      writeFileSync(join(data, `Actor_${a}`, `03-01-05-02-01-01-${a}.wav`), wav);
-      writeFileSync(join(data, `Actor_${a}`, `03-01-04-02-01-01-${a}.wav`), wav);
-    }
+    const data = ravdessFolder(['03', '04'], '04-02');
     const out = join(dir, 'speaker-norm.safetensors');
     const cache = join(dir, 'cache');
     const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
@@ -224,7 +200,7 @@ describe('ser CLI', () => {
     // the weights carry the training speakers' pooled statistics (actor 4's clips here)
     const trained = ser.EmotionRecognizer.fromSafetensors(readFileSync(out));
     expect(trained.speakerNormalized).toBe(true);
-    expect(trained.speakerPrior!.mean[0]).toBeCloseTo(ser.InputNorm.fit(ser.wavFeatures(wav)).mean[0]!, 3);
+    expect(trained.speakerPrior!.mean[0]).toBeCloseTo(ser.InputNorm.fit(ser.wavFeatures(readFileSync(fixturePath('audio/stage.wav')))).mean[0]!, 3);
     const e1 = runSer('evaluate', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3', '--cache', cache, '--enroll-clips', '1');
     expect(e1.code, e1.err).toBe(0);
     expect(e1.err).toMatch(/speaker statistics from 1 random clips of each speaker \(draw 0\), shrunk toward the training speakers' as if those were 8 s/);

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Generator, ValueError, audio, manualSeed, nn, noGrad, ops, optim, saveSafetensors, ser, tensor } from '../../src/index.js';
 import { pickValidationActors, validationSplit } from '../../src/node.js';
 import { mixBatch } from '../../src/ser/train.js';
-import { fixturePath } from '../helpers/fixtures.js';
+import { expectClose, fixturePath } from '../helpers/fixtures.js';
 
 const { EmotionCNN, InputNorm, contentFrames } = ser;
 const CLIP = 40 * 174;
@@ -293,6 +293,35 @@ function toyData(n: number, seed: number) {
   return { features, labels };
 }
 
+/**
+ * Trains once straight through and once killed after epoch `stopAfter` (its checkpoint written)
+ * then resumed into a fresh model, and expects the same weights bit for bit.
+ */
+function expectExactResume(data: ser.TrainData, opts: () => ser.TrainOptions, stopAfter: number): void {
+  const run = (stop: number | null) => {
+    manualSeed(2);
+    const model = new EmotionCNN();
+    let ckpt: Uint8Array | null = null;
+    const killed = new Error('killed');
+    try {
+      ser.train(model, data, { ...opts(), onEpoch: (s, save) => {
+        ckpt = save();
+        if (s.epoch === stop) throw killed; // the process dies after writing its checkpoint
+      } });
+    } catch (e) {
+      if (e !== killed) throw e;
+    }
+    if (stop === null) return model;
+    manualSeed(99);
+    const resumed = new EmotionCNN();
+    ser.train(resumed, data, { ...opts(), resume: ckpt! });
+    return resumed;
+  };
+  const straight = run(null).stateDict();
+  const resumed = run(stopAfter).stateDict();
+  for (const [k, t] of Object.entries(straight)) expect(resumed[k]!.toArray(), k).toEqual(t.toArray());
+}
+
 describe('training with the improved recipe', () => {
   const data = toyData(24, 4);
   const validation = toyData(16, 5);
@@ -318,30 +347,7 @@ describe('training with the improved recipe', () => {
     expect(h.length).toBe(2); // lr 0: nothing improves after the first epoch
   });
   it.each([0, 0.4])('resumes exactly, augmentation, noise and the best epoch included (mixup %s)', (mixup) => {
-    const run = (stopAfter: number | null) => {
-      manualSeed(2);
-      const model = new EmotionCNN();
-      let ckpt: Uint8Array | null = null;
-      const killed = new Error('killed');
-      try {
-        ser.train(model, data, {
-          ...opts(), mixup, onEpoch: (s, save) => {
-            ckpt = save();
-            if (s.epoch === stopAfter) throw killed; // the process dies after writing its checkpoint
-          },
-        });
-      } catch (e) {
-        if (e !== killed) throw e;
-      }
-      if (stopAfter === null) return model;
-      manualSeed(99);
-      const resumed = new EmotionCNN();
-      ser.train(resumed, data, { ...opts(), mixup, resume: ckpt! });
-      return resumed;
-    };
-    const straight = run(null).stateDict();
-    const resumed = run(2).stateDict();
-    for (const [k, t] of Object.entries(straight)) expect(resumed[k]!.toArray(), k).toEqual(t.toArray());
+    expectExactResume(data, () => ({ ...opts(), mixup }), 2);
   });
   it('rejects mismatched noisy copies and bad settings', () => {
     const m = new EmotionCNN();
@@ -356,7 +362,7 @@ describe('training with the improved recipe', () => {
 });
 
 describe('stochastic weight averaging in training', () => {
-  const data = toyData(24, 4);
+  const data = toyData(16, 4);
   const normalizer = InputNorm.fit(data.features);
   const opts = (): ser.TrainOptions => ({
     epochs: 4, batchSize: 8, seed: 3, lr: 1e-3, normalizer, augment: {}, schedule: 'cosine', swa: { epochs: 2, lr: 2e-4 },
@@ -378,40 +384,19 @@ describe('stochastic weight averaging in training', () => {
     expect(h.map((s) => s.lr)).toEqual([1e-3, 2e-4 + 8e-4 * 0.5, 2e-4, 2e-4].map((v) => expect.closeTo(v, 12)));
     for (const [i, [k, v]] of params(model).entries()) {
       const mean = v.map((_, j) => (snapshots[0]![i]![1][j]! + snapshots[1]![i]![1][j]!) / 2);
-      for (let j = 0; j < v.length; j++) expect(v[j], k).toBeCloseTo(mean[j]!, 6);
+      expectClose(v, mean, 1e-6, k);
     }
     // the statistics belong to the averaged weights on the clean clips: recomputing them changes nothing
     const stats = Float32Array.from(model.bn2.runningVar.toArray());
     expect(Array.from(model.bn1.runningMean.toArray())).not.toEqual(Array.from(lastStats!));
     const x = normalizer.apply(data.features);
-    const batches = [0, 8, 16].map((b) => tensor(x.subarray(b * CLIP, (b + 8) * CLIP), [8, 1, 40, 174]));
+    const batches = [0, 8].map((b) => tensor(x.subarray(b * CLIP, (b + 8) * CLIP), [8, 1, 40, 174]));
     nn.updateBatchNorm(model, batches);
     const again = model.bn2.runningVar.toArray();
-    for (let j = 0; j < stats.length; j++) expect(again[j]).toBeCloseTo(stats[j]!, 5);
+    expectClose(again, stats, 1e-5, 'bn2 running_var');
   });
   it('resumes exactly from inside the averaged epochs', () => {
-    const run = (stopAfter: number | null) => {
-      manualSeed(2);
-      const model = new EmotionCNN();
-      let ckpt: Uint8Array | null = null;
-      const killed = new Error('killed');
-      try {
-        ser.train(model, data, { ...opts(), onEpoch: (s, save) => {
-          ckpt = save();
-          if (s.epoch === stopAfter) throw killed;
-        } });
-      } catch (e) {
-        if (e !== killed) throw e;
-      }
-      if (stopAfter === null) return model;
-      manualSeed(99);
-      const resumed = new EmotionCNN();
-      ser.train(resumed, data, { ...opts(), resume: ckpt! });
-      return resumed;
-    };
-    const straight = run(null).stateDict();
-    const resumed = run(3).stateDict();
-    for (const [k, t] of Object.entries(straight)) expect(resumed[k]!.toArray(), k).toEqual(t.toArray());
+    expectExactResume(data, opts, 3);
   });
   it('rejects bad settings and a mix with validation', () => {
     const m = new EmotionCNN();
@@ -449,11 +434,7 @@ describe('distillation in training', () => {
     loss.backward();
     opt.step();
     const want = manual.stateDict();
-    for (const [k, t] of Object.entries(trained.stateDict())) {
-      const a = t.toArray();
-      const b = want[k]!.toArray();
-      for (let j = 0; j < a.length; j++) expect(a[j], k).toBeCloseTo(b[j]!, 6);
-    }
+    for (const [k, t] of Object.entries(trained.stateDict())) expectClose(t, want[k]!, 1e-6, k);
   });
   it('at weight 0 it is the run without a teacher, bit for bit (the teachers draw nothing from the generators)', () => {
     const run = (distill: ser.TrainOptions['distill']) => {
