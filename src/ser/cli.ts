@@ -2,7 +2,7 @@
  * The `ser` command: predict emotions of WAV files, train the EmotionCNN on RAVDESS, evaluate
  * weights. Node only. Run `ser --help` or `ser <command> --help`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -15,7 +15,7 @@ import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeature
 import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, loadModel } from './model-file.js';
-import { DEFAULT_PRIOR_SECONDS, type EmotionRecognizer, type Recognizer, sameStatistics, secondsToFrames } from './predict.js';
+import { DEFAULT_PRIOR_SECONDS, EmotionRecognizer, type Recognizer, sameStatistics, secondsToFrames } from './predict.js';
 import { evaluate, formatReport, type Report } from './metrics.js';
 import { renderReportHtml } from './report-html.js';
 import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
@@ -329,22 +329,24 @@ function recipeOf(values: {
  * trained on this very split, which its metadata records, and normalise its input as the student
  * does; a teacher that heard this split's test actors would leak them into the student.
  */
-function loadTeachers(paths: readonly string[], fold: number | null, split: string, normalizer: InputNorm | null, speakerNorm: boolean): EmotionCNN[] {
+function loadTeachers(paths: readonly string[], fold: number | null, split: string, normalizer: InputNorm | null, speakerNorm: boolean): { path: string; model: EmotionCNN }[] {
   return paths.map((pattern) => {
     if (pattern.includes('{fold}') && fold === null) fail(`--teacher ${pattern}: {fold} needs --protocol folds`);
     const path = pattern.replaceAll('{fold}', String(fold));
+    if (!existsSync(path)) fail(`--teacher: weights file '${path}' does not exist`);
     let recognizer: EmotionRecognizer;
     let trainedOn: string | undefined;
     try {
-      recognizer = loadModel(path);
-      trainedOn = loadSafetensors(readFileSync(path)).metadata.split;
+      const bytes = readFileSync(path);
+      recognizer = EmotionRecognizer.fromSafetensors(bytes);
+      trainedOn = loadSafetensors(bytes).metadata.split;
     } catch (e) {
-      return fail(`--teacher: ${(e as Error).message}`);
+      return fail(`--teacher ${path}: ${(e as Error).message}`);
     }
     if (trainedOn !== split) fail(`--teacher ${path} was trained on '${trainedOn ?? 'an unrecorded split'}', not on '${split}': a teacher must not have heard this split's test clips`);
     if (recognizer.speakerNormalized !== speakerNorm) fail(`--teacher ${path} was trained ${recognizer.speakerNormalized ? 'with' : 'without'} --speaker-norm, the student ${speakerNorm ? 'with' : 'without'}`);
     if (!sameStatistics(recognizer.normalizer, normalizer)) fail(`--teacher ${path} normalises its input differently from the student (another recipe or other training clips)`);
-    return recognizer.model;
+    return { path, model: recognizer.model };
   });
 }
 
@@ -431,7 +433,7 @@ function trainCommand(args: string[]): void {
       c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing,
       speakerSwap: recipe.speakerSwap ? { speakers: trainSpeakers, norms: speakerNorms(trainFeatures, trainSpeakers), prob: recipe.speakerSwap } : null,
       classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience, swa: recipe.swa ?? null,
-      distill: recipe.distill ? { teachers, weight: recipe.distill.weight, temperature: recipe.distill.temperature } : null,
+      distill: recipe.distill ? { teachers: teachers.map((t) => t.model), weight: recipe.distill.weight, temperature: recipe.distill.temperature } : null,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {
         writeFileAtomic(ckpt, checkpoint());
@@ -461,7 +463,7 @@ function trainCommand(args: string[]): void {
       notes: [
         `Recipe ${recipe.name}: ${val.train.length} training clips, ${val.validation.length} validation clips, ${split.test.length} test clips; ${recipe.epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.lr}${recipe.schedule === 'cosine' ? ' (cosine)' : ''}, seed ${seed}.`,
         ...(recipe.validation && kept ? [`Kept epoch ${kept.epoch}, the best by validation UAR (${(100 * kept.valUar!).toFixed(1)}%).`] : []),
-        ...(recipe.distill ? [`Distilled from ${recipe.distill.teachers.length} teacher(s) (${teachers.length ? recipe.distill.teachers.map((t) => t.replaceAll('{fold}', String(values.fold ?? i + 1))).join(', ') : ''}), weight ${recipe.distill.weight}, temperature ${recipe.distill.temperature}.`] : []),
+        ...(recipe.distill ? [`Distilled from ${teachers.length} teacher(s) (${teachers.map((t) => t.path).join(', ')}), weight ${recipe.distill.weight}, temperature ${recipe.distill.temperature}.`] : []),
         ...(recipe.swa ? [`Weights averaged over the last ${recipe.swa.epochs} epochs (run at lr ${recipe.swa.lr}); batch-norm statistics recomputed on the clean training clips.`] : []),
       ],
     }));

@@ -16,7 +16,7 @@ describe('WeightAverage and updateBatchNorm (as AveragedModel and update_bn)', (
       avg.update();
     }
     expect(avg.count).toBe(3);
-    // momentum set by the user survives the recomputation
+    // the layer's own momentum (the default 0.1) is put back after the recomputation
     const bn = net.namedModules().find(([, m]) => m instanceof nn.BatchNorm2d)![1] as nn.BatchNorm2d;
     net.eval();
     avg.apply();
