@@ -94,6 +94,9 @@ ser <command> --help for its options.`,
                       split, which its metadata records, with the same input normalisation
   --distill-weight A  the teachers' share of the loss, default 0.5
   --temperature T     softens teacher and student alike, default 2
+  --weight-decay X    decoupled weight decay (AdamW, as torch.optim.AdamW's weight_decay): each
+                      step also shrinks every parameter by lr · X of itself (default 0: Adam)
+  --dropout P         the dropout before the last layer, in [0, 1) (default 0.3, the original's)
   --speed LIST        add speed perturbation: training clips also drawn (half the time) played
                       at one of these speeds, e.g. 0.9,1.1 (pitch and tempo together)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
@@ -253,7 +256,7 @@ const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR 
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; mixup?: string; speed?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
   deltas?: string; balance?: boolean; 'speaker-swap'?: string; swa?: string; 'swa-lr'?: string;
-  teacher?: string[]; 'distill-weight'?: string; temperature?: string;
+  teacher?: string[]; 'distill-weight'?: string; temperature?: string; 'weight-decay'?: string; dropout?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -312,6 +315,20 @@ function recipeOf(values: {
     recipe.distill = { teachers: values.teacher, weight, temperature };
     recipe.name += ` with distillation ${weight} T ${temperature}`;
   }
+  if (values['weight-decay'] !== undefined) {
+    const wd = Number(values['weight-decay']);
+    if (!(wd >= 0 && Number.isFinite(wd))) fail(`--weight-decay must be a non-negative number, got '${values['weight-decay']}'`);
+    if (wd > 0) {
+      recipe.weightDecay = wd;
+      recipe.name += ` with weight decay ${wd}`;
+    }
+  }
+  if (values.dropout !== undefined) {
+    const p = Number(values.dropout);
+    if (!(p >= 0 && p < 1)) fail(`--dropout must be a probability in [0, 1), got '${values.dropout}'`);
+    recipe.dropout = p;
+    recipe.name += ` with dropout ${p}`;
+  }
   if (values['speaker-norm']) {
     recipe.speakerNorm = true;
     recipe.name += ' with speaker normalisation';
@@ -355,7 +372,7 @@ function trainCommand(args: string[]): void {
     data: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' }, epochs: { type: 'string' },
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, mixup: { type: 'string' }, speed: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
-    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'speaker-swap': { type: 'string' }, swa: { type: 'string' }, 'swa-lr': { type: 'string' },
+    deltas: { type: 'string' }, balance: { type: 'boolean' }, 'speaker-swap': { type: 'string' }, swa: { type: 'string' }, 'swa-lr': { type: 'string' }, 'weight-decay': { type: 'string' }, dropout: { type: 'string' },
     teacher: { type: 'string', multiple: true }, 'distill-weight': { type: 'string' }, temperature: { type: 'string' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
     checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
@@ -417,7 +434,7 @@ function trainCommand(args: string[]): void {
     }
     const teachers = recipe.distill ? loadTeachers(recipe.distill.teachers, protocol.name === 'folds' ? Number(values.fold ?? i + 1) : null, label, normalizer, recipe.speakerNorm) : [];
     manualSeed(seed);
-    const model = new EmotionCNN({ deltas: recipe.deltas ?? 0 });
+    const model = new EmotionCNN({ deltas: recipe.deltas ?? 0, dropout: recipe.dropout });
     let resume: Uint8Array | undefined;
     if (values.resume) {
       try {
@@ -432,7 +449,7 @@ function trainCommand(args: string[]): void {
       normalizer, noisy, noiseProb: recipe.noiseProb, augment: recipe.augment,
       c0Scale: spk ? val.train.map((j) => 1 / spk.get(data.actors[j]!)!.std[0]!) : null, labelSmoothing: recipe.labelSmoothing,
       speakerSwap: recipe.speakerSwap ? { speakers: trainSpeakers, norms: speakerNorms(trainFeatures, trainSpeakers), prob: recipe.speakerSwap } : null,
-      classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience, swa: recipe.swa ?? null,
+      classWeights: recipe.balance ? balancedClassWeights(val.train.map((j) => data.labels[j]!)) : null, mixup: recipe.mixup, speed, speedProb: recipe.speedProb, enrolled, schedule: recipe.schedule, patience, swa: recipe.swa ?? null, weightDecay: recipe.weightDecay ?? 0,
       distill: recipe.distill ? { teachers: teachers.map((t) => t.model), weight: recipe.distill.weight, temperature: recipe.distill.temperature } : null,
       validation: val.validation.length ? { features: subset(features, val.validation), labels: val.validation.map((j) => data.labels[j]!) } : null,
       onEpoch: (s, checkpoint) => {

@@ -45,6 +45,10 @@ export interface Recipe {
    * the fold number, so each fold's student learns from teachers trained on its own training side.
    */
   distill?: { teachers: string[]; weight: number; temperature: number };
+  /** AdamW's decoupled weight decay (TrainOptions.weightDecay); absent: plain Adam. */
+  weightDecay?: number;
+  /** The dropout before fc2 (EmotionCNN's `dropout`); absent: the model's default, 0.3. */
+  dropout?: number;
   schedule: 'constant' | 'cosine';
   /** Hold validation clips out of the training side and keep the best epoch by validation UAR. */
   validation: boolean;

@@ -6,7 +6,8 @@
  *
  * Everything the improved recipe adds is an option that defaults to the original's behaviour:
  * input normalisation, augmentation, noisy copies, label smoothing, a cosine learning-rate
- * schedule, model selection (with early stopping) on validation clips, and weight averaging.
+ * schedule, model selection (with early stopping) on validation clips, weight averaging, and
+ * decoupled weight decay (AdamW).
  */
 import { ValueError } from '../tensor/errors.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -15,7 +16,7 @@ import { type Tensor, tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { add, mul } from '../tensor/ops/elementwise.js';
 import { softmax } from '../tensor/ops/softmax.js';
-import { Adam } from '../nn/optim/adam.js';
+import { Adam, AdamW } from '../nn/optim/adam.js';
 import { WeightAverage, updateBatchNorm } from '../nn/swa.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import { EMOTIONS } from './labels.js';
@@ -130,6 +131,12 @@ export interface TrainOptions {
    * them knows without a test clip being involved. Default: off.
    */
   distill?: Distill | null;
+  /**
+   * Decoupled weight decay, as torch.optim.AdamW's `weight_decay`: every step also shrinks each
+   * parameter by lr · weightDecay · p (all parameters, as PyTorch does for `model.parameters()`).
+   * 0 or absent: plain Adam, the original's optimiser.
+   */
+  weightDecay?: number;
 }
 
 export interface Distill {
@@ -286,17 +293,28 @@ export function saveCheckpoint(model: EmotionCNN, s: TrainState): Uint8Array {
       rng: JSON.stringify(s.rng.getState()), dropoutRng: JSON.stringify(defaultGenerator.getState()),
       ...(s.best ? { bestEpoch: String(s.best.epoch), bestUar: String(s.best.uar) } : {}),
       ...(s.average ? { swaCount: String(s.average.count) } : {}),
+      ...(s.optimizer.weightDecay > 0 ? { weightDecay: String(s.optimizer.weightDecay) } : {}),
     },
   });
 }
 
-/** Restores a checkpoint into `model`; returns the optimiser, epoch and generator to continue with. */
-export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number): TrainState {
+/** The training optimiser: Adam (the original's), or AdamW when there is weight decay. */
+function makeOptimizer(model: EmotionCNN, lr: number, weightDecay: number): Adam {
+  return weightDecay > 0 ? new AdamW(model.parameters(), { lr, weightDecay }) : new Adam(model.parameters(), { lr });
+}
+
+/**
+ * Restores a checkpoint into `model`; returns the optimiser, epoch and generator to continue with.
+ * `weightDecay` must be the one the checkpoint was trained with (TrainOptions.weightDecay).
+ */
+export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number, weightDecay = 0): TrainState {
   const { tensors, metadata } = loadSafetensors(bytes);
   if (metadata.kind !== 'ser-ts checkpoint') throw new ValueError('resume: the file is not a ser-ts training checkpoint');
+  const saved = Number(metadata.weightDecay ?? 0);
+  if (saved !== weightDecay) throw new ValueError(`resume: the checkpoint was trained with weight decay ${saved}, this run asks for ${weightDecay}`);
   const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
   model.loadStateDict(pick('model.'));
-  const optimizer = new Adam(model.parameters(), { lr });
+  const optimizer = makeOptimizer(model, lr, weightDecay);
   optimizer.loadStateDict(pick('optim.'), Number(metadata.step));
   const rng = new Generator();
   if (!metadata.rng) throw new ValueError('resume: the checkpoint holds no generator state');
@@ -347,9 +365,11 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   };
   const swa = checkSwa(opts.swa, opts.epochs, !!opts.validation);
   const distill = checkDistill(opts.distill);
+  const weightDecay = opts.weightDecay ?? 0;
+  if (!(weightDecay >= 0 && Number.isFinite(weightDecay))) throw new ValueError(`train: weightDecay must be a non-negative number, got ${weightDecay}`);
   const state: TrainState = opts.resume
-    ? loadCheckpoint(model, opts.resume, lr)
-    : { optimizer: new Adam(model.parameters(), { lr }), epoch: 0, rng: new Generator(opts.seed ?? 0), best: null };
+    ? loadCheckpoint(model, opts.resume, lr, weightDecay)
+    : { optimizer: makeOptimizer(model, lr, weightDecay), epoch: 0, rng: new Generator(opts.seed ?? 0), best: null };
   if (swa && !state.average) state.average = new WeightAverage(model);
   if (!swa && state.average) throw new ValueError('train: the checkpoint holds a weight average, but swa is off');
   const history: EpochStats[] = [];

@@ -163,6 +163,24 @@ describe('ser CLI', () => {
     expect(runSer('train', '--data', data, '--swa', '50').err).toMatch(/--swa 50 averages more epochs than the run has \(40\)/);
   });
 
+  it('train --weight-decay X --dropout P: recorded in the recipe and the checkpoint; bad values refused', () => {
+    const data = ravdessFolder(['03', '04'], '01-01');
+    const out = join(dir, 'wd.safetensors');
+    const r = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
+      '--weight-decay', '0.05', '--dropout', '0.5', '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).toMatch(/recipe improved without validation with weight decay 0.05 with dropout 0.5\n/);
+    const recipe = JSON.parse(loadSafetensors(readFileSync(out)).metadata.recipe!) as { weightDecay: number; dropout: number };
+    expect([recipe.weightDecay, recipe.dropout]).toEqual([0.05, 0.5]);
+    expect(loadSafetensors(readFileSync(`${out}.ckpt`)).metadata.weightDecay).toBe('0.05');
+    const resumed = runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
+      '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1', '--resume');
+    expect(resumed.code).not.toBe(0);
+    expect(resumed.err).toMatch(/trained with weight decay 0.05, this run asks for 0/);
+    for (const bad of ['-1', 'x']) expect(runSer('train', '--data', data, `--weight-decay=${bad}`).err).toMatch(/--weight-decay must be a non-negative number/);
+    for (const bad of ['1', '-0.1', 'x']) expect(runSer('train', '--data', data, `--dropout=${bad}`).err).toMatch(/--dropout must be a probability in \[0, 1\)/);
+  });
+
   it('train --teacher FILE: distils from weights trained on the same split, refuses any other', () => {
     const data = ravdessFolder(['03', '04', '05'], '01-01');
     const common = ['--data', data, '--recipe', 'improved', '--without', 'validation', '--epochs', '1', '--cache', join(dir, 'cache'), '--threads', '1'];

@@ -455,6 +455,44 @@ describe('distillation in training', () => {
   });
 });
 
+describe('weight decay in training', () => {
+  const data = toyData(12, 4);
+
+  it('two steps are torch.optim.AdamW\'s on the same batches (decoupled, every parameter)', () => {
+    manualSeed(5);
+    const trained = new EmotionCNN();
+    ser.train(trained, data, { epochs: 1, batchSize: 6, seed: 3, lr: 1e-3, weightDecay: 0.2 });
+
+    manualSeed(5);
+    const manual = new EmotionCNN();
+    const order = new Generator(3).shuffle([...Array(12).keys()]);
+    const opt = new optim.AdamW(manual.parameters(), { lr: 1e-3, weightDecay: 0.2 });
+    manual.train();
+    for (const b of [0, 6]) {
+      const x = new Float32Array(6 * CLIP);
+      order.slice(b, b + 6).forEach((j, i) => x.set(data.features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
+      opt.zeroGrad();
+      ops.crossEntropy(manual.forward(tensor(x, [6, 1, 40, 174])), order.slice(b, b + 6).map((j) => data.labels[j]!)).backward();
+      opt.step();
+    }
+    const want = manual.stateDict();
+    for (const [k, t] of Object.entries(trained.stateDict())) expectClose(t, want[k]!, 1e-6, k);
+    // and it is not plain Adam: the decay moved the weights
+    manualSeed(5);
+    const plain = new EmotionCNN();
+    ser.train(plain, data, { epochs: 1, batchSize: 6, seed: 3, lr: 1e-3 });
+    expect(plain.fc1.weight.toArray()).not.toEqual(trained.fc1.weight.toArray());
+  });
+  it('resumes exactly, and refuses a checkpoint trained with another decay', () => {
+    const opts = (): ser.TrainOptions => ({ epochs: 2, batchSize: 6, seed: 3, lr: 1e-3, weightDecay: 0.1, augment: {} });
+    expectExactResume(data, opts, 1);
+    let ckpt: Uint8Array | null = null;
+    ser.train(new EmotionCNN(), data, { ...opts(), epochs: 1, onEpoch: (_, save) => { ckpt = save(); } });
+    expect(() => ser.train(new EmotionCNN(), data, { ...opts(), weightDecay: 0, resume: ckpt! })).toThrow(/trained with weight decay 0.1, this run asks for 0/);
+    expect(() => ser.train(new EmotionCNN(), data, { epochs: 1, weightDecay: -1 })).toThrow(/weightDecay must be a non-negative number/);
+  });
+});
+
 describe('class-balanced loss', () => {
   it('weights n / (classes · n_c): each class weighs the same in total', () => {
     expect(ser.balancedClassWeights([0, 0, 1, 2, 2, 2], 3)).toEqual([1, 2, 6 / 9]);
