@@ -478,7 +478,7 @@ function trainCommand(args: string[]): void {
     writeFileAtomic(html, renderReportHtml({
       title: `EmotionCNN, ${protocol.name}: ${label}`, names: EMOTIONS, report, history,
       notes: [
-        `Recipe ${recipe.name}: ${val.train.length} training clips, ${val.validation.length} validation clips, ${split.test.length} test clips; ${recipe.epochs} epochs, batch ${recipe.batchSize}, Adam lr ${recipe.lr}${recipe.schedule === 'cosine' ? ' (cosine)' : ''}, seed ${seed}.`,
+        `Recipe ${recipe.name}: ${val.train.length} training clips, ${val.validation.length} validation clips, ${split.test.length} test clips; ${recipe.epochs} epochs, batch ${recipe.batchSize}, ${recipe.weightDecay ? `AdamW (weight decay ${recipe.weightDecay})` : 'Adam'} lr ${recipe.lr}${recipe.schedule === 'cosine' ? ' (cosine)' : ''}, seed ${seed}.`,
         ...(recipe.validation && kept ? [`Kept epoch ${kept.epoch}, the best by validation UAR (${(100 * kept.valUar!).toFixed(1)}%).`] : []),
         ...(recipe.distill ? [`Distilled from ${teachers.length} teacher(s) (${teachers.map((t) => t.path).join(', ')}), weight ${recipe.distill.weight}, temperature ${recipe.distill.temperature}.`] : []),
         ...(recipe.swa ? [`Weights averaged over the last ${recipe.swa.epochs} epochs (run at lr ${recipe.swa.lr}); batch-norm statistics recomputed on the clean training clips.`] : []),
