@@ -8,8 +8,14 @@
  * Samples are scaled to [-1, 1) as soundfile (and so librosa) scales them: signed PCM divided by
  * 2^(bits−1), unsigned 8-bit centred at 128, floats unchanged.
  */
-import wavefile from 'wavefile';
+import * as wavefileModule from 'wavefile';
 import { WavError } from './errors.js';
+
+// wavefile ships two builds: bundlers pick its ES module (named exports only), Node's ESM loader its
+// CommonJS one (whose exports sit on `default`). Look in both, through a plain object, so that no
+// bundler sees a missing `default` import.
+const wavefileExports: Record<string, unknown> = { ...(wavefileModule as object) };
+const WaveFile = (wavefileExports.WaveFile ?? (wavefileExports.default as { WaveFile?: unknown } | undefined)?.WaveFile) as typeof wavefileModule.WaveFile;
 
 export interface DecodedAudio {
   sampleRate: number;
@@ -85,7 +91,7 @@ function readFormat(bytes: Uint8Array, view: DataView, fmt: Chunk): Format {
     header.set([0x57, 0x41, 0x56, 0x45], 8); // "WAVE"
     header.set(fmtBytes, 12);
     header.set([0x64, 0x61, 0x74, 0x61], 12 + fmtBytes.length); // "data", size 0
-    const w = new wavefile.WaveFile();
+    const w = new WaveFile();
     w.fromBuffer(header, false);
     parsed = w as unknown as typeof parsed;
   } catch (e) {
@@ -206,7 +212,7 @@ export function encodeWav(channels: readonly Float32Array[], sampleRate: number,
       return bits === 8 ? s + 128 : s;
     });
   });
-  const w = new wavefile.WaveFile();
+  const w = new WaveFile();
   w.fromScratch(channels.length, sampleRate, bitDepth, scaled.map((c) => Array.from(c)));
   return w.toBuffer();
 }

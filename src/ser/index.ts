@@ -10,3 +10,4 @@ export { keptEpoch, balancedClassWeights } from './train.js';
 export { InputNorm, contentFrames, speakerNorms, enrolmentNorms, applySpeakerNorms } from './normalize.js';
 export { augmentClip, noisyWaveform, checkAugment, c0PerDb, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 export { RECIPES, COMPONENTS, recipeByName, withoutComponents, type Recipe, type Component } from './recipe.js';
+export { loadModelFrom, bundledWeightUrls, readSource, BUNDLED_FILES, type WeightsSource } from './load.js';

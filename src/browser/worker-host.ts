@@ -1,0 +1,93 @@
+/**
+ * The worker side of `RecognizerWorker`: loads weights, switches backend and classifies clips, one
+ * request at a time, answering each with its id. Results travel back transferred, not copied.
+ */
+import { backendByName, getBackend, listBackends, setBackend } from '../tensor/backend.js';
+import '../tensor/cpu/register.js';
+import { mfccArray } from '../audio/mfcc.js';
+import { load } from '../audio/load.js';
+import { resample } from '../audio/resample.js';
+import { loadModelFrom } from '../ser/load.js';
+import { type Recognizer } from '../ser/predict.js';
+import { HOP, SAMPLE_RATE } from '../ser/features.js';
+import { N_MFCC } from '../ser/model.js';
+import { SerError } from '../tensor/errors.js';
+import type { BackendReply, Envelope, LoadReply, PredictReply, Reply } from './protocol.js';
+
+/** What a worker scope offers (a DedicatedWorkerGlobalScope, or anything shaped like one in tests). */
+export interface WorkerScope {
+  onmessage: ((e: MessageEvent<Envelope>) => void) | null;
+  postMessage(message: Reply, transfer?: Transferable[]): void;
+}
+
+export interface ServeOptions {
+  /** Registers the 'gpu' backend on first use (`() => import('ser-ts/gpu')`); without it only 'cpu' is offered. */
+  loadGpu?: () => Promise<unknown>;
+}
+
+export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): void {
+  let model: Recognizer | null = null;
+  let queue = Promise.resolve();
+  const now = () => (globalThis.performance ?? Date).now();
+
+  async function handle(req: Envelope): Promise<{ value: unknown; transfer: Transferable[] }> {
+    switch (req.kind) {
+      case 'load': {
+        model = req.sources.length === 1 ? await loadModelFrom(req.sources[0]!) : await loadModelFrom(req.sources);
+        const value: LoadReply = { members: 'members' in model ? model.members.length : 1, speakerNormalized: model.speakerNormalized };
+        return { value, transfer: [] };
+      }
+      case 'backend': {
+        if (req.name === 'gpu' && !listBackends().includes('gpu')) {
+          if (!opts.loadGpu) throw new SerError("this worker offers no 'gpu' backend (serveRecognizer was given no loadGpu)");
+          await opts.loadGpu();
+        }
+        setBackend(req.name);
+        // the loaded weights follow the selected backend (the model runs where its input is made)
+        if (model) for (const m of 'members' in model ? model.members : [model]) m.model.to(req.name);
+        const value: BackendReply = { backend: getBackend(), mode: (backendByName(req.name) as { mode?: string }).mode };
+        return { value, transfer: [] };
+      }
+      case 'predict': {
+        if (!model) throw new SerError('no model loaded: send load first');
+        const t0 = now();
+        const bytes = new Uint8Array(req.input);
+        // the samples at the model's rate, computed once for both the model and the heatmap
+        const y = req.format === 'wav'
+          ? load(bytes, { sampleRate: SAMPLE_RATE })
+          : (req.sampleRate === SAMPLE_RATE ? new Float32Array(req.input) : resample(new Float32Array(req.input), checkRate(req.sampleRate), SAMPLE_RATE));
+        const t1 = now();
+        const prediction = model.predict(y, { sampleRate: SAMPLE_RATE, hopSeconds: req.hopSeconds });
+        const t2 = now();
+        const value: PredictReply = { prediction, ms: { features: t1 - t0, model: t2 - t1 }, backend: getBackend() };
+        const transfer: Transferable[] = [];
+        if (req.features) {
+          const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
+          value.mfcc = { data: m.data, frames: m.frames };
+          transfer.push(m.data.buffer as ArrayBuffer);
+        }
+        return { value, transfer };
+      }
+      default:
+        throw new SerError(`unknown request '${(req as { kind: string }).kind}'`);
+    }
+  }
+
+  scope.onmessage = (e) => {
+    const req = e.data;
+    queue = queue.then(async () => {
+      try {
+        const { value, transfer } = await handle(req);
+        scope.postMessage({ id: req.id, ok: true, value }, transfer);
+      } catch (err) {
+        const error = err as Error;
+        scope.postMessage({ id: req.id, ok: false, error: { name: error?.name ?? 'Error', message: error?.message ?? String(err) } });
+      }
+    });
+  };
+}
+
+function checkRate(rate: number | undefined): number {
+  if (!(rate! > 0)) throw new SerError(`predict: float32 samples need a positive sampleRate, got ${rate}`);
+  return rate!;
+}
