@@ -93,8 +93,9 @@ function toUrl(source: string | URL): URL | null {
 
 async function readLocalFile(path: URL | string): Promise<Uint8Array> {
   if (!isNode()) throw new SerError(`cannot read ${String(path)}: files are read from disk in Node only; in a browser pass a URL the page can fetch`);
-  // hidden from bundlers on purpose: this branch runs in Node only, and browser bundles must not pull in node:fs
-  const fsName = 'node:fs/promises';
+  // hidden from bundlers on purpose (a name they cannot fold into a constant): this branch runs in
+  // Node only, and browser bundles must neither include node:fs nor name it
+  const fsName = ['node', 'fs/promises'].join(':');
   const fs = (await import(/* @vite-ignore */ /* webpackIgnore: true */ fsName)) as typeof import('node:fs/promises');
   try {
     return new Uint8Array(await fs.readFile(path));
