@@ -231,6 +231,7 @@ async function classifyLongWav(file: File, seconds: number): Promise<void> {
     const mean = Object.fromEntries(EMOTIONS.map((e, i) => [e, sums[i]! / scored])) as Prediction['probabilities'];
     const label = EMOTIONS.reduce((b, e) => (mean[e] > mean[b] ? e : b), EMOTIONS[0]);
     showProbabilities(mean, label);
+    state.last = { prediction: { label, probabilities: mean, seconds, windows: [] }, backend: state.backend, ms: { features: 0, model: 0 } };
     setStatus(`${file.name}: ${label} on average over ${(seconds / 60).toFixed(1)} min (see the timeline)`);
   } finally {
     ui.progress.hidden = true;

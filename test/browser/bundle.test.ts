@@ -13,7 +13,10 @@ import { build as esbuild } from 'esbuild';
 import { build as viteBuild } from 'vite';
 import { rollup } from 'rollup';
 import { nodeResolve } from '@rollup/plugin-node-resolve';
-import commonjs from '@rollup/plugin-commonjs';
+import commonjsPlugin from '@rollup/plugin-commonjs';
+
+// the plugin is CommonJS typed as a namespace under NodeNext
+const commonjs = commonjsPlugin as unknown as (opts?: { ignoreDynamicRequires?: boolean }) => import('rollup').Plugin;
 import { run } from '../helpers/spawn.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
