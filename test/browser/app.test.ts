@@ -206,4 +206,37 @@ describe.skipIf(!haveChromium)('the web app in Chromium', () => {
     await page.waitForFunction(() => (globalThis as unknown as { serApp: AppState }).serApp.last?.backend === 'cpu', { timeout: 60_000 });
     expect(consoleErrors).toEqual([]);
   }, 180_000);
+
+  it('a refused microphone is a message, not a frozen page', async () => {
+    // a second browser whose permission prompts are answered "no"
+    const refusing = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--use-fake-device-for-media-stream', '--deny-permission-prompts'] });
+    try {
+      const denied = await refusing.newPage();
+      await denied.goto(`http://127.0.0.1:${(server.address() as { port: number }).port}/`);
+      await denied.waitForFunction(() => (globalThis as unknown as { serApp?: AppState }).serApp?.ready, { timeout: 60_000 });
+      await denied.click('#record');
+      await denied.waitForFunction(() => (globalThis as unknown as { serApp: AppState }).serApp.errors.length > 0, { timeout: 30_000 });
+      const errors = await denied.evaluate(() => (globalThis as unknown as { serApp: AppState }).serApp.errors);
+      expect(errors).toEqual(['microphone: microphone permission was denied: allow it in the browser to record']);
+      expect(await denied.$eval('#record', (e) => e.getAttribute('aria-pressed'))).toBe('false');
+    } finally {
+      await refusing.close();
+    }
+  }, 90_000);
+
+  it('works offline once loaded (the service worker serves the page, the scripts and the weights)', async () => {
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+    await page.reload(); // the page is now controlled by the service worker
+    await page.waitForFunction(() => (globalThis as unknown as { serApp: AppState }).serApp?.ready, { timeout: 60_000 });
+    await page.setOfflineMode(true);
+    try {
+      await page.reload();
+      await page.waitForFunction(() => (globalThis as unknown as { serApp: AppState }).serApp?.ready || (globalThis as unknown as { serApp: AppState }).serApp?.errors.length, { timeout: 60_000 });
+      expect((await appState()).errors).toEqual([]);
+      await upload(CLIP);
+      expect((await settled(0)).last!.prediction.label).toBe('sad');
+    } finally {
+      await page.setOfflineMode(false);
+    }
+  }, 120_000);
 });
