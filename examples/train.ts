@@ -5,7 +5,7 @@
  *
  *   npx tsx examples/train.ts /path/to/Audio_Speech_Actors_01-24 [--fold K] [--epochs N]
  *
- * `ser train` (src/ser/cli.ts) does the same with checkpoints, resume and every protocol.
+ * `ser train` (src/node/cli.ts) does the same with checkpoints, resume and every protocol.
  */
 import { manualSeed, ser } from '../src/index.js';
 import { FeatureCache, enableThreads, extractFeatures, foldSplit, scanRavdess, subset } from '../src/node.js';

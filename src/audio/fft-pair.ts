@@ -9,7 +9,7 @@
  * `inverse` and read the two output frames.
  */
 import { ValueError } from '../tensor/errors.js';
-import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
+import { simdEnabled } from '../wasm/simd.js';
 import { RealFft } from './fft.js';
 import { type MelFilterbank, applyMelFrames } from './mel.js';
 import { type AudioExports, audioModule } from './simd.js';

@@ -9,8 +9,8 @@
  * Layouts: a complex pair is 32 bytes, [re(A), re(B), im(A), im(B)]; twiddle tables are [cos, −sin]
  * pairs of 16 bytes, read with a splat into both lanes.
  */
-import { type Bytes, type ValType, type WasmFunction, assemble, f64, i32, op, v128 } from '../tensor/cpu/wasm/emit.js';
-import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
+import { type Bytes, type ValType, type WasmFunction, assemble, f64, i32, op, v128 } from '../wasm/emit.js';
+import { simdEnabled } from '../wasm/simd.js';
 
 /** A function whose locals are allocated as its body is written. */
 function fn(name: string, params: ValType[], body: (local: (t: ValType) => number) => Bytes[]): WasmFunction {

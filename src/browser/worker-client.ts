@@ -12,7 +12,7 @@
  */
 import type { BackendReply, Envelope, LoadReply, PredictReply, Reply, Request } from './protocol.js';
 import { isWav } from './decode.js';
-import { SerError } from '../tensor/errors.js';
+import { SerTsError } from '../tensor/errors.js';
 
 /** The part of a Worker this class uses. */
 export interface WorkerLike {
@@ -23,7 +23,7 @@ export interface WorkerLike {
 }
 
 /** An error thrown in the worker, re-thrown in the page with its name and message. */
-export class WorkerError extends SerError {
+export class WorkerError extends SerTsError {
   constructor(readonly remoteName: string, message: string) {
     super(message);
   }
@@ -62,7 +62,7 @@ export class RecognizerWorker {
     let buffer = isFloat ? input.buffer as ArrayBuffer : input;
     if (isFloat && (input.byteOffset !== 0 || input.byteLength !== buffer.byteLength)) buffer = input.slice().buffer; // a view: send just its part
     if (!isFloat && !isWav(new Uint8Array(buffer, 0, Math.min(12, buffer.byteLength)))) {
-      return Promise.reject(new SerError('RecognizerWorker.predict: bytes must be a WAV file; decode other formats with decodeAudio and pass the samples'));
+      return Promise.reject(new SerTsError('RecognizerWorker.predict: bytes must be a WAV file; decode other formats with decodeAudio and pass the samples'));
     }
     return this.call<PredictReply>({ kind: 'predict', input: buffer, format: isFloat ? 'float32' : 'wav', sampleRate: opts.sampleRate, hopSeconds: opts.hopSeconds, features: opts.features }, [buffer]);
   }
@@ -74,7 +74,7 @@ export class RecognizerWorker {
 
   terminate(): void {
     this.worker.terminate();
-    for (const p of this.pending.values()) p.reject(new SerError('the recognizer worker was terminated'));
+    for (const p of this.pending.values()) p.reject(new SerTsError('the recognizer worker was terminated'));
     this.pending.clear();
   }
 
@@ -88,7 +88,7 @@ export class RecognizerWorker {
       else p.reject(new WorkerError(r.error.name, r.error.message));
     });
     this.worker.addEventListener('error', (e: ErrorEvent) => {
-      const err = new SerError(`the recognizer worker failed: ${e.message || 'it could not start (is the worker script reachable?)'}`);
+      const err = new SerTsError(`the recognizer worker failed: ${e.message || 'it could not start (is the worker script reachable?)'}`);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     });

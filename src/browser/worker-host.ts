@@ -11,7 +11,7 @@ import { loadModelFrom } from '../ser/load.js';
 import { type Recognizer } from '../ser/predict.js';
 import { HOP, SAMPLE_RATE } from '../ser/features.js';
 import { N_MFCC } from '../ser/model.js';
-import { SerError } from '../tensor/errors.js';
+import { SerTsError } from '../tensor/errors.js';
 import type { BackendReply, Envelope, LoadReply, PredictReply, Reply } from './protocol.js';
 
 /** What a worker scope offers (a DedicatedWorkerGlobalScope, or anything shaped like one in tests). */
@@ -39,7 +39,7 @@ export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): vo
       }
       case 'backend': {
         if (req.name === 'gpu' && !listBackends().includes('gpu')) {
-          if (!opts.loadGpu) throw new SerError("this worker offers no 'gpu' backend (serveRecognizer was given no loadGpu)");
+          if (!opts.loadGpu) throw new SerTsError("this worker offers no 'gpu' backend (serveRecognizer was given no loadGpu)");
           await opts.loadGpu();
         }
         setBackend(req.name);
@@ -49,7 +49,7 @@ export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): vo
         return { value, transfer: [] };
       }
       case 'predict': {
-        if (!model) throw new SerError('no model loaded: send load first');
+        if (!model) throw new SerTsError('no model loaded: send load first');
         const t0 = now();
         const bytes = new Uint8Array(req.input);
         // the samples at the model's rate, computed once for both the model and the heatmap
@@ -69,7 +69,7 @@ export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): vo
         return { value, transfer };
       }
       default:
-        throw new SerError(`unknown request '${(req as { kind: string }).kind}'`);
+        throw new SerTsError(`unknown request '${(req as { kind: string }).kind}'`);
     }
   }
 
@@ -88,6 +88,6 @@ export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): vo
 }
 
 function checkRate(rate: number | undefined): number {
-  if (!(rate! > 0)) throw new SerError(`predict: float32 samples need a positive sampleRate, got ${rate}`);
+  if (!(rate! > 0)) throw new SerTsError(`predict: float32 samples need a positive sampleRate, got ${rate}`);
   return rate!;
 }

@@ -5,11 +5,11 @@
  * float32 tensors; saving writes F32, and I64 for keys named as integer buffers (PyTorch's
  * `num_batches_tracked`), so PyTorch's load_state_dict accepts the file unchanged.
  */
-import { SerError, fmtShape } from '../tensor/errors.js';
+import { SerTsError, fmtShape } from '../tensor/errors.js';
 import { sizeOf } from '../tensor/shape.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
 
-export class SafetensorsError extends SerError {}
+export class SafetensorsError extends SerTsError {}
 
 type DType = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 const BYTES: Record<DType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };

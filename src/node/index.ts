@@ -5,6 +5,6 @@
  */
 export { enableThreads, disableThreads, ThreadError } from './threads.js';
 export { writeFileAtomic } from './files.js';
-export { scanRavdess, extractFeatures, noisyFeatures, speedFeatures, FeatureCache, DatasetError, subset, type DatasetItem, type Extracted, type NoiseOptions } from '../ser/dataset.js';
-export { loadModel, BUNDLED_WEIGHTS, BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS } from '../ser/model-file.js';
+export { scanRavdess, extractFeatures, noisyFeatures, speedFeatures, FeatureCache, DatasetError, subset, type DatasetItem, type Extracted, type NoiseOptions } from './dataset.js';
+export { loadModel, BUNDLED_WEIGHTS, BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS } from './model-file.js';
 export { randomSplit, actorSplit, foldSplit, pickValidationActors, validationSplit, type Split } from '../ser/splits.js';

@@ -7,11 +7,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { SerError } from '../tensor/errors.js';
-import { simdEnabled } from '../tensor/cpu/wasm/gemm.js';
+import { SerTsError } from '../tensor/errors.js';
+import { simdEnabled } from '../wasm/simd.js';
 import { type LaneFunction, type LaneRunner, laneCount, setLaneRunner } from '../tensor/cpu/parallel.js';
 
-export class ThreadError extends SerError {}
+export class ThreadError extends SerTsError {}
 
 const TIMEOUT_MS = 120_000;
 const STARTUP_MS = 60_000;

@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { laneKernels } from '../tensor/cpu/lanes.js';
-import { setSimd, simdEnabled } from '../tensor/cpu/wasm/gemm.js';
+import { setSimd, simdEnabled } from '../wasm/simd.js';
 
 interface Task {
   name: string;

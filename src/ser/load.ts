@@ -7,7 +7,7 @@
  *   const model = await loadModelFrom('https://example.org/emotion-cnn.safetensors');
  *   const pair  = await loadModelFrom(bundledWeightUrls());   // the bundled ensemble
  */
-import { SerError } from '../tensor/errors.js';
+import { SerTsError } from '../tensor/errors.js';
 import { EmotionEnsemble, EmotionRecognizer } from './predict.js';
 
 /** Where weights can come from. A string is a URL (relative to the page in browsers) or, in Node, a path. */
@@ -42,7 +42,7 @@ export async function loadModelFrom(source: WeightsSource): Promise<EmotionRecog
 export async function loadModelFrom(sources: readonly WeightsSource[]): Promise<EmotionEnsemble>;
 export async function loadModelFrom(source: WeightsSource | readonly WeightsSource[]): Promise<EmotionRecognizer | EmotionEnsemble> {
   if (Array.isArray(source)) {
-    if (!source.length) throw new SerError('loadModelFrom: an ensemble needs at least one weights source');
+    if (!source.length) throw new SerTsError('loadModelFrom: an ensemble needs at least one weights source');
     const members = await Promise.all(source.map((s) => loadModelFrom(s as WeightsSource)));
     return new EmotionEnsemble(members);
   }
@@ -69,15 +69,15 @@ export async function readSource(source: WeightsSource): Promise<Uint8Array> {
     try {
       response = await fetch(url);
     } catch (e) {
-      throw new SerError(`could not fetch weights from ${url.href}: ${(e as Error).message}`);
+      throw new SerTsError(`could not fetch weights from ${url.href}: ${(e as Error).message}`);
     }
     return responseBytes(response, url.href);
   }
-  throw new SerError('loadModelFrom: a source is a URL, a path (Node), a Response, a Blob, an ArrayBuffer or bytes');
+  throw new SerTsError('loadModelFrom: a source is a URL, a path (Node), a Response, a Blob, an ArrayBuffer or bytes');
 }
 
 async function responseBytes(r: Response, what: string): Promise<Uint8Array> {
-  if (!r.ok) throw new SerError(`could not fetch weights from ${what}: HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`);
+  if (!r.ok) throw new SerTsError(`could not fetch weights from ${what}: HTTP ${r.status}${r.statusText ? ` ${r.statusText}` : ''}`);
   return new Uint8Array(await r.arrayBuffer());
 }
 
@@ -92,7 +92,7 @@ function toUrl(source: string | URL): URL | null {
 }
 
 async function readLocalFile(path: URL | string): Promise<Uint8Array> {
-  if (!isNode()) throw new SerError(`cannot read ${String(path)}: files are read from disk in Node only; in a browser pass a URL the page can fetch`);
+  if (!isNode()) throw new SerTsError(`cannot read ${String(path)}: files are read from disk in Node only; in a browser pass a URL the page can fetch`);
   // hidden from bundlers on purpose (a name they cannot fold into a constant): this branch runs in
   // Node only, and browser bundles must neither include node:fs nor name it
   const fsName = ['node', 'fs/promises'].join(':');
@@ -102,7 +102,7 @@ async function readLocalFile(path: URL | string): Promise<Uint8Array> {
   } catch (e) {
     const code = (e as { code?: string }).code;
     const shown = path instanceof URL ? path.href : path;
-    throw new SerError(code === 'ENOENT' ? `weights file '${shown}' does not exist` : `cannot read weights file '${shown}': ${(e as Error).message}`);
+    throw new SerTsError(code === 'ENOENT' ? `weights file '${shown}' does not exist` : `cannot read weights file '${shown}': ${(e as Error).message}`);
   }
 }
 

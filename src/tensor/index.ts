@@ -6,8 +6,8 @@ export {
   type Conv2dGeometry, type Pool2dGeometry, type AdamHyper, type SgdHyper,
 } from './backend.js';
 export { Generator, manualSeed, defaultGenerator } from './random.js';
-export { SerError, ShapeError, ValueError, StateDictError, GradError } from './errors.js';
+export { SerTsError, SerError, ShapeError, ValueError, StateDictError, GradError } from './errors.js';
 export { type Shape, sizeOf, broadcastShapes } from './shape.js';
 export * as ops from './ops/index.js';
 export { rand, randn } from './factories.js';
-export { setSimd, simdEnabled, simdAvailable } from './cpu/wasm/gemm.js';
+export { setSimd, simdEnabled, simdAvailable } from '../wasm/simd.js';

@@ -103,7 +103,7 @@ describe.skipIf(!haveChromium)('the web app in Chromium', () => {
   });
 
   it('a WAV upload gives the label and probabilities of `ser predict --json`, within 1e-6', async () => {
-    const cli = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/ser/bin.ts'), 'predict', '--json', CLIP]);
+    const cli = await run(process.execPath, ['--import', 'tsx', join(ROOT, 'src/node/bin.ts'), 'predict', '--json', CLIP]);
     expect(cli.code, cli.stderr).toBe(0);
     const expected = JSON.parse(cli.stdout) as { label: string; probabilities: Record<string, number> };
     await upload(CLIP);

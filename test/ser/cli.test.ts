@@ -9,7 +9,7 @@ import { BUNDLED_WEIGHTS } from '../../src/node.js';
 import { fixturePath } from '../helpers/fixtures.js';
 
 function runSer(...args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/ser/bin.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/node/bin.ts', ...args], { encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -130,3 +130,14 @@ describe('argument checks', () => {
     expect(() => new optim.SGD([tensor([1], [1], { requiresGrad: true })], { lr: 0.1, nesterov: true })).toThrow(/Nesterov/);
   });
 });
+
+describe('the base error', () => {
+  it('is SerTsError; SerError, its former name, is the same class', async () => {
+    const lib = await import('../../src/index.js');
+    expect(lib.SerError).toBe(lib.SerTsError);
+    const e = new lib.ValueError('x');
+    expect(e).toBeInstanceOf(lib.SerTsError);
+    expect(e).toBeInstanceOf(lib.SerError);
+    expect(e.name).toBe('ValueError');
+  });
+});

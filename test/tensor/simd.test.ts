@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
 import { gemmNT, packColPanels, packRowPanels, packedProduct } from '../../src/tensor/cpu/gemm.js';
-import { sleb, uleb } from '../../src/tensor/cpu/wasm/emit.js';
+import { sleb, uleb } from '../../src/wasm/emit.js';
 import { relError } from '../helpers/fixtures.js';
 import { lcg } from '../helpers/lcg.js';
 

@@ -8,8 +8,8 @@
  * Numerics differ from the JavaScript kernel in one way: sums accumulate in float32 (as PyTorch's
  * do), where JavaScript accumulates in float64 and rounds once.
  */
-import { ValueError } from '../../errors.js';
-import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from './emit.js';
+import { simdEnabled } from '../../../wasm/simd.js';
+import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from '../../../wasm/emit.js';
 
 // parameters, then locals, by index
 const A = 0, B = 1, C = 2, MP = 3, K = 4, NP = 5, LDC = 6; // LDC in bytes
@@ -215,7 +215,6 @@ export class SimdGemm {
 
 let compiled: WebAssembly.Module | null | undefined;
 let instance: SimdGemm | null = null;
-let enabled: boolean | undefined;
 
 function compile(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
@@ -228,29 +227,6 @@ function compile(): WebAssembly.Module | null {
     compiled = null;
   }
   return compiled;
-}
-
-/** Whether this JavaScript engine runs WebAssembly SIMD (Node ≥ 16.4, current browsers). */
-export function simdAvailable(): boolean {
-  return compile() !== null;
-}
-
-/**
- * Whether the WebAssembly SIMD kernels run (CPU matrix products; the audio FFT, interpolator, mel
- * sums and DCT): on by default wherever they are available.
- */
-export function simdEnabled(): boolean {
-  if (enabled === undefined) enabled = simdAvailable();
-  return enabled;
-}
-
-/**
- * Turns the SIMD kernels on or off. Off: the JavaScript matrix kernel (float64 accumulation) and
- * the JavaScript audio loops (bit-identical to the SIMD ones).
- */
-export function setSimd(on: boolean): void {
-  if (on && !simdAvailable()) throw new ValueError('setSimd: this JavaScript engine has no WebAssembly SIMD');
-  enabled = on;
 }
 
 /** The SIMD micro-kernel, or null when it is off or unavailable. */

@@ -6,24 +6,24 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SerError } from '../tensor/errors.js';
+import { SerTsError } from '../tensor/errors.js';
 import { manualSeed } from '../tensor/random.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
-import { enableThreads } from '../node/threads.js';
-import { writeFileAtomic } from '../node/files.js';
+import { enableThreads } from './threads.js';
+import { writeFileAtomic } from './files.js';
 import { FeatureCache, extractFeatures, noisyFeatures, scanRavdess, speedFeatures, subset } from './dataset.js';
-import { EMOTIONS, EMOBOX_FOLDS } from './labels.js';
-import { EmotionCNN } from './model.js';
+import { EMOTIONS, EMOBOX_FOLDS } from '../ser/labels.js';
+import { EmotionCNN } from '../ser/model.js';
 import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, loadModel } from './model-file.js';
-import { DEFAULT_PRIOR_SECONDS, EmotionRecognizer, type Recognizer, sameStatistics, secondsToFrames } from './predict.js';
-import { evaluate, formatReport, type Report } from './metrics.js';
-import { renderReportHtml } from './report-html.js';
-import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from './splits.js';
-import { type EpochStats, balancedClassWeights, keptEpoch, predictLabels, train } from './train.js';
-import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms } from './normalize.js';
-import { type Recipe, recipeByName, withoutComponents } from './recipe.js';
+import { DEFAULT_PRIOR_SECONDS, EmotionRecognizer, type Recognizer, sameStatistics, secondsToFrames } from '../ser/predict.js';
+import { evaluate, formatReport, type Report } from '../ser/metrics.js';
+import { renderReportHtml } from '../ser/report-html.js';
+import { type Split, actorSplit, foldSplit, randomSplit, validationSplit } from '../ser/splits.js';
+import { type EpochStats, balancedClassWeights, keptEpoch, predictLabels, train } from '../ser/train.js';
+import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms } from '../ser/normalize.js';
+import { type Recipe, recipeByName, withoutComponents } from '../ser/recipe.js';
 
-class UsageError extends SerError {}
+class UsageError extends SerTsError {}
 
 const HELP: Record<string, string> = {
   main: `ser: speech emotion recognition (EmotionCNN over MFCC, trained on RAVDESS)
@@ -543,7 +543,7 @@ export function main(argv: string[]): number {
   } catch (e) {
     const usage = e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`ser: ${(e as Error).message}\n`);
-    if (!(e instanceof SerError) && !usage) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
+    if (!(e instanceof SerTsError) && !usage) process.stderr.write(`${(e as Error).stack ?? ''}\n`);
     return usage ? 2 : 1;
   }
 }

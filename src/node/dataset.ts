@@ -2,16 +2,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { SerError } from '../tensor/errors.js';
-import { writeFileAtomic } from '../node/files.js';
+import { SerTsError } from '../tensor/errors.js';
+import { writeFileAtomic } from './files.js';
 import { Generator } from '../tensor/random.js';
 import { load } from '../audio/load.js';
-import { checkSpeed, noisyWaveform } from './augment.js';
-import { FEATURE_SETTINGS, SAMPLE_RATE, clipFeatures, wavFeatures } from './features.js';
-import { type RavdessClip, parseRavdessName } from './labels.js';
-import { N_FRAMES, N_MFCC } from './model.js';
+import { checkSpeed, noisyWaveform } from '../ser/augment.js';
+import { FEATURE_SETTINGS, SAMPLE_RATE, clipFeatures, wavFeatures } from '../ser/features.js';
+import { type RavdessClip, parseRavdessName } from '../ser/labels.js';
+import { N_FRAMES, N_MFCC } from '../ser/model.js';
 
-export class DatasetError extends SerError {}
+export class DatasetError extends SerTsError {}
 
 export interface DatasetItem extends RavdessClip {
   path: string;

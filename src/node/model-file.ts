@@ -1,11 +1,11 @@
 /** Loading trained weights from disk (Node only). */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { SerError } from '../tensor/errors.js';
-import { EmotionEnsemble, EmotionRecognizer } from './predict.js';
+import { SerTsError } from '../tensor/errors.js';
+import { EmotionEnsemble, EmotionRecognizer } from '../ser/predict.js';
 
 /** The weights shipped with the package: the EmotionCNN trained on all 24 RAVDESS actors. */
-export const BUNDLED_WEIGHTS = fileURLToPath(new URL('./weights/emotion-cnn.safetensors', import.meta.url));
+export const BUNDLED_WEIGHTS = fileURLToPath(new URL('../ser/weights/emotion-cnn.safetensors', import.meta.url));
 
 /**
  * The same recipe trained again with other seeds: with BUNDLED_WEIGHTS, the bundled ensemble,
@@ -14,14 +14,14 @@ export const BUNDLED_WEIGHTS = fileURLToPath(new URL('./weights/emotion-cnn.safe
  */
 export const BUNDLED_ENSEMBLE: readonly string[] = [
   BUNDLED_WEIGHTS,
-  fileURLToPath(new URL('./weights/emotion-cnn-seed1.safetensors', import.meta.url)),
+  fileURLToPath(new URL('../ser/weights/emotion-cnn-seed1.safetensors', import.meta.url)),
 ];
 
 /**
  * Shipped too: the same recipe with speaker normalisation (`--speaker-norm`), for speakers enrolled
  * with a few clips (`enroll`, `ser predict --enroll`).
  */
-export const BUNDLED_SPEAKER_NORM_WEIGHTS = fileURLToPath(new URL('./weights/emotion-cnn-speaker-norm.safetensors', import.meta.url));
+export const BUNDLED_SPEAKER_NORM_WEIGHTS = fileURLToPath(new URL('../ser/weights/emotion-cnn-speaker-norm.safetensors', import.meta.url));
 
 /**
  * Loads an EmotionRecognizer from a safetensors file (default: the bundled weights), or, given a
@@ -31,7 +31,7 @@ export function loadModel(path?: string): EmotionRecognizer;
 export function loadModel(paths: readonly string[]): EmotionEnsemble;
 export function loadModel(path: string | readonly string[] = BUNDLED_WEIGHTS): EmotionRecognizer | EmotionEnsemble {
   if (typeof path !== 'string') {
-    if (!path.length) throw new SerError('loadModel: an ensemble needs at least one weights file');
+    if (!path.length) throw new SerTsError('loadModel: an ensemble needs at least one weights file');
     const members = path.map((p) => loadModel(p));
     try {
       return new EmotionEnsemble(members);
@@ -40,7 +40,7 @@ export function loadModel(path: string | readonly string[] = BUNDLED_WEIGHTS): E
       throw e;
     }
   }
-  if (!existsSync(path)) throw new SerError(`weights file '${path}' does not exist`);
+  if (!existsSync(path)) throw new SerTsError(`weights file '${path}' does not exist`);
   try {
     return EmotionRecognizer.fromSafetensors(readFileSync(path));
   } catch (e) {

@@ -1,0 +1,39 @@
+/**
+ * The switch for every WebAssembly SIMD kernel in the library: the CPU backend's matrix
+ * micro-kernel and the audio front end's FFT, interpolator, mel sums and DCT. One switch, so that
+ * `setSimd(false)` selects the JavaScript paths everywhere (for comparison, or an engine whose
+ * SIMD is suspect). Lives outside `tensor` and `audio` because both use it.
+ */
+import { ValueError } from '../tensor/errors.js';
+import { assemble, op } from './emit.js';
+
+let available: boolean | undefined;
+let enabled: boolean | undefined;
+
+/** Whether this JavaScript engine runs WebAssembly SIMD (Node ≥ 16.4, current browsers): a one-instruction module is validated. */
+export function simdAvailable(): boolean {
+  if (available === undefined) {
+    try {
+      const probe = assemble([{ name: 'probe', params: [], locals: [], body: [op.i32(0), op.i32(0), op.load(), op.store()] }], 1);
+      available = typeof WebAssembly === 'object' && WebAssembly.validate(probe);
+    } catch {
+      available = false;
+    }
+  }
+  return available;
+}
+
+/** Whether the SIMD kernels run: on by default wherever they are available. */
+export function simdEnabled(): boolean {
+  if (enabled === undefined) enabled = simdAvailable();
+  return enabled;
+}
+
+/**
+ * Turns the SIMD kernels on or off. Off: the JavaScript matrix kernel (float64 accumulation) and
+ * the JavaScript audio loops (bit-identical to the SIMD ones).
+ */
+export function setSimd(on: boolean): void {
+  if (on && !simdAvailable()) throw new ValueError('setSimd: this JavaScript engine has no WebAssembly SIMD');
+  enabled = on;
+}
