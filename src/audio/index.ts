@@ -10,6 +10,7 @@ export { hannWindow, spectrogram, spectrogramFrames, checkAudio, type StftOption
 export { hzToMel, melToHz, melFilterbank, applyMel, applyMelFrames, type MelOptions, type MelFilterbank } from './mel.js';
 export { powerToDbArray, type DbOptions } from './db.js';
 export { dctMatrix, dctRows, dctFrames } from './dct.js';
-export { mfcc, mfccArray, fixFrames, type MfccOptions } from './mfcc.js';
+export { mfcc, mfccArray, fixFrames, frameWindow, type MfccOptions } from './mfcc.js';
+export { LIBROSA_SAMPLE_RATE, DEFAULT_HOP, DEFAULT_N_FFT } from './defaults.js';
 export { stft, powerToDb, dct } from './tensors.js';
 export { AudioError, WavError } from './errors.js';

@@ -1,4 +1,5 @@
 import { AudioError } from './errors.js';
+import { LIBROSA_SAMPLE_RATE } from './defaults.js';
 import { resample } from './resample.js';
 import { decodeWav } from './wav.js';
 
@@ -24,7 +25,7 @@ export interface LoadOptions {
 
 /** WAV bytes → mono float32 at `sampleRate`, as librosa.load(path, sr=22050). */
 export function load(bytes: Uint8Array, opts: LoadOptions = {}): Float32Array {
-  const target = opts.sampleRate === undefined ? 22050 : opts.sampleRate;
+  const target = opts.sampleRate === undefined ? LIBROSA_SAMPLE_RATE : opts.sampleRate;
   const { sampleRate, channels } = decodeWav(bytes);
   // decodeWav's channels are ours: a mono file needs no copy
   const mono = channels.length === 1 ? channels[0]! : toMono(channels);

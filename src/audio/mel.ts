@@ -1,4 +1,5 @@
 /** Mel scales and the triangular mel filterbank, as librosa.filters.mel. */
+import { DEFAULT_N_FFT, LIBROSA_SAMPLE_RATE } from './defaults.js';
 import { ValueError } from '../tensor/errors.js';
 
 const F_SP = 200 / 3;
@@ -49,8 +50,8 @@ export interface MelFilterbank {
 }
 
 export function melFilterbank(opts: MelOptions = {}): MelFilterbank {
-  const sr = opts.sampleRate ?? 22050;
-  const nFft = opts.nFft ?? 2048;
+  const sr = opts.sampleRate ?? LIBROSA_SAMPLE_RATE;
+  const nFft = opts.nFft ?? DEFAULT_N_FFT;
   const nMels = opts.nMels ?? 128;
   const fMin = opts.fMin ?? 0;
   const fMax = opts.fMax ?? sr / 2;

@@ -3,6 +3,7 @@ import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { type DbOptions, powerToDbArray } from './db.js';
 import { dctFrames } from './dct.js';
+import { DEFAULT_N_FFT } from './defaults.js';
 import { realFftPair } from './fft-pair.js';
 import { type MelFilterbank, type MelOptions, melFilterbank } from './mel.js';
 import { type StftOptions, forEachFramePair, hannWindow, stftGeometry } from './spectrum.js';
@@ -28,7 +29,7 @@ function cachedFilterbank(o: MelOptions & { nFft: number }): MelFilterbank {
 
 /** The MFCC matrix as a row-major float32 array [nMfcc, frames]. */
 export function mfccArray(y: ArrayLike<number>, opts: MfccOptions = {}): { data: Float32Array; nMfcc: number; frames: number } {
-  const nFft = opts.nFft ?? 2048;
+  const nFft = opts.nFft ?? DEFAULT_N_FFT;
   const nMfcc = opts.nMfcc ?? 40;
   const nMels = opts.nMels ?? 128;
   if (!Number.isInteger(nMfcc) || nMfcc < 1 || nMfcc > nMels) throw new ValueError(`mfcc: nMfcc must be in [1, nMels = ${nMels}], got ${nMfcc}`);
@@ -60,15 +61,24 @@ export function mfcc(y: ArrayLike<number>, opts: MfccOptions = {}): Tensor {
   return tensor(data, [nMfcc, frames]);
 }
 
+/**
+ * Columns [start, start + width) of a row-major [rows, frames] matrix, zero-padded on the right
+ * past its last column: how a clip's MFCC is fitted to the model's 174 frames, and how a long
+ * clip's windows are cut. Written into `out` at `at` when given (say, one window of a batch).
+ */
+export function frameWindow(
+  m: { data: Float32Array; frames: number }, rows: number, start: number, width: number, out = new Float32Array(rows * width), at = 0,
+): Float32Array {
+  const keep = Math.max(0, Math.min(width, m.frames - start));
+  for (let r = 0; r < rows; r++) out.set(m.data.subarray(r * m.frames + start, r * m.frames + start + keep), at + r * width);
+  return out;
+}
+
 /** Zero-pads on the right or trims a [coefficients, frames] matrix to `frames` columns (default 174). */
 export function fixFrames(m: Tensor, frames = 174): Tensor {
   if (m.ndim !== 2) throw new ShapeError(`fixFrames: expects [coefficients, frames], got ${fmtShape(m.shape)}`);
   if (!Number.isInteger(frames) || frames < 1) throw new ValueError(`fixFrames: frames must be a positive integer, got ${frames}`);
   const [rows, cols] = m.shape as [number, number];
   if (cols === frames) return m;
-  const src = m.toArray();
-  const out = new Float32Array(rows * frames);
-  const keep = Math.min(cols, frames);
-  for (let r = 0; r < rows; r++) out.set(src.subarray(r * cols, r * cols + keep), r * frames);
-  return tensor(out, [rows, frames]);
+  return tensor(frameWindow({ data: m.toArray(), frames: cols }, rows, 0, frames), [rows, frames]);
 }

@@ -1,4 +1,5 @@
 /** Windowing and the short-time Fourier transform, as librosa.stft with center=True. */
+import { DEFAULT_HOP, DEFAULT_N_FFT } from './defaults.js';
 import { ValueError } from '../tensor/errors.js';
 import { AudioError } from './errors.js';
 import { type RealFftPair, realFftPair } from './fft-pair.js';
@@ -54,8 +55,8 @@ export interface StftGeometry {
 }
 
 export function stftGeometry(y: ArrayLike<number>, opts: StftOptions = {}): StftGeometry {
-  const nFft = opts.nFft ?? 2048;
-  const hop = opts.hopLength ?? 512;
+  const nFft = opts.nFft ?? DEFAULT_N_FFT;
+  const hop = opts.hopLength ?? DEFAULT_HOP;
   const center = opts.center ?? true;
   if (!Number.isInteger(nFft) || nFft < 2) throw new ValueError(`stft: nFft must be an integer ≥ 2, got ${nFft}`);
   if (!Number.isInteger(hop) || hop < 1) throw new ValueError(`stft: hopLength must be a positive integer, got ${hop}`);

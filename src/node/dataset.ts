@@ -6,7 +6,7 @@ import { SerTsError } from '../tensor/errors.js';
 import { writeFileAtomic } from './files.js';
 import { Generator } from '../tensor/random.js';
 import { load } from '../audio/load.js';
-import { checkSpeed, noisyWaveform } from '../ser/augment.js';
+import { noisyWaveform } from '../ser/augment.js';
 import { FEATURE_SETTINGS, SAMPLE_RATE, clipFeatures, wavFeatures } from '../ser/features.js';
 import { type RavdessClip, parseRavdessName } from '../ser/labels.js';
 import { N_FRAMES, N_MFCC } from '../ser/model.js';
@@ -114,12 +114,7 @@ export function extractFeatures(
   return { items: kept, features, labels: kept.map((k) => k.label), actors: kept.map((k) => k.actor) };
 }
 
-/** The rows of `features` at `idx`. */
-export function subset(features: Float32Array, idx: readonly number[]): Float32Array {
-  const out = new Float32Array(idx.length * CLIP);
-  idx.forEach((j, i) => out.set(features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
-  return out;
-}
+export { subset } from '../ser/features.js';
 
 export interface NoiseOptions {
   /** The SNR of each copy is drawn uniformly from this range, in dB. Default [10, 30]. */
@@ -148,29 +143,6 @@ export function noisyFeatures(items: readonly DatasetItem[], opts: NoiseOptions 
       const rng = new Generator((digest.readUInt32LE(0) ^ seed) >>> 0);
       const snr = lo + (hi - lo) * rng.uniform();
       f = clipFeatures(noisyWaveform(load(bytes, { sampleRate: SAMPLE_RATE }), snr, rng));
-      cache?.put(bytes, f);
-    }
-    out.set(f, i * CLIP);
-  });
-  return out;
-}
-
-/**
- * Features of each item played `factor` times faster, pitch and tempo together (the speed
- * perturbation of speech recognition: a speaker with a shorter or longer vocal tract, talking
- * faster or slower). The clip is loaded at 22050/factor Hz and read as if it were 22050 Hz: one
- * resampling, no second pass.
- */
-export function speedFeatures(items: readonly DatasetItem[], factor: number, opts: { cache?: FeatureCache | null } = {}): Float32Array {
-  checkSpeed(factor);
-  const rate = Math.round(SAMPLE_RATE / factor);
-  const cache = opts.cache ? new FeatureCache(opts.cache.dir, `speed:${rate}`) : null;
-  const out = new Float32Array(items.length * CLIP);
-  items.forEach((item, i) => {
-    const bytes = readFileSync(item.path);
-    let f = cache?.get(bytes) ?? null;
-    if (!f) {
-      f = clipFeatures(load(bytes, { sampleRate: rate }));
       cache?.put(bytes, f);
     }
     out.set(f, i * CLIP);

@@ -91,8 +91,3 @@ export function noisyWaveform(y: Float32Array, snrDb: number, rng: Generator): F
   for (let i = 0; i < y.length; i++) out[i] = y[i]! + sigma * rng.normal();
   return out;
 }
-
-/** Speed factors are kept to [0.5, 2]: beyond that a voice is no longer a plausible speaker. */
-export function checkSpeed(factor: number): void {
-  if (!(factor >= 0.5 && factor <= 2)) throw new ValueError(`speed factor must be in [0.5, 2], got ${factor}`);
-}

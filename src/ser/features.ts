@@ -1,26 +1,29 @@
 /** The model's input: librosa-identical MFCC 40 × 174 of audio at 22050 Hz. */
 import { AudioError } from '../audio/errors.js';
 import { load } from '../audio/load.js';
-import { mfccArray } from '../audio/mfcc.js';
+import { DEFAULT_HOP, DEFAULT_N_FFT, LIBROSA_SAMPLE_RATE } from '../audio/defaults.js';
+import { frameWindow, mfccArray } from '../audio/mfcc.js';
 import { N_FRAMES, N_MFCC } from './model.js';
 
-export const SAMPLE_RATE = 22050;
-export const HOP = 512;
+/** The model's input rate and hop: librosa's defaults, as the original project used them. */
+export const SAMPLE_RATE = LIBROSA_SAMPLE_RATE;
+export const HOP = DEFAULT_HOP;
 /** Samples whose MFCC has exactly N_FRAMES frames (centred framing gives 1 + n/hop): about 4.02 s. */
 export const WINDOW_SAMPLES = (N_FRAMES - 1) * HOP;
 
 /** Everything the features depend on: part of the on-disk cache key. */
 export const FEATURE_SETTINGS = {
-  version: 1, sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, frames: N_FRAMES, nFft: 2048, hopLength: HOP, nMels: 128,
+  version: 1, sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, frames: N_FRAMES, nFft: DEFAULT_N_FFT, hopLength: HOP, nMels: 128,
 } as const;
 
 /** MFCC of a 22050 Hz mono clip, zero-padded on the right or trimmed to 174 frames: [40 × 174] row-major. */
 export function clipFeatures(y: Float32Array): Float32Array {
-  const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
-  const out = new Float32Array(N_MFCC * N_FRAMES);
-  const keep = Math.min(m.frames, N_FRAMES);
-  for (let r = 0; r < N_MFCC; r++) out.set(m.data.subarray(r * m.frames, r * m.frames + keep), r * N_FRAMES);
-  return out;
+  return frameWindow(clipMfcc(y), N_MFCC, 0, N_FRAMES);
+}
+
+/** The whole MFCC [40 × frames] of a 22050 Hz mono clip, with the model's settings. */
+export function clipMfcc(y: Float32Array): { data: Float32Array; frames: number } {
+  return mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
 }
 
 /** A WAV file's bytes → its features, as the original project computed them. */
@@ -39,4 +42,12 @@ export function checkNotSilent(y: Float32Array, what = 'clip'): void {
     const db = peak > 0 ? (20 * Math.log10(peak)).toFixed(1) : '−∞';
     throw new AudioError(`${what} is silent (peak ${db} dBFS, below −80 dBFS): there is no voice to classify`);
   }
+}
+
+/** The clips at `idx` of n [40 × 174] clips, as a new array. */
+export function subset(features: Float32Array, idx: readonly number[]): Float32Array {
+  const clip = N_MFCC * N_FRAMES;
+  const out = new Float32Array(idx.length * clip);
+  idx.forEach((j, i) => out.set(features.subarray(j * clip, (j + 1) * clip), i * clip));
+  return out;
 }

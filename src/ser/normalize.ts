@@ -90,22 +90,6 @@ export class InputNorm {
     }
   }
 
-  /**
-   * Re-colours the first `frames` frames of the clip at `offset`, in place, from these statistics
-   * to `target`'s: per coefficient x' = μₜ + (x − μ)·σₜ/σ, so that a clip of one speaker takes on
-   * another speaker's cepstral mean and spread while its deviations from them (what the emotion
-   * changes) are kept, scaled.
-   */
-  recolourClip(features: Float32Array, offset: number, target: InputNorm, frames = contentFrames(features, offset)): void {
-    for (let r = 0; r < N_MFCC; r++) {
-      const m = this.mean[r]!;
-      const k = target.std[r]! / this.std[r]!;
-      const mt = target.mean[r]!;
-      const row = offset + r * N_FRAMES;
-      for (let t = 0; t < frames; t++) features[row + t] = mt + (features[row + t]! - m) * k;
-    }
-  }
-
   /** A normalised copy of n clips. */
   apply(features: Float32Array): Float32Array {
     const out = features.slice();

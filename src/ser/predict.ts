@@ -1,15 +1,14 @@
 /** Emotion prediction from audio with a trained EmotionCNN. */
 import { ValueError } from '../tensor/errors.js';
-import { noGrad } from '../tensor/autograd.js';
-import { tensor } from '../tensor/tensor.js';
 import { load } from '../audio/load.js';
+import { frameWindow } from '../audio/mfcc.js';
 import { resample } from '../audio/resample.js';
-import { loadSafetensors } from '../nn/safetensors.js';
 import { EMOTIONS, type Emotion } from './labels.js';
-import { EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
-import { mfccArray } from '../audio/mfcc.js';
-import { HOP, SAMPLE_RATE, checkNotSilent } from './features.js';
+import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
+import { HOP, SAMPLE_RATE, checkNotSilent, clipMfcc } from './features.js';
 import { InputNorm } from './normalize.js';
+import { CLASSES, CLIP, argmax, clipLogits, softmaxRows } from './scoring.js';
+import { decodeWeights } from './weights-file.js';
 
 /**
  * How much the training speakers' statistics weigh against an enrolled speaker's, in seconds of
@@ -52,14 +51,6 @@ export interface PredictOptions {
   speaker?: InputNorm;
 }
 
-function softmax(logits: Float32Array, offset: number, k: number): number[] {
-  let max = -Infinity;
-  for (let i = 0; i < k; i++) max = Math.max(max, logits[offset + i]!);
-  const e = Array.from({ length: k }, (_, i) => Math.exp(logits[offset + i]! - max));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
 /** Mono samples at the model's rate from WAV bytes, or from samples at `sampleRate`; never silent. */
 function samplesOf(input: Uint8Array | Float32Array, sampleRate: number | undefined): Float32Array {
   let y: Float32Array;
@@ -77,30 +68,12 @@ function samplesOf(input: Uint8Array | Float32Array, sampleRate: number | undefi
 
 /** [windows × 40 × 174] cut from an MFCC at the given start frames, zero-padded on the right when short. */
 function windowsOf(m: { data: Float32Array; frames: number }, starts: readonly number[]): Float32Array {
-  const clip = N_MFCC * N_FRAMES;
-  const out = new Float32Array(starts.length * clip);
-  starts.forEach((s, i) => {
-    const keep = Math.min(N_FRAMES, m.frames - s);
-    for (let r = 0; r < N_MFCC; r++) out.set(m.data.subarray(r * m.frames + s, r * m.frames + s + keep), i * clip + r * N_FRAMES);
-  });
+  const out = new Float32Array(starts.length * CLIP);
+  starts.forEach((s, i) => frameWindow(m, N_MFCC, s, N_FRAMES, out, i * CLIP));
   return out;
 }
 
-/**
- * The delta orders a weights file was trained with: its `deltas` metadata (what `ser train
- * --deltas` writes), else what conv1's input channels say (a PyTorch state dict has no metadata).
- */
-function deltasOf(tensors: Record<string, { shape: readonly number[] }>, metadata: Record<string, string>): number {
-  const inC = tensors['conv1.weight']?.shape[1];
-  if (metadata.deltas === undefined) return inC !== undefined && inC >= 1 && inC <= 3 ? inC - 1 : 0; // else loadStateDict names the misfit
-  const d = Number(metadata.deltas);
-  if (!(d === 0 || d === 1 || d === 2)) throw new ValueError(`weights metadata: deltas must be 0, 1 or 2, got '${metadata.deltas}'`);
-  if (inC !== undefined && inC !== 1 + d) throw new ValueError(`weights metadata says deltas ${d} (conv1 with ${1 + d} input channels), but conv1.weight has ${inC}`);
-  return d;
-}
-
-const asRecord = (p: number[]): Probabilities => Object.fromEntries(EMOTIONS.map((e, i) => [e, p[i]!])) as Probabilities;
-const argmax = (p: number[]) => p.reduce((best, v, i) => (v > p[best]! ? i : best), 0);
+const asRecord = (p: ArrayLike<number>): Probabilities => Object.fromEntries(EMOTIONS.map((e, i) => [e, p[i]!])) as Probabilities;
 
 /**
  * A trained model ready to classify clips. The MFCC of the whole clip is computed once, as the
@@ -120,14 +93,16 @@ export class EmotionRecognizer {
    * `save_file(model.state_dict())`); an input normaliser stored in the metadata is applied too.
    */
   static fromSafetensors(bytes: Uint8Array): EmotionRecognizer {
-    const { tensors, metadata } = loadSafetensors(bytes);
-    const model = new EmotionCNN({ deltas: deltasOf(tensors, metadata) });
-    model.loadStateDict(tensors);
-    const recognizer = new EmotionRecognizer(model, InputNorm.fromMetadata(metadata));
-    recognizer.speakerNormalized = metadata.speaker_norm === 'true';
-    recognizer.speakerPrior = InputNorm.fromMetadata(metadata, 'speaker_prior');
+    const { model, info } = decodeWeights(bytes);
+    const recognizer = new EmotionRecognizer(model, info.normalizer);
+    recognizer.speakerNormalized = info.speakerNorm;
+    recognizer.speakerPrior = info.speakerPrior;
+    recognizer.training = info.training;
     return recognizer;
   }
+
+  /** How the weights were trained (recipe, protocol, split, seed), when their file says. */
+  training: import('./weights-file.js').WeightsInfo['training'];
 
   /**
    * Weights trained on speaker-normalised features (`--speaker-norm`) expect each speaker's clips
@@ -162,7 +137,7 @@ export class EmotionRecognizer {
         (e as Error).message = `enrolment clip ${opts.names?.[i] ?? i + 1}: ${(e as Error).message}`;
         throw e;
       }
-      const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
+      const m = clipMfcc(y);
       return windowsOf(m, Array.from({ length: Math.ceil(m.frames / N_FRAMES) }, (_, i) => i * N_FRAMES));
     });
     const all = new Float32Array(windows.reduce((s, w) => s + w.length, 0));
@@ -184,18 +159,8 @@ export class EmotionRecognizer {
    * through this model's input normaliser: what `ser evaluate` scores.
    */
   scoreClips(features: Float32Array, batchSize = 64): Float32Array {
-    const clip = N_MFCC * N_FRAMES;
-    const n = features.length / clip;
-    if (!Number.isInteger(n)) throw new ValueError(`scoreClips: ${features.length} values is not a whole number of 40×174 clips`);
-    const input = this.normalizer ? this.normalizer.apply(features) : features;
-    const k = EMOTIONS.length;
-    const out = new Float32Array(n * k);
-    for (let b = 0; b < n; b += batchSize) {
-      const m = Math.min(batchSize, n - b);
-      const logits = noGrad(() => this.model.forward(tensor(input.subarray(b * clip, (b + m) * clip), [m, 1, N_MFCC, N_FRAMES]))).toArray();
-      for (let i = 0; i < m; i++) out.set(softmax(logits, i * k, k), (b + i) * k);
-    }
-    return out;
+    if (!Number.isInteger(features.length / CLIP)) throw new ValueError(`scoreClips: ${features.length} values is not a whole number of 40×174 clips`);
+    return Float32Array.from(softmaxRows(clipLogits(this.model, features, batchSize, this.normalizer)));
   }
 
   /**
@@ -203,15 +168,13 @@ export class EmotionRecognizer {
    * statistics (if any) and this model's input normaliser applied to a copy of them.
    */
   windowProbabilities(w: ClipWindows, speaker?: InputNorm): number[][] {
-    const clip = N_MFCC * N_FRAMES;
     const feats = w.feats.slice();
     w.keeps.forEach((keep, i) => {
-      speaker?.applyClip(feats, i * clip, keep);
-      this.normalizer?.applyClip(feats, i * clip, keep);
+      speaker?.applyClip(feats, i * CLIP, keep);
+      this.normalizer?.applyClip(feats, i * CLIP, keep);
     });
-    const logits = noGrad(() => this.model.forward(tensor(feats, [w.starts.length, 1, N_MFCC, N_FRAMES]))).toArray();
-    const k = EMOTIONS.length;
-    return w.starts.map((_, i) => softmax(logits, i * k, k));
+    const p = softmaxRows(clipLogits(this.model, feats, w.starts.length));
+    return w.starts.map((_, i) => Array.from(p.subarray(i * CLASSES, (i + 1) * CLASSES)));
   }
 }
 
@@ -298,7 +261,7 @@ export function clipWindows(input: Uint8Array | Float32Array, opts: PredictOptio
   const y = samplesOf(input, opts.sampleRate);
   const hopFrames = Math.round(((opts.hopSeconds ?? 2) * SAMPLE_RATE) / HOP);
   if (!(hopFrames >= 1)) throw new ValueError(`predict: hopSeconds must be at least one frame (${HOP / SAMPLE_RATE} s), got ${opts.hopSeconds}`);
-  const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
+  const m = clipMfcc(y);
   const starts = [0];
   if (m.frames > N_FRAMES) {
     for (let s = hopFrames; s + N_FRAMES < m.frames; s += hopFrames) starts.push(s);

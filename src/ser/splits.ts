@@ -75,3 +75,36 @@ export function validationSplit(
   const inner = randomSplit(trainIdx.map((i) => labels[i]!), 0.1, seed + 1);
   return { train: inner.train.map((k) => trainIdx[k]!), validation: inner.test.map((k) => trainIdx[k]!), valActors: [] };
 }
+
+/** The evaluation protocols: EmoBox folds, the original's random split, held-out actors, or every clip. */
+export const PROTOCOLS = ['folds', 'random', 'actors', 'all'] as const;
+export type ProtocolName = (typeof PROTOCOLS)[number];
+
+export interface Protocol {
+  name: ProtocolName;
+  /** With folds: only this fold (1–6); default all six in turn. */
+  fold?: number;
+  /** With actors: the held-out actors. */
+  testActors?: readonly number[];
+}
+
+/** Throws a ValueError naming what is wrong with a protocol, before any data is read. */
+export function checkProtocol(p: Protocol): Protocol {
+  if (!(PROTOCOLS as readonly string[]).includes(p.name)) throw new ValueError(`protocol must be ${PROTOCOLS.join(', ')}, got '${p.name}'`);
+  if (p.fold !== undefined && p.name !== 'folds') throw new ValueError('a fold goes with the folds protocol');
+  if (p.fold !== undefined && !(Number.isInteger(p.fold) && p.fold >= 1 && p.fold <= EMOBOX_FOLDS.length)) throw new ValueError(`fold must be 1–${EMOBOX_FOLDS.length}, got ${p.fold}`);
+  if (p.testActors !== undefined && p.name !== 'actors') throw new ValueError('test actors go with the actors protocol');
+  if (p.name === 'actors' && !p.testActors?.length) throw new ValueError('the actors protocol needs test actors');
+  if (p.testActors?.some((a) => !Number.isInteger(a) || a < 1 || a > 24)) throw new ValueError(`test actors must be actor numbers 1–24, got ${p.testActors.join(', ')}`);
+  return p;
+}
+
+/** The protocol's splits, each with the label reports give it. */
+export function protocolSplits(p: Protocol, labels: readonly number[], actors: readonly number[]): { label: string; fold?: number; split: Split }[] {
+  checkProtocol(p);
+  if (p.name === 'actors') return [{ label: `test actors ${p.testActors!.join(', ')}`, split: actorSplit(actors, p.testActors!) }];
+  if (p.name === 'all') return [{ label: 'all clips', split: { train: labels.map((_, i) => i), test: [] } }];
+  if (p.name === 'random') return [{ label: 'random 80/20', split: randomSplit(labels, 0.2, 42) }];
+  const folds = p.fold === undefined ? EMOBOX_FOLDS.map((_, i) => i + 1) : [p.fold];
+  return folds.map((k) => ({ label: `fold ${k} (test actors ${EMOBOX_FOLDS[k - 1]!.join(', ')})`, fold: k, split: foldSplit(actors, k) }));
+}

@@ -3,7 +3,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Generator, ValueError, audio, manualSeed, nn, noGrad, ops, optim, saveSafetensors, ser, tensor } from '../../src/index.js';
 import { pickValidationActors, validationSplit } from '../../src/node.js';
-import { mixBatch } from '../../src/ser/train.js';
 import { expectClose, fixturePath } from '../helpers/fixtures.js';
 
 const { EmotionCNN, InputNorm, contentFrames } = ser;
@@ -269,15 +268,41 @@ describe('validation split', () => {
 
 describe('recipes', () => {
   it('the original recipe is the original project; ablations switch single parts off', () => {
-    expect(ser.RECIPES.original).toMatchObject({ epochs: 40, batchSize: 32, lr: 5e-4, normalize: false, augment: null, labelSmoothing: 0, validation: false });
+    expect(ser.RECIPES.original).toMatchObject({ epochs: 40, batchSize: 32, lr: 5e-4, normalize: false, sources: [], augment: [], loss: { labelSmoothing: 0, balance: false }, validation: false });
     const r = ser.withoutComponents(ser.recipeByName('improved'), ['masks', 'smoothing']);
     expect(r.name).toBe('improved without masks, smoothing');
-    expect(r.labelSmoothing).toBe(0);
-    expect(r.augment).toMatchObject({ timeMasks: 0, coefMasks: 0, maxShift: 10 });
-    expect(ser.withoutComponents(ser.recipeByName('improved'), ['shift', 'gain', 'masks']).augment).toBeNull();
+    expect(r.loss.labelSmoothing).toBe(0);
+    expect(ser.augmentOptions(r.augment)).toMatchObject({ timeMasks: 0, coefMasks: 0, maxShift: 10, maxGainDb: 6 });
+    expect(ser.augmentOptions(ser.withoutComponents(ser.recipeByName('improved'), ['shift', 'gain', 'masks']).augment)).toBeNull();
+    expect(ser.withoutComponents(ser.recipeByName('improved'), ['noise']).sources).toEqual([]);
     expect(() => ser.withoutComponents(r, ['dropout'])).toThrow(/unknown recipe component 'dropout'/);
-    expect(() => ser.recipeByName('best')).toThrow(/one of original, improved, heavy/);
+    expect(() => ser.recipeByName('heavy')).toThrow(/one of original, improved/);
     expect(ser.RECIPES.improved.normalize).toBe(true); // recipeByName hands out copies
+  });
+  it('the improved recipe augments as it always did', () => {
+    expect(ser.augmentOptions(ser.RECIPES.improved.augment)).toEqual({ maxShift: 10, maxGainDb: 6, timeMasks: 1, maxTimeMask: 10, coefMasks: 1, maxCoefMask: 3 });
+    expect(ser.RECIPES.improved.sources).toEqual([{ kind: 'noisy', prob: 0.3, snrDb: [15, 35] }]);
+  });
+  it('checkRecipe is where a recipe is validated, and its errors name the recipe and the field', () => {
+    const r = () => ser.recipeByName('improved');
+    expect(ser.checkRecipe(r())).toBeTruthy();
+    const bad: [(x: ser.Recipe) => void, RegExp][] = [
+      [(x) => (x.epochs = 0), /recipe 'improved': epochs must be a positive integer/],
+      [(x) => (x.lr = -1), /lr must be a positive number/],
+      [(x) => (x.deltas = 3 as 2), /deltas must be 0, 1 or 2/],
+      [(x) => (x.loss.labelSmoothing = 1), /labelSmoothing must be in \[0, 1\)/],
+      [(x) => (x.sources[0]!.prob = 2), /source 'noisy': prob must be in \[0, 1\]/],
+      [(x) => x.sources.push({ kind: 'enrolled', prob: 0.5, copies: 2 }), /needs speaker normalisation/],
+      [(x) => x.sources.push({ kind: 'noisy', prob: 0.5, snrDb: [10, 20] }), /each kind of source may appear once/],
+      [(x) => x.augment.push({ kind: 'shift', frames: 3 }), /each kind of augmentation may appear once/],
+      [(x) => (x.augment[0] = { kind: 'shift', frames: 1.5 }), /augmentation 'shift'/],
+      [(x) => (x.schedule = 'step' as 'cosine'), /schedule/],
+    ];
+    for (const [change, message] of bad) {
+      const x = r();
+      change(x);
+      expect(() => ser.checkRecipe(x)).toThrow(message);
+    }
   });
 });
 
@@ -327,7 +352,7 @@ describe('training with the improved recipe', () => {
   const validation = toyData(16, 5);
   const normalizer = InputNorm.fit(data.features);
   const opts = (): ser.TrainOptions => ({
-    epochs: 3, batchSize: 8, seed: 3, lr: 1e-3, normalizer, augment: {}, noisy: toyData(24, 6).features, labelSmoothing: 0.1,
+    epochs: 3, batchSize: 8, seed: 3, lr: 1e-3, normalizer, augment: {}, sources: [{ copies: [toyData(24, 6).features], prob: 0.5 }], labelSmoothing: 0.1,
     schedule: 'cosine', validation,
   });
 
@@ -346,150 +371,16 @@ describe('training with the improved recipe', () => {
     const h = ser.train(new EmotionCNN(), data, { ...opts(), epochs: 12, patience: 1, lr: 0 });
     expect(h.length).toBe(2); // lr 0: nothing improves after the first epoch
   });
-  it.each([0, 0.4])('resumes exactly, augmentation, noise and the best epoch included (mixup %s)', (mixup) => {
-    expectExactResume(data, () => ({ ...opts(), mixup }), 2);
+  it('resumes exactly, augmentation, noise and the best epoch included', () => {
+    expectExactResume(data, opts, 2);
   });
-  it('rejects mismatched noisy copies and bad settings', () => {
+  it('rejects mismatched copies and bad settings', () => {
     const m = new EmotionCNN();
-    expect(() => ser.train(m, data, { epochs: 1, noisy: new Float32Array(10) })).toThrow(/noisy feature values/);
-    expect(() => ser.train(m, data, { epochs: 1, noisy: data.features, noiseProb: 2 })).toThrow(/noiseProb/);
+    expect(() => ser.train(m, data, { epochs: 1, sources: [{ copies: [new Float32Array(10)], prob: 0.5 }] })).toThrow(/every copy of source 1 needs/);
+    expect(() => ser.train(m, data, { epochs: 1, sources: [{ copies: [data.features], prob: 2 }] })).toThrow(/source 1's prob must be in \[0, 1\]/);
+    expect(() => ser.train(m, data, { epochs: 1, sources: [{ copies: [], prob: 0.5 }] })).toThrow(/source 1 has no copies/);
     expect(() => ser.train(m, data, { epochs: 1, schedule: 'step' as 'cosine' })).toThrow(/schedule/);
     expect(() => ser.train(m, data, { epochs: 1, patience: 0 })).toThrow(/patience/);
-    expect(() => ser.train(m, data, { epochs: 1, mixup: -1 })).toThrow(/mixup/);
-    expect(() => ser.train(m, data, { epochs: 1, speed: [new Float32Array(10)] })).toThrow(/speed-perturbed copy/);
-    expect(() => ser.train(m, data, { epochs: 1, speed: [data.features], speedProb: -0.1 })).toThrow(/speedProb/);
-  });
-});
-
-describe('stochastic weight averaging in training', () => {
-  const data = toyData(16, 4);
-  const normalizer = InputNorm.fit(data.features);
-  const opts = (): ser.TrainOptions => ({
-    epochs: 4, batchSize: 8, seed: 3, lr: 1e-3, normalizer, augment: {}, schedule: 'cosine', swa: { epochs: 2, lr: 2e-4 },
-  });
-  const params = (m: InstanceType<typeof EmotionCNN>) => m.namedParameters().map(([k, t]) => [k, Float32Array.from(t.toArray())] as const);
-
-  it('anneals to swa.lr, ends with the mean of the last epochs\' weights and statistics recomputed for it', () => {
-    manualSeed(2);
-    const model = new EmotionCNN();
-    const snapshots: (readonly (readonly [string, Float32Array])[])[] = [];
-    let lastStats: Float32Array | null = null;
-    const h = ser.train(model, data, {
-      ...opts(), onEpoch: (s) => {
-        if (s.epoch > 2) snapshots.push(params(model));
-        lastStats = Float32Array.from(model.bn1.runningMean.toArray());
-      },
-    });
-    // cosine over the first two epochs from 1e-3 down to 2e-4, then constant
-    expect(h.map((s) => s.lr)).toEqual([1e-3, 2e-4 + 8e-4 * 0.5, 2e-4, 2e-4].map((v) => expect.closeTo(v, 12)));
-    for (const [i, [k, v]] of params(model).entries()) {
-      const mean = v.map((_, j) => (snapshots[0]![i]![1][j]! + snapshots[1]![i]![1][j]!) / 2);
-      expectClose(v, mean, 1e-6, k);
-    }
-    // the statistics belong to the averaged weights on the clean clips: recomputing them changes nothing
-    const stats = Float32Array.from(model.bn2.runningVar.toArray());
-    expect(Array.from(model.bn1.runningMean.toArray())).not.toEqual(Array.from(lastStats!));
-    const x = normalizer.apply(data.features);
-    const batches = [0, 8].map((b) => tensor(x.subarray(b * CLIP, (b + 8) * CLIP), [8, 1, 40, 174]));
-    nn.updateBatchNorm(model, batches);
-    const again = model.bn2.runningVar.toArray();
-    expectClose(again, stats, 1e-5, 'bn2 running_var');
-  });
-  it('resumes exactly from inside the averaged epochs', () => {
-    expectExactResume(data, opts, 3);
-  });
-  it('rejects bad settings and a mix with validation', () => {
-    const m = new EmotionCNN();
-    expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 3, lr: 1e-4 } })).toThrow(/swa.epochs must be an integer in \[1, 2\]/);
-    expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 1, lr: 0 } })).toThrow(/swa.lr/);
-    expect(() => ser.train(m, data, { epochs: 2, swa: { epochs: 1, lr: 1e-4 }, validation: data })).toThrow(/one or the other/);
-  });
-});
-
-describe('distillation in training', () => {
-  const data = toyData(12, 4);
-  const teacher = (() => {
-    manualSeed(7);
-    return new EmotionCNN({ deltas: 2 });
-  })();
-
-  it('one step is (1 − w)·CE(labels) + w·T²·CE(student / T, softmax(teacher / T)) through Adam', () => {
-    const distill = { teachers: [teacher], weight: 0.75, temperature: 2 };
-    manualSeed(5);
-    const trained = new EmotionCNN();
-    ser.train(trained, data, { epochs: 1, batchSize: 12, seed: 3, lr: 1e-3, distill });
-
-    manualSeed(5);
-    const manual = new EmotionCNN();
-    const order = new Generator(3).shuffle([...Array(12).keys()]);
-    const x = new Float32Array(12 * CLIP);
-    order.forEach((j, i) => x.set(data.features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
-    const input = tensor(x, [12, 1, 40, 174]);
-    const opt = new optim.Adam(manual.parameters(), { lr: 1e-3 });
-    manual.train();
-    const logits = manual.forward(input);
-    teacher.eval();
-    const soft = noGrad(() => ops.softmax(ops.mul(teacher.forward(input), 0.5), 1));
-    const loss = ops.add(ops.mul(ops.crossEntropy(logits, order.map((j) => data.labels[j]!)), 0.25), ops.mul(ops.crossEntropy(ops.mul(logits, 0.5), soft), 0.75 * 4));
-    loss.backward();
-    opt.step();
-    const want = manual.stateDict();
-    for (const [k, t] of Object.entries(trained.stateDict())) expectClose(t, want[k]!, 1e-6, k);
-  });
-  it('at weight 0 it is the run without a teacher, bit for bit (the teachers draw nothing from the generators)', () => {
-    const run = (distill: ser.TrainOptions['distill']) => {
-      manualSeed(5);
-      const m = new EmotionCNN();
-      ser.train(m, data, { epochs: 1, batchSize: 4, seed: 3, lr: 1e-3, augment: {}, normalizer: InputNorm.fit(data.features), distill });
-      return m.stateDict();
-    };
-    const plain = run(null);
-    const zero = run({ teachers: [teacher, teacher], weight: 0, temperature: 3 });
-    for (const [k, t] of Object.entries(plain)) expect(zero[k]!.toArray(), k).toEqual(t.toArray());
-  });
-  it('rejects bad settings', () => {
-    const m = new EmotionCNN();
-    expect(() => ser.train(m, data, { epochs: 1, distill: { teachers: [], weight: 0.5, temperature: 2 } })).toThrow(/at least one teacher/);
-    expect(() => ser.train(m, data, { epochs: 1, distill: { teachers: [teacher], weight: 1.5, temperature: 2 } })).toThrow(/distill.weight/);
-    expect(() => ser.train(m, data, { epochs: 1, distill: { teachers: [teacher], weight: 0.5, temperature: 0 } })).toThrow(/distill.temperature/);
-  });
-});
-
-describe('weight decay in training', () => {
-  const data = toyData(12, 4);
-
-  it('two steps are torch.optim.AdamW\'s on the same batches (decoupled, every parameter)', () => {
-    manualSeed(5);
-    const trained = new EmotionCNN();
-    ser.train(trained, data, { epochs: 1, batchSize: 6, seed: 3, lr: 1e-3, weightDecay: 0.2 });
-
-    manualSeed(5);
-    const manual = new EmotionCNN();
-    const order = new Generator(3).shuffle([...Array(12).keys()]);
-    const opt = new optim.AdamW(manual.parameters(), { lr: 1e-3, weightDecay: 0.2 });
-    manual.train();
-    for (const b of [0, 6]) {
-      const x = new Float32Array(6 * CLIP);
-      order.slice(b, b + 6).forEach((j, i) => x.set(data.features.subarray(j * CLIP, (j + 1) * CLIP), i * CLIP));
-      opt.zeroGrad();
-      ops.crossEntropy(manual.forward(tensor(x, [6, 1, 40, 174])), order.slice(b, b + 6).map((j) => data.labels[j]!)).backward();
-      opt.step();
-    }
-    const want = manual.stateDict();
-    for (const [k, t] of Object.entries(trained.stateDict())) expectClose(t, want[k]!, 1e-6, k);
-    // and it is not plain Adam: the decay moved the weights
-    manualSeed(5);
-    const plain = new EmotionCNN();
-    ser.train(plain, data, { epochs: 1, batchSize: 6, seed: 3, lr: 1e-3 });
-    expect(plain.fc1.weight.toArray()).not.toEqual(trained.fc1.weight.toArray());
-  });
-  it('resumes exactly, and refuses a checkpoint trained with another decay', () => {
-    const opts = (): ser.TrainOptions => ({ epochs: 2, batchSize: 6, seed: 3, lr: 1e-3, weightDecay: 0.1, augment: {} });
-    expectExactResume(data, opts, 1);
-    let ckpt: Uint8Array | null = null;
-    ser.train(new EmotionCNN(), data, { ...opts(), epochs: 1, onEpoch: (_, save) => { ckpt = save(); } });
-    expect(() => ser.train(new EmotionCNN(), data, { ...opts(), weightDecay: 0, resume: ckpt! })).toThrow(/trained with weight decay 0.1, this run asks for 0/);
-    expect(() => ser.train(new EmotionCNN(), data, { epochs: 1, weightDecay: -1 })).toThrow(/weightDecay must be a non-negative number/);
   });
 });
 
@@ -532,25 +423,8 @@ describe('gain augmentation on rescaled features', () => {
   });
 });
 
-describe('speed perturbation in training', () => {
-  it('draws speed copies with speedProb: always at 1, never at 0 (then it is the clean run exactly)', () => {
-    const data = toyData(16, 4);
-    const other = toyData(16, 9).features; // stands in for a speed copy: visibly different clips
-    const run = (opts: Partial<ser.TrainOptions>) => {
-      manualSeed(2);
-      const model = new EmotionCNN();
-      ser.train(model, data, { epochs: 1, batchSize: 8, seed: 1, ...opts });
-      return model.stateDict()['conv1.weight']!.toArray();
-    };
-    const clean = run({});
-    expect(run({ speed: [other], speedProb: 0 })).toEqual(clean);
-    // at probability 1 every clip is drawn from the copies: different weights
-    expect(run({ speed: [other], speedProb: 1 })).not.toEqual(clean);
-  });
-});
-
-describe('enrolment-normalised copies in training', () => {
-  it('are drawn with enrolledProb: at 1 training sees only them, at 0 it is the clean run', () => {
+describe('other sources of training clips', () => {
+  it('a source is drawn with its prob: at 1 training sees only its copies, at 0 it is the clean run', () => {
     const data = toyData(16, 4);
     const other = toyData(16, 9).features; // stands in for clips normalised from a few enrolment clips
     const run = (d: ser.TrainData, opts: Partial<ser.TrainOptions>) => {
@@ -560,92 +434,10 @@ describe('enrolment-normalised copies in training', () => {
       return model.stateDict()['conv1.weight']!.toArray();
     };
     const clean = run(data, {});
-    expect(run(data, { enrolled: [other], enrolledProb: 0 })).toEqual(clean);
-    expect(run(data, { enrolled: [other], enrolledProb: 1 })).toEqual(run({ features: other, labels: data.labels }, {}));
-    expect(() => run(data, { enrolled: [other.subarray(CLIP)] })).toThrow(/enrolment-normalised copy/);
-    expect(() => run(data, { enrolled: [other], enrolledProb: 2 })).toThrow(/enrolledProb must be in \[0, 1\]/);
+    expect(run(data, { sources: [{ copies: [other], prob: 0 }] })).toEqual(clean);
+    expect(run(data, { sources: [{ copies: [other], prob: 1 }] })).toEqual(run({ features: other, labels: data.labels }, {}));
+    // in order: a first source at probability 1 leaves nothing to the second
+    expect(run(data, { sources: [{ copies: [other], prob: 1 }, { copies: [data.features], prob: 1 }] })).toEqual(run({ features: other, labels: data.labels }, {}));
   });
 });
 
-describe('speaker-statistics swap', () => {
-  it("re-colouring takes one speaker's clips to another's statistics, padding untouched", () => {
-    const a = paddedClips(3, 100, 1);
-    const b = paddedClips(2, 80, 2).map((v) => (v === 0 ? 0 : 2 * v + 50));
-    const na = InputNorm.fit(a);
-    const nb = InputNorm.fit(b);
-    const moved = a.slice();
-    for (let i = 0; i < 3; i++) na.recolourClip(moved, i * CLIP, nb);
-    const refit = InputNorm.fit(moved);
-    for (const r of [0, 5, 39]) {
-      expect(refit.mean[r]).toBeCloseTo(nb.mean[r]!, 2);
-      expect(refit.std[r]! / nb.std[r]!).toBeCloseTo(1, 4);
-    }
-    expect(moved[5 * 174 + 100]).toBe(0);
-    // its deviations are kept: normalised with the target's statistics, it is the source normalised with its own
-    const viaTarget = nb.apply(moved);
-    const own = na.apply(a);
-    for (let k = 0; k < own.length; k += 97) expect(viaTarget[k]).toBeCloseTo(own[k]!, 4);
-  });
-  it('train draws it with prob: at 0 the clean run, at 1 with two speakers the run on the other speaker\'s colours', () => {
-    const data = toyData(16, 4);
-    const speakers = Array.from({ length: 16 }, (_, i) => (i < 8 ? 3 : 8));
-    for (let i = 8; i < 16; i++) for (let k = i * CLIP; k < (i + 1) * CLIP; k++) if (data.features[k] !== 0) data.features[k] = 1.5 * data.features[k]! - 20;
-    const norms = ser.speakerNorms(data.features, speakers);
-    const run = (d: ser.TrainData, opts: Partial<ser.TrainOptions>) => {
-      manualSeed(2);
-      const model = new EmotionCNN();
-      ser.train(model, d, { epochs: 1, batchSize: 8, seed: 1, normalizer: InputNorm.fit(data.features), ...opts });
-      return model.stateDict()['conv1.weight']!.toArray();
-    };
-    const clean = run(data, {});
-    expect(run(data, { speakerSwap: { speakers, norms, prob: 0 } })).toEqual(clean);
-    const swapped = data.features.slice();
-    for (let i = 0; i < 16; i++) norms.get(speakers[i]!)!.recolourClip(swapped, i * CLIP, norms.get(speakers[i] === 3 ? 8 : 3)!);
-    const always = run(data, { speakerSwap: { speakers, norms, prob: 1 } });
-    expect(always).not.toEqual(clean);
-    const expected = run({ features: swapped, labels: data.labels }, {});
-    for (let k = 0; k < always.length; k++) expect(always[k]).toBeCloseTo(expected[k]!, 5);
-    expect(() => run(data, { speakerSwap: { speakers: speakers.slice(1), norms, prob: 1 } })).toThrow(/15 speakers for 16 clips/);
-    expect(() => run(data, { speakerSwap: { speakers: new Array(16).fill(3), norms, prob: 1 } })).toThrow(/at least two speakers/);
-    expect(() => run(data, { speakerSwap: { speakers: speakers.map((s) => s + 1), norms, prob: 1 } })).toThrow(/no statistics for speaker 4/);
-    expect(() => run(data, { speakerSwap: { speakers, norms, prob: 1.5 } })).toThrow(/speakerSwap.prob must be in \[0, 1\]/);
-  });
-});
-
-describe('mixup', () => {
-  it('blends each clip with a shuffled partner by one λ in [0.5, 1] and names the partner label', () => {
-    const n = 6;
-    const x = new Float32Array(n * CLIP);
-    for (let i = 0; i < n; i++) x.fill(10 * i + 1, i * CLIP, (i + 1) * CLIP);
-    const labels = [...Array(n).keys()]; // clip i holds label i, so the partner label names the partner clip
-    const mixed = x.slice();
-    const { lambda, yPartner } = mixBatch(mixed, labels, 0.4, new Generator(7));
-    expect(lambda).toBeGreaterThanOrEqual(0.5);
-    expect(lambda).toBeLessThanOrEqual(1);
-    expect([...yPartner].sort()).toEqual(labels); // a permutation of the batch
-    for (let i = 0; i < n; i++) {
-      const want = lambda * (10 * i + 1) + (1 - lambda) * (10 * yPartner[i]! + 1);
-      expect(mixed[i * CLIP]).toBeCloseTo(want, 4);
-      expect(mixed[(i + 1) * CLIP - 1]).toBeCloseTo(want, 4);
-    }
-  });
-  it('draws λ from Beta(α, α): mean 1/2 and variance 1/(4(2α + 1))', () => {
-    const g = new Generator(1);
-    for (const alpha of [0.2, 1, 3]) {
-      const draws = Array.from({ length: 20000 }, () => g.beta(alpha, alpha));
-      const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
-      const variance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / draws.length;
-      expect(mean).toBeCloseTo(0.5, 1);
-      expect(variance).toBeCloseTo(1 / (4 * (2 * alpha + 1)), 2);
-      expect(draws.every((v) => v >= 0 && v <= 1)).toBe(true);
-    }
-    // gamma(k) has mean k and variance k, above and below shape 1
-    for (const k of [0.3, 2.5]) {
-      const d = Array.from({ length: 20000 }, () => g.gamma(k));
-      const m = d.reduce((a, b) => a + b, 0) / d.length;
-      expect(m).toBeCloseTo(k, 1);
-      expect(d.reduce((a, b) => a + (b - m) ** 2, 0) / d.length).toBeGreaterThan(0.85 * k);
-    }
-    expect(() => g.gamma(0)).toThrow(ValueError);
-  });
-});
