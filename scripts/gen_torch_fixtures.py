@@ -3,7 +3,7 @@
 
 Run with Debian's PyTorch:  apt-get install -y python3-torch && /usr/bin/python3 scripts/gen_torch_fixtures.py
 Writes test/fixtures/torch/*.safetensors (inputs where small, expected outputs, gradients). Each file's
-__metadata__ "config" holds the case parameters as JSON. Tests never need Python.
+__metadata__ "torch" holds the version of PyTorch that made the file, "config" the case parameters as JSON. Tests never need Python.
 
 Large inputs (the whole EmotionCNN) come from an integer LCG that test/helpers/lcg.ts reproduces
 bit for bit, so only outputs are stored.
@@ -25,8 +25,8 @@ torch.manual_seed(1234)
 def save(name, tensors, config=None):
     """Minimal safetensors writer (F32 only), so no extra Python package is needed."""
     header, blobs, off = {}, [], 0
-    if config is not None:
-        header['__metadata__'] = {'config': json.dumps(config)}
+    # every fixture says which PyTorch made it, so a value that moves can be traced to a version
+    header['__metadata__'] = {'torch': torch.__version__, **({'config': json.dumps(config)} if config is not None else {})}
     for k, t in tensors.items():
         a = np.ascontiguousarray(t.detach().cpu().numpy().astype('<f4'))
         b = a.tobytes()

@@ -209,3 +209,13 @@ for (const kernel of cpuKernels) describe(`${kernel} kernels`, () => {
     }
   });
 });
+
+describe('the fixtures', () => {
+  it('each records the PyTorch version that made it', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { loadSafetensors } = await import('../../src/nn/safetensors.js');
+    const dir = new URL('../fixtures/torch/', import.meta.url);
+    const versions = new Set(readdirSync(dir).filter((f) => f.endsWith('.safetensors')).map((f) => loadSafetensors(readFileSync(new URL(f, dir))).metadata.torch));
+    expect([...versions]).toEqual(['1.13.0a0']);
+  });
+});
