@@ -13,6 +13,7 @@
  *   has no content left, so the result is the same filter up to its stopband floor.
  */
 import { ValueError } from '../tensor/errors.js';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './defaults.js';
 import { AudioError } from './errors.js';
 import { RealFft } from './fft.js';
 import { realFftPair } from './fft-pair.js';
@@ -63,22 +64,38 @@ interface Plan {
   table: Float64Array;
 }
 
+/**
+ * Designed filters, kept for the rates last used: a polyphase table holds up · taps values (up to
+ * 22050 × 100 float64, 17 MB, for an awkward rate), so the cache is bounded, oldest out first.
+ */
+const MAX_CACHED = 8;
 const plans = new Map<string, Plan>();
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): T {
+  cache.set(key, value);
+  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
+  return value;
+}
+
+/** The shape of a plan (no coefficients yet): phases, taps, and the cutoff. */
+function geometry(from: number, to: number, o: Required<ResampleOptions>, atInputRate: boolean) {
+  const g = gcd(from, to);
+  // cutoff in cycles per input sample, and the kernel's half-width in input samples
+  const fc = (o.rolloff * (atInputRate ? 1 : Math.min(1, to / from))) / 2;
+  const half = o.zeroCrossings / (2 * fc);
+  // rounded up to a multiple of 4 with zero taps, for the four running sums of `interpolate`
+  return { up: to / g, down: from / g, fc, half, first: -Math.ceil(half) + 1, taps: Math.ceil((2 * Math.ceil(half)) / 4) * 4 };
+}
 
 /** `atInputRate`: cut at the input's Nyquist frequency (for reading an already band-limited signal). */
 function plan(from: number, to: number, o: Required<ResampleOptions>, atInputRate = false): Plan {
   const key = `${from}:${to}:${o.zeroCrossings}:${o.rolloff}:${o.beta}:${atInputRate}`;
   const cached = plans.get(key);
-  if (cached) return cached;
-  const g = gcd(from, to);
-  const up = to / g;
-  const down = from / g;
-  // cutoff in cycles per input sample, and the kernel's half-width in input samples
-  const fc = (o.rolloff * (atInputRate ? 1 : Math.min(1, to / from))) / 2;
-  const half = o.zeroCrossings / (2 * fc);
-  const first = -Math.ceil(half) + 1;
-  // rounded up to a multiple of 4 with zero taps, for the four running sums of `interpolate`
-  const taps = Math.ceil((2 * Math.ceil(half)) / 4) * 4;
+  if (cached) {
+    plans.delete(key);
+    return remember(plans, key, cached); // most recently used goes last
+  }
+  const { up, down, fc, half, first, taps } = geometry(from, to, o, atInputRate);
   const table = new Float64Array(up * taps);
   const i0b = besselI0(o.beta);
   for (let p = 0; p < up; p++) {
@@ -92,9 +109,7 @@ function plan(from: number, to: number, o: Required<ResampleOptions>, atInputRat
       table[p * taps + j] = 2 * fc * sinc * (besselI0(o.beta * Math.sqrt(1 - r * r)) / i0b);
     }
   }
-  const p: Plan = { up, down, taps, first, table };
-  plans.set(key, p);
-  return p;
+  return remember(plans, key, { up, down, taps, first, table });
 }
 
 /** Kaiser-windowed sinc with cutoff fc (cycles per sample) sampled at integers −K…K. */
@@ -134,7 +149,7 @@ function fftFilter(fc: number, half: number, beta: number): FftFilter {
     buf.set(h);
     f = { L, N, re: new Float64Array(fft.bins), im: new Float64Array(fft.bins) };
     fft.transform(buf, f.re, f.im);
-    fftFilters.set(key, f);
+    remember(fftFilters, key, f);
   }
   return f;
 }
@@ -244,21 +259,27 @@ function interpolateSimd(
 /** The short interpolator of the FFT path: its passband covers what the sharp filter keeps. */
 const INTERPOLATOR: Required<ResampleOptions> = { zeroCrossings: 8, rolloff: 1, beta: 8 };
 
-/** Resamples y from `fromRate` to `toRate` Hz (any positive integer rates). */
+/**
+ * Resamples y from `fromRate` to `toRate` Hz: integer rates from MIN_SAMPLE_RATE to
+ * MAX_SAMPLE_RATE (1 kHz to 768 kHz). Time and memory grow with the output's length and the
+ * filter's, never with the rates' common divisor.
+ */
 export function resample(y: Float32Array, fromRate: number, toRate: number, opts: ResampleOptions = {}): Float32Array {
   for (const [name, r] of [['fromRate', fromRate], ['toRate', toRate]] as const) {
     if (!Number.isInteger(r) || r <= 0) throw new ValueError(`resample: ${name} must be a positive integer number of Hz, got ${r}`);
+    if (r < MIN_SAMPLE_RATE || r > MAX_SAMPLE_RATE) throw new ValueError(`resample: ${name} ${r} Hz is outside the accepted ${MIN_SAMPLE_RATE}–${MAX_SAMPLE_RATE} Hz`);
   }
   if (fromRate === toRate) return y.slice();
   if (y.length === 0) throw new AudioError('resample: the signal has no samples');
   const o = { ...RESAMPLE_DEFAULTS, ...opts };
-  if (!(o.zeroCrossings >= 1) || !(o.rolloff > 0 && o.rolloff <= 1) || !(o.beta >= 0)) {
+  if (!(o.zeroCrossings >= 1 && o.zeroCrossings <= 1024) || !(o.rolloff > 0 && o.rolloff <= 1) || !(o.beta >= 0 && o.beta <= 100)) {
     throw new ValueError(`resample: invalid filter settings ${JSON.stringify(opts)}`);
   }
-  const direct = plan(fromRate, toRate, o);
-  const outLen = Math.ceil((y.length * direct.up) / direct.down);
-  const fftWorthIt = toRate < fromRate && direct.taps > 48;
-  if (!fftWorthIt) return interpolate(Float64Array.from(y), outLen, direct);
+  // decide the path from the plan's shape first: a long direct filter is never designed
+  const shape = geometry(fromRate, toRate, o, false);
+  const outLen = Math.ceil((y.length * shape.up) / shape.down);
+  const fftWorthIt = toRate < fromRate && shape.taps > 48;
+  if (!fftWorthIt) return interpolate(Float64Array.from(y), outLen, plan(fromRate, toRate, o));
   const fc = (o.rolloff * toRate) / fromRate / 2;
   const sharp = filterFft(y, fftFilter(fc, o.zeroCrossings / (2 * fc), o.beta));
   // same up/down phases as `direct`, with a kernel cut at the input's own Nyquist frequency

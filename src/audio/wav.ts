@@ -9,6 +9,7 @@
  * 2^(bits−1), unsigned 8-bit centred at 128, floats unchanged.
  */
 import * as wavefileModule from 'wavefile';
+import { MAX_FLOAT_SAMPLE, MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './defaults.js';
 import { WavError } from './errors.js';
 
 // wavefile ships two builds: bundlers pick its ES module (named exports only), Node's ESM loader its
@@ -28,12 +29,15 @@ interface Chunk {
   /** Offset of the chunk's payload. */
   start: number;
   size: number;
+  /** A data chunk whose size was left unknown (0xFFFFFFFF) by a streaming writer: it runs to the end of the file. */
+  streamed?: boolean;
 }
 
 const PCM = 1;
 const IEEE_FLOAT = 3;
 const EXTENSIBLE = 0xfffe;
-const MAX_RATE = 10_000_000;
+/** A RIFF or data chunk size that streaming writers leave when they cannot seek back: "up to the end of the file". */
+const UNKNOWN_SIZE = 0xffffffff;
 
 function fourcc(b: Uint8Array, at: number): string {
   return String.fromCharCode(b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!);
@@ -49,7 +53,8 @@ function readChunks(bytes: Uint8Array, view: DataView): Chunk[] {
   if (magic !== 'RIFF' || fourcc(bytes, 8) !== 'WAVE') {
     throw new WavError(`not a WAV file: starts with ${printable(magic)}/${printable(fourcc(bytes, 8))}, expected 'RIFF'…'WAVE'`);
   }
-  const riffEnd = 8 + view.getUint32(4, true);
+  const riffSize = view.getUint32(4, true);
+  const riffEnd = riffSize === UNKNOWN_SIZE ? bytes.length : 8 + riffSize;
   if (riffEnd > bytes.length) {
     throw new WavError(`truncated WAV: the RIFF header declares ${riffEnd} bytes but the file has ${bytes.length}`);
   }
@@ -57,13 +62,15 @@ function readChunks(bytes: Uint8Array, view: DataView): Chunk[] {
   let at = 12;
   while (at + 8 <= riffEnd) {
     const id = fourcc(bytes, at);
-    const size = view.getUint32(at + 4, true);
     const start = at + 8;
+    // a streamed file's data chunk runs to the end of the file
+    const streamed = id === 'data' && view.getUint32(at + 4, true) === UNKNOWN_SIZE;
+    const size = streamed ? riffEnd - start : view.getUint32(at + 4, true);
     if (start + size > riffEnd) {
       const what = id === 'data' ? 'truncated WAV: the data chunk' : `corrupt WAV: chunk ${printable(id)} at byte ${at}`;
       throw new WavError(`${what} declares ${size} bytes but only ${riffEnd - start} remain`);
     }
-    chunks.push({ id, start, size });
+    chunks.push({ id, start, size, streamed });
     at = start + size + (size & 1); // chunks are padded to even sizes
   }
   return chunks;
@@ -79,6 +86,7 @@ interface Format {
 
 /** The format chunk, as wavefile parses it, checked for consistency. */
 function readFormat(bytes: Uint8Array, view: DataView, fmt: Chunk): Format {
+  if (fmt.size < 16) throw new WavError(`corrupt WAV: the format chunk has ${fmt.size} bytes, fewer than the 16 every format needs`);
   let parsed: { fmt: { audioFormat: number; numChannels: number; sampleRate: number; bitsPerSample: number; blockAlign: number } };
   try {
     // wavefile reads every chunk it meets; hand it the format chunk and an empty data chunk only,
@@ -105,7 +113,10 @@ function readFormat(bytes: Uint8Array, view: DataView, fmt: Chunk): Format {
   }
   const { numChannels: channels, sampleRate, bitsPerSample: bits, blockAlign } = f;
   if (!(channels >= 1)) throw new WavError(`corrupt WAV: the format chunk declares ${channels} channels`);
-  if (!(sampleRate > 0) || sampleRate > MAX_RATE) throw new WavError(`corrupt WAV: sample rate ${sampleRate} Hz is not a usable rate`);
+  if (!(sampleRate > 0)) throw new WavError(`corrupt WAV: sample rate ${sampleRate} Hz is not a usable rate`);
+  if (sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
+    throw new WavError(`unsupported WAV: sample rate ${sampleRate} Hz is outside the accepted ${MIN_SAMPLE_RATE}–${MAX_SAMPLE_RATE} Hz`);
+  }
   const ok = code === PCM ? [8, 16, 24, 32].includes(bits) : code === IEEE_FLOAT ? [32, 64].includes(bits) : false;
   if (!ok) {
     const kind = code === PCM ? 'PCM' : code === IEEE_FLOAT ? 'float' : `format code ${code}`;
@@ -127,10 +138,10 @@ export function decodeWav(bytes: Uint8Array): DecodedAudio {
   if (!fmt) throw new WavError('corrupt WAV: no format chunk');
   if (!data) throw new WavError('corrupt WAV: no data chunk');
   const f = readFormat(bytes, view, fmt);
-  if (data.size % f.blockAlign !== 0) {
+  if (data.size % f.blockAlign !== 0 && !data.streamed) {
     throw new WavError(`corrupt WAV: the data chunk's ${data.size} bytes are not a whole number of ${f.blockAlign}-byte frames`);
   }
-  const frames = data.size / f.blockAlign;
+  const frames = Math.floor(data.size / f.blockAlign);
   if (frames === 0) throw new WavError('empty WAV: the data chunk holds no samples');
   const channels = Array.from({ length: f.channels }, () => new Float32Array(frames));
   decodeSamples(view, data.start, frames, f, channels);
@@ -138,6 +149,7 @@ export function decodeWav(bytes: Uint8Array): DecodedAudio {
     channels.forEach((ch, c) => {
       for (let i = 0; i < frames; i++) {
         if (!Number.isFinite(ch[i]!)) throw new WavError(`invalid WAV: sample ${i} of channel ${c} is ${ch[i]}, not a finite number`);
+        if (Math.abs(ch[i]!) > MAX_FLOAT_SAMPLE) throw new WavError(`invalid WAV: sample ${i} of channel ${c} is ${ch[i]}, over ${MAX_FLOAT_SAMPLE} (80 dB above full scale): not audio`);
       }
     });
   }

@@ -98,7 +98,7 @@ export abstract class Module {
 
   /** Parameters and buffers by PyTorch key, in PyTorch's order (per module: params, buffers, then children). */
   stateDict(): Record<string, Tensor> {
-    const sd: Record<string, Tensor> = {};
+    const sd: Record<string, Tensor> = Object.create(null); // keys are names, never Object.prototype's
     for (const [prefix, m] of this.namedModules()) {
       const key = (k: string) => (prefix ? `${prefix}.${k}` : k);
       for (const [k, t] of m._params) sd[key(k)] = t.detach();
@@ -115,10 +115,12 @@ export abstract class Module {
     const strict = opts.strict ?? true;
     const own = this.stateDict();
     const targets = new Map([...this.namedParameters(), ...this.namedBuffers()]);
-    const missing = Object.keys(own).filter((k) => !(k in sd));
-    const unexpected = Object.keys(sd).filter((k) => !(k in own));
+    // own keys only: a name such as 'constructor' or '__proto__' is a key like any other
+    const has = (o: object, k: string) => Object.hasOwn(o, k);
+    const missing = Object.keys(own).filter((k) => !has(sd, k));
+    const unexpected = Object.keys(sd).filter((k) => !has(own, k));
     const misshaped = Object.keys(sd)
-      .filter((k) => k in own && sizeMismatch(own[k]!, sd[k]!))
+      .filter((k) => has(own, k) && sizeMismatch(own[k]!, sd[k]!))
       .map((k) => `${k}: expected ${fmtShape(own[k]!.shape)}, got ${fmtShape(sd[k]!.shape)}`);
     const problems: string[] = [];
     if (misshaped.length) problems.push(`shape mismatch: ${misshaped.join('; ')}`);

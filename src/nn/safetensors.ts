@@ -71,37 +71,66 @@ export interface Loaded {
   metadata: Record<string, string>;
 }
 
+/**
+ * Reads safetensors bytes as the format's specification says, strictly: the header is a JSON object
+ * starting with '{' (no byte-order mark), each entry exactly `{ dtype, shape, data_offsets }` with a
+ * known dtype string, a shape of non-negative integers and two offsets that match the shape; the
+ * entries tile the data section with no gap and no overlap (so no two names share bytes, and no
+ * file decodes to more than it holds); `__metadata__` is a string→string map. The maps returned
+ * have no prototype, so a tensor named `__proto__` or `constructor` is just a name.
+ */
 export function loadSafetensors(bytes: Uint8Array): Loaded {
-  if (bytes.length < 8) throw new SafetensorsError(`safetensors: ${bytes.length} bytes is too short for a header`);
+  const bad = (what: string): never => {
+    throw new SafetensorsError(`safetensors: ${what}`);
+  };
+  if (!(bytes instanceof Uint8Array)) bad('expects the file contents as a Uint8Array');
+  if (bytes.length < 8) bad(`${bytes.length} bytes is too short for a header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = Number(view.getBigUint64(0, true));
-  if (n > MAX_HEADER || 8 + n > bytes.length) {
-    throw new SafetensorsError(`safetensors: header length ${n} does not fit a file of ${bytes.length} bytes (truncated or not safetensors)`);
-  }
-  let header: Record<string, unknown>;
+  if (n > MAX_HEADER || 8 + n > bytes.length) bad(`header length ${n} does not fit a file of ${bytes.length} bytes (truncated or not safetensors)`);
+  if (n < 2 || bytes[8] !== 0x7b) bad(`the header does not start with '{' (byte ${bytes[8] ?? 'none'}): not safetensors`);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n)));
   } catch (e) {
-    throw new SafetensorsError(`safetensors: header is not valid JSON (${(e as Error).message})`);
+    bad(`header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('safetensors: header is not a JSON object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) bad('header is not a JSON object');
   const dataStart = 8 + n;
   const dataLen = bytes.length - dataStart;
-  const metadata = (header.__metadata__ ?? {}) as Record<string, string>;
-  const tensors: Record<string, Tensor> = {};
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
+  const metadata: Record<string, string> = Object.create(null);
+  const entries: { name: string; e: Entry }[] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+        if (typeof v !== 'string') bad(`__metadata__ value '${k}' must be a string, got ${JSON.stringify(v)?.slice(0, 40)}`);
+        metadata[k] = v as string;
+      }
+      continue;
+    }
     const e = raw as Entry;
-    if (!e || !(e.dtype in BYTES) || !Array.isArray(e.shape) || !Array.isArray(e.data_offsets)) {
-      throw new SafetensorsError(`safetensors: entry '${name}' is malformed or has an unsupported dtype (${String(e?.dtype)})`);
-    }
+    const keys = e && typeof e === 'object' && !Array.isArray(e) ? Object.keys(e).sort().join(',') : '';
+    if (keys !== 'data_offsets,dtype,shape') bad(`entry '${name}' must be an object with exactly dtype, shape and data_offsets`);
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(BYTES, e.dtype)) bad(`entry '${name}' has an unsupported dtype ${JSON.stringify(e.dtype)} (supported: ${Object.keys(BYTES).join(', ')})`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isSafeInteger(d) || d < 0)) bad(`entry '${name}' has a shape that is not a list of non-negative integers`);
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || e.data_offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) bad(`entry '${name}' needs data_offsets [begin, end] of two non-negative integers`);
     const [begin, end] = e.data_offsets;
-    const count = sizeOf(e.shape);
-    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end > dataLen || end - begin !== count * BYTES[e.dtype]) {
-      throw new SafetensorsError(`safetensors: '${name}' (${e.dtype} ${fmtShape(e.shape)}) has offsets [${begin}, ${end}] that do not fit its size or the file`);
+    if (end < begin || end > dataLen || end - begin !== sizeOf(e.shape) * BYTES[e.dtype]) {
+      bad(`'${name}' (${e.dtype} ${fmtShape(e.shape)}) has offsets [${begin}, ${end}] that do not fit its size or the file`);
     }
-    tensors[name] = tensor(decode(bytes, dataStart + begin, count, e.dtype), e.shape);
+    entries.push({ name, e });
   }
+  // the entries must tile the data section: sorted by offset, each starts where the last ended
+  entries.sort((p, q) => p.e.data_offsets[0] - q.e.data_offsets[0]);
+  let at = 0;
+  for (const { name, e } of entries) {
+    if (e.data_offsets[0] !== at) bad(`'${name}' starts at byte ${e.data_offsets[0]} of the data, expected ${at}: entries ${e.data_offsets[0] < at ? 'overlap' : 'leave a gap'}`);
+    at = e.data_offsets[1];
+  }
+  if (at !== dataLen) bad(`the entries cover ${at} of the ${dataLen} data bytes`);
+  const tensors: Record<string, Tensor> = Object.create(null);
+  for (const { name, e } of entries) tensors[name] = tensor(decode(bytes, dataStart + e.data_offsets[0], sizeOf(e.shape), e.dtype), e.shape);
   return { tensors, metadata };
 }
 

@@ -30,7 +30,7 @@ commands:
   train --data DIR     train on a RAVDESS folder (Actor_NN/*.wav, any sample rate)
   evaluate --data DIR  score weights on a protocol's test clips
 
-ser <command> --help for its options.`,
+ser <command> --help for its options; ser --version for the version.`,
   predict: `usage: ser predict FILE... [--json] [--weights FILE] [--enroll FILE]... [--same-speaker] [--hop SECONDS] [--threads N]
 
   --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"}
@@ -298,10 +298,37 @@ function evaluateCommand(args: string[]): void {
   }
 }
 
+/**
+ * `--hop -1`: node's parseArgs reads a value that starts with a dash as an option and says only
+ * "ambiguous"; joined as `--hop=-1`, the option's own check says what is wrong with it.
+ */
+function joinNegativeValues(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-(\d|\.\d|Infinity|NaN)/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function main(argv: string[]): number {
-  const [command, ...rest] = argv;
+  const [command, ...raw] = argv;
+  const rest = joinNegativeValues(raw);
   try {
-    if (!command || command === '--help' || command === '-h' || command === 'help') console.log(HELP.main);
+    if (!command) {
+      process.stderr.write(`${HELP.main}\n`);
+      return 2;
+    }
+    if (command === '--version' || command === '-V') console.log(`ser-ts ${version()}`);
+    else if (command === '--help' || command === '-h' || command === 'help') console.log(HELP.main);
     else if (command === 'predict') predictCommand(rest);
     else if (command === 'train') trainCommand(rest);
     else if (command === 'evaluate') evaluateCommand(rest);

@@ -54,6 +54,9 @@ const settingsKey = createHash('sha256').update(JSON.stringify(FEATURE_SETTINGS)
 /**
  * Features on disk, one file per clip, named by the hash of the clip's bytes under a folder named
  * by the hash of the feature settings: a renamed file still hits, a changed setting never does.
+ * Each entry starts with a SHA-256 of the settings, the clip's hash and the values, and holds only
+ * finite values: an entry that was damaged, edited or written by other settings is a miss, and the
+ * features are computed again.
  */
 export class FeatureCache {
   private readonly key: string;
@@ -63,20 +66,30 @@ export class FeatureCache {
     this.key = variant ? `${settingsKey}-${createHash('sha256').update(variant).digest('hex').slice(0, 12)}` : settingsKey;
   }
 
-  private file(bytes: Uint8Array): string {
-    return join(this.dir, this.key, `${createHash('sha256').update(bytes).digest('hex')}.f32`);
+  private entry(bytes: Uint8Array): { file: string; clip: string } {
+    const clip = createHash('sha256').update(bytes).digest('hex');
+    return { file: join(this.dir, this.key, `${clip}.ftr`), clip };
+  }
+
+  private digest(clip: string, values: Uint8Array): Buffer {
+    return createHash('sha256').update(this.key).update(clip).update(values).digest();
   }
 
   get(bytes: Uint8Array): Float32Array | null {
-    const f = this.file(bytes);
-    if (!existsSync(f)) return null;
-    const b = readFileSync(f);
-    if (b.length !== CLIP * 4) return null; // damaged: recompute
-    return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+    const { file, clip } = this.entry(bytes);
+    if (!existsSync(file)) return null;
+    const b = readFileSync(file);
+    if (b.length !== 32 + CLIP * 4) return null;
+    const values = b.subarray(32);
+    if (!this.digest(clip, values).equals(b.subarray(0, 32))) return null;
+    const f = new Float32Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.length));
+    return f.every(Number.isFinite) ? f : null;
   }
 
   put(bytes: Uint8Array, features: Float32Array): void {
-    writeFileAtomic(this.file(bytes), new Uint8Array(features.buffer, features.byteOffset, features.byteLength));
+    const { file, clip } = this.entry(bytes);
+    const values = new Uint8Array(features.buffer, features.byteOffset, features.byteLength);
+    writeFileAtomic(file, Buffer.concat([this.digest(clip, values), values]));
   }
 }
 

@@ -14,7 +14,7 @@ import type { Recipe } from '../ser/recipe.js';
 import { renderReportHtml } from '../ser/report-html.js';
 import { type Protocol, checkProtocol, protocolSplits } from '../ser/splits.js';
 import { type Extracted, FeatureCache, extractFeatures, noisyFeatures, scanRavdess } from './dataset.js';
-import { writeFileAtomic } from './files.js';
+import { removeStaleTemps, writeFileAtomic } from './files.js';
 
 export interface ExperimentOptions {
   /** A RAVDESS folder in the official layout. */
@@ -75,6 +75,9 @@ export function runExperiment(o: ExperimentOptions): SplitResult[] {
   const data = loadRavdess(o.data, cacheDir, log);
   const splits = protocolSplits(o.protocol, data.labels, data.actors);
   const out = o.out ?? `emotion-cnn-${o.protocol.name}.safetensors`;
+  // parts of files that a killed run was writing: nobody will finish them
+  const stale = [...new Set([dirname(out), dirname(o.checkpoint ?? out)])].flatMap((d) => removeStaleTemps(d)).concat(removeStaleTemps(cacheDir, 1));
+  if (stale.length) log(`removed ${stale.length} temporary file(s) left by a killed run`);
   const waveforms = {
     noisy: (idx: readonly number[], n: { seed: number; snrDb: [number, number] }) => {
       const t0 = Date.now();

@@ -4,7 +4,7 @@
  * 'ser-ts/node'; the main entry stays free of Node built-ins so it also runs in browsers.
  */
 export { enableThreads, disableThreads, ThreadError } from './threads.js';
-export { writeFileAtomic } from './files.js';
+export { writeFileAtomic, removeStaleTemps } from './files.js';
 export { scanRavdess, extractFeatures, noisyFeatures, FeatureCache, DatasetError, subset, type DatasetItem, type Extracted, type NoiseOptions } from './dataset.js';
 export { loadModel, BUNDLED_WEIGHTS, BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS } from './model-file.js';
 export { runExperiment, loadRavdess, type ExperimentOptions, type SplitResult } from './experiment.js';

@@ -1,5 +1,5 @@
 /** Loading trained weights from disk (Node only). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SerTsError } from '../tensor/errors.js';
 import { EmotionEnsemble, EmotionRecognizer } from '../ser/predict.js';
@@ -41,6 +41,7 @@ export function loadModel(path: string | readonly string[] = BUNDLED_WEIGHTS): E
     }
   }
   if (!existsSync(path)) throw new SerTsError(`weights file '${path}' does not exist`);
+  if (!statSync(path).isFile()) throw new SerTsError(`weights '${path}' is not a file (a folder?): give a .safetensors file`);
   try {
     return EmotionRecognizer.fromSafetensors(readFileSync(path));
   } catch (e) {

@@ -1,7 +1,7 @@
 /** The model's input: librosa-identical MFCC 40 × 174 of audio at 22050 Hz. */
 import { AudioError } from '../audio/errors.js';
 import { load } from '../audio/load.js';
-import { DEFAULT_HOP, DEFAULT_N_FFT, LIBROSA_SAMPLE_RATE } from '../audio/defaults.js';
+import { DEFAULT_HOP, DEFAULT_N_FFT, LIBROSA_SAMPLE_RATE, MAX_FLOAT_SAMPLE } from '../audio/defaults.js';
 import { frameWindow, mfccArray } from '../audio/mfcc.js';
 import { N_FRAMES, N_MFCC } from './model.js';
 
@@ -21,6 +21,13 @@ export function clipFeatures(y: Float32Array): Float32Array {
   return frameWindow(clipMfcc(y), N_MFCC, 0, N_FRAMES);
 }
 
+/** Throws an AudioError naming the first value of `features` that is not finite (nothing is learnt or answered from NaN). */
+export function checkFinite(features: ArrayLike<number>, what = 'features'): void {
+  for (let i = 0; i < features.length; i++) {
+    if (!Number.isFinite(features[i]!)) throw new AudioError(`${what}: value ${i} is ${features[i]}, not a finite number`);
+  }
+}
+
 /** The whole MFCC [40 × frames] of a 22050 Hz mono clip, with the model's settings. */
 export function clipMfcc(y: Float32Array): { data: Float32Array; frames: number } {
   return mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
@@ -28,16 +35,30 @@ export function clipMfcc(y: Float32Array): { data: Float32Array; frames: number 
 
 /** A WAV file's bytes → its features, as the original project computed them. */
 export function wavFeatures(bytes: Uint8Array): Float32Array {
-  return clipFeatures(load(bytes, { sampleRate: SAMPLE_RATE }));
+  const f = clipFeatures(load(bytes, { sampleRate: SAMPLE_RATE }));
+  checkFinite(f, 'MFCC');
+  return f;
 }
 
 /** Peak level below which a clip counts as silent (−80 dBFS): nothing to classify. */
 export const SILENCE_PEAK = 1e-4;
 
+/** The shortest clip worth an answer: a quarter of a second (11 frames), about one syllable. */
+export const MIN_SECONDS = 0.25;
+
+/**
+ * Throws an AudioError unless `y` (22050 Hz) is something to classify: samples that are finite and
+ * within MAX_FLOAT_SAMPLE, at least MIN_SECONDS of them, and not silent.
+ */
 export function checkNotSilent(y: Float32Array, what = 'clip'): void {
   let peak = 0;
-  for (let i = 0; i < y.length; i++) peak = Math.max(peak, Math.abs(y[i]!));
+  for (let i = 0; i < y.length; i++) {
+    const v = Math.abs(y[i]!);
+    if (!(v <= MAX_FLOAT_SAMPLE)) throw new AudioError(`${what}: sample ${i} is ${y[i]}, ${Number.isFinite(y[i]!) ? `over ${MAX_FLOAT_SAMPLE} (80 dB above full scale)` : 'not a finite number'}: not audio`);
+    if (v > peak) peak = v;
+  }
   if (y.length === 0) throw new AudioError(`${what} has no samples`);
+  if (y.length < MIN_SECONDS * SAMPLE_RATE) throw new AudioError(`${what} is ${(y.length / SAMPLE_RATE).toFixed(3)} s long: at least ${MIN_SECONDS} s is needed to classify it`);
   if (peak < SILENCE_PEAK) {
     const db = peak > 0 ? (20 * Math.log10(peak)).toFixed(1) : '−∞';
     throw new AudioError(`${what} is silent (peak ${db} dBFS, below −80 dBFS): there is no voice to classify`);

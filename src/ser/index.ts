@@ -6,7 +6,7 @@ export { EmotionRecognizer, EmotionEnsemble, clipWindows, type Recognizer, type 
 export { encodeWeights, decodeWeights, type WeightsInfo } from './weights-file.js';
 export { RECIPES, COMPONENTS, recipeByName, withoutComponents, checkRecipe, augmentOptions, type Recipe, type Component, type ClipSource, type Augmentation } from './recipe.js';
 export { prepareRun, runTraining, type Corpus, type Waveforms, type RunOptions, type PreparedRun, type TrainedRun } from './pipeline.js';
-export { train, predictLabels, saveCheckpoint, loadCheckpoint, keptEpoch, balancedClassWeights, type TrainData, type TrainOptions, type EpochStats } from './train.js';
+export { train, predictLabels, saveCheckpoint, loadCheckpoint, trainSettings, keptEpoch, balancedClassWeights, type TrainData, type TrainOptions, type EpochStats } from './train.js';
 export { argmax, argmaxRows, softmaxRows, clipLogits } from './scoring.js';
 export { randomSplit, actorSplit, foldSplit, pickValidationActors, validationSplit, checkProtocol, protocolSplits, PROTOCOLS, type Split, type Protocol, type ProtocolName } from './splits.js';
 export { evaluate, formatReport, type Report, type ClassMetrics } from './metrics.js';

@@ -3,6 +3,7 @@
  * in batches, softmax rows, and argmax.
  */
 import { noGrad } from '../tensor/autograd.js';
+import { ValueError } from '../tensor/errors.js';
 import { tensor } from '../tensor/tensor.js';
 import { EMOTIONS } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
@@ -46,6 +47,12 @@ export function clipLogits(model: EmotionCNN, features: Float32Array, batchSize 
   for (let b = 0; b < n; b += batchSize) {
     const m = Math.min(batchSize, n - b);
     out.set(noGrad(() => model.forward(tensor(x.subarray(b * CLIP, (b + m) * CLIP), [m, 1, N_MFCC, N_FRAMES]))).toArray(), b * CLASSES);
+  }
+  // no answer is made of NaN: finite input and finite weights give finite logits, so say which is not
+  const bad = out.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    const inputOk = x.every(Number.isFinite);
+    throw new ValueError(`the model's output for clip ${Math.floor(bad / CLASSES) + 1} is ${out[bad]}: ${inputOk ? 'its weights hold values that are not finite' : 'its input is not finite'}`);
   }
   return out;
 }

@@ -16,6 +16,7 @@ import { type Tensor, tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { Adam } from '../nn/optim/adam.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
+import { crc32 } from '../nn/checksum.js';
 import { EMOTIONS } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
 import { type AugmentOptions, augmentClip, c0PerDb, checkAugment } from './augment.js';
@@ -98,6 +99,8 @@ export interface TrainState {
   epoch: number;
   rng: Generator;
   best?: BestSoFar | null;
+  /** What the run depends on (trainSettings), stored in the checkpoint so a resume can be checked against it. */
+  settings?: Record<string, string>;
 }
 
 interface BatchRecipe {
@@ -147,38 +150,91 @@ export function checkData(data: TrainData, what: string): number {
   return n;
 }
 
-/** Serialises everything needed to resume into one safetensors file. */
+/**
+ * Everything a run's result depends on besides the model's initial weights, as short strings:
+ * hyperparameters as they are, arrays (the clips, labels, copies, normaliser, class weights) by
+ * their CRC-32. A checkpoint records them, and resuming with any of them changed is refused.
+ */
+export function trainSettings(data: TrainData, opts: TrainOptions): Record<string, string> {
+  const f32 = (a: ArrayLike<number>) => crc32(Float32Array.from(a));
+  return {
+    clips: `${data.labels.length} clips, features ${crc32(data.features)}, labels ${f32(data.labels)}`,
+    seed: String(opts.seed ?? 0), lr: String(opts.lr ?? 5e-4), batchSize: String(opts.batchSize ?? 32),
+    // a constant rate makes a longer run the same run continued; a cosine one spreads over the epochs
+    epochs: opts.schedule === 'cosine' ? String(opts.epochs) : 'any (constant rate)',
+    schedule: opts.schedule ?? 'constant', labelSmoothing: String(opts.labelSmoothing ?? 0),
+    classWeights: opts.classWeights ? opts.classWeights.join(',') : 'none',
+    augment: opts.augment ? JSON.stringify(checkAugment(opts.augment)) : 'none',
+    sources: (opts.sources ?? []).map((s) => `${s.prob}:${s.copies.map((c) => crc32(c)).join('+')}`).join(' ') || 'none',
+    normalizer: opts.normalizer ? crc32(opts.normalizer.mean, opts.normalizer.std) : 'none',
+    c0Scale: opts.c0Scale ? f32(opts.c0Scale) : 'none',
+    validation: opts.validation ? `${opts.validation.labels.length} clips, ${crc32(opts.validation.features)}` : 'none',
+  };
+}
+
+/** CRC-32 of a checkpoint's tensors (in key order) and its metadata other than the checksum itself. */
+function checkpointChecksum(tensors: Record<string, Tensor>, metadata: Record<string, string>): string {
+  const keys = Object.keys(tensors).sort();
+  const meta = Object.keys(metadata).filter((k) => k !== 'checksum').sort().map((k) => [k, metadata[k]]);
+  return crc32(JSON.stringify(keys), JSON.stringify(meta), ...keys.map((k) => tensors[k]!.toArray()));
+}
+
+/** Serialises everything needed to resume into one safetensors file, with a checksum over all of it. */
 export function saveCheckpoint(model: EmotionCNN, s: TrainState): Uint8Array {
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(model.stateDict())) tensors[`model.${k}`] = t;
   for (const [k, t] of Object.entries(s.optimizer.stateDict())) tensors[`optim.${k}`] = t;
   for (const [k, t] of Object.entries(s.best?.weights ?? {})) tensors[`best.${k}`] = t;
-  return saveSafetensors(tensors, {
-    isInteger: (k) => k.endsWith('num_batches_tracked'),
-    metadata: {
-      kind: 'ser-ts checkpoint', epoch: String(s.epoch), step: String(s.optimizer.stepCount), lr: String(s.optimizer.learningRate),
-      rng: JSON.stringify(s.rng.getState()), dropoutRng: JSON.stringify(defaultGenerator.getState()),
-      ...(s.best ? { bestEpoch: String(s.best.epoch), bestUar: String(s.best.uar) } : {}),
-    },
-  });
+  const metadata: Record<string, string> = {
+    kind: 'ser-ts checkpoint', epoch: String(s.epoch), step: String(s.optimizer.stepCount), lr: String(s.optimizer.learningRate),
+    rng: JSON.stringify(s.rng.getState()), dropoutRng: JSON.stringify(defaultGenerator.getState()),
+    ...(s.best ? { bestEpoch: String(s.best.epoch), bestUar: String(s.best.uar) } : {}),
+    ...(s.settings ? { settings: JSON.stringify(s.settings) } : {}),
+  };
+  metadata.checksum = checkpointChecksum(tensors, metadata);
+  return saveSafetensors(tensors, { isInteger: (k) => k.endsWith('num_batches_tracked'), metadata });
 }
 
-/** Restores a checkpoint into `model`; returns the optimiser, epoch and generator to continue with. */
-export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number): TrainState {
+/**
+ * Restores a checkpoint into `model`; returns the optimiser, epoch and generator to continue with.
+ * A checkpoint whose checksum does not match (damaged or edited) is refused, and so is one made with
+ * other `settings` (trainSettings of this run), naming what differs.
+ */
+export function loadCheckpoint(model: EmotionCNN, bytes: Uint8Array, lr: number, settings?: Record<string, string>): TrainState {
   const { tensors, metadata } = loadSafetensors(bytes);
   if (metadata.kind !== 'ser-ts checkpoint') throw new ValueError('resume: the file is not a ser-ts training checkpoint');
   // written by versions that had weight averaging or AdamW in training: continuing with plain Adam would be another run
   if (metadata.weightDecay !== undefined || metadata.swaCount !== undefined) throw new ValueError('resume: the checkpoint was trained with weight decay or weight averaging, which training no longer offers');
+  if (metadata.checksum === undefined) throw new ValueError('resume: the checkpoint has no checksum (written by an older version): start the run again');
+  if (metadata.checksum !== checkpointChecksum(tensors, metadata)) throw new ValueError('resume: the checkpoint is damaged or was edited (its checksum does not match)');
+  if (settings) {
+    let saved: Record<string, string>;
+    try {
+      saved = JSON.parse(metadata.settings ?? '{}') as Record<string, string>;
+    } catch {
+      throw new ValueError('resume: the checkpoint\'s settings are not JSON');
+    }
+    const changed = Object.keys(settings).filter((k) => saved[k] !== settings[k]);
+    if (changed.length) {
+      throw new ValueError(`resume: the checkpoint was made with other settings: ${changed.map((k) => `${k} ${saved[k] ?? '(unrecorded)'}, this run ${settings[k]}`).join('; ')}`);
+    }
+  }
+  const epoch = Number(metadata.epoch);
+  const step = Number(metadata.step);
+  if (!Number.isInteger(epoch) || epoch < 0 || !Number.isInteger(step) || step < 0) throw new ValueError(`resume: the checkpoint's epoch '${metadata.epoch}' or step '${metadata.step}' is not a count`);
+  for (const [k, t] of Object.entries(tensors)) {
+    if (!t.toArray().every(Number.isFinite)) throw new ValueError(`resume: the checkpoint's ${k} holds values that are not finite`);
+  }
   const pick = (prefix: string) => Object.fromEntries(Object.entries(tensors).filter(([k]) => k.startsWith(prefix)).map(([k, t]) => [k.slice(prefix.length), t]));
   model.loadStateDict(pick('model.'));
   const optimizer = new Adam(model.parameters(), { lr });
-  optimizer.loadStateDict(pick('optim.'), Number(metadata.step));
+  optimizer.loadStateDict(pick('optim.'), step);
   const rng = new Generator();
   if (!metadata.rng) throw new ValueError('resume: the checkpoint holds no generator state');
   rng.setState(JSON.parse(metadata.rng) as number[]);
   if (metadata.dropoutRng) defaultGenerator.setState(JSON.parse(metadata.dropoutRng) as number[]);
   const best = metadata.bestEpoch ? { epoch: Number(metadata.bestEpoch), uar: Number(metadata.bestUar), weights: pick('best.') } : null;
-  return { optimizer, epoch: Number(metadata.epoch), rng, best };
+  return { optimizer, epoch, rng, best, settings };
 }
 
 /**
@@ -205,7 +261,10 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
   if (opts.c0Scale && opts.c0Scale.length !== n) throw new ValueError(`train: ${opts.c0Scale.length} c0 scales for ${n} clips`);
   if (opts.classWeights && opts.classWeights.length !== EMOTIONS.length) throw new ValueError(`train: ${opts.classWeights.length} class weights for ${EMOTIONS.length} classes`);
   const recipe: BatchRecipe = { normalizer: opts.normalizer ?? null, augment: opts.augment ? checkAugment(opts.augment) : null, sources, c0Scale: opts.c0Scale ?? null };
-  const state: TrainState = opts.resume ? loadCheckpoint(model, opts.resume, lr) : { optimizer: new Adam(model.parameters(), { lr }), epoch: 0, rng: new Generator(opts.seed ?? 0), best: null };
+  const settings = trainSettings(data, opts);
+  const state: TrainState = opts.resume
+    ? loadCheckpoint(model, opts.resume, lr, settings)
+    : { optimizer: new Adam(model.parameters(), { lr }), epoch: 0, rng: new Generator(opts.seed ?? 0), best: null, settings };
   const history: EpochStats[] = [];
   while (state.epoch < opts.epochs && !(state.best && state.epoch - state.best.epoch >= patience)) {
     const t0 = performance.now();
@@ -219,9 +278,12 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
       state.optimizer.zeroGrad();
       const logits = model.forward(tensor(x, [y.length, 1, N_MFCC, N_FRAMES]));
       const loss = crossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing ?? 0, weight: opts.classWeights ?? undefined });
+      const lossValue = loss.item();
+      // a step on a NaN or infinite loss would spread it through every weight: stop and say where
+      if (!Number.isFinite(lossValue)) throw new ValueError(`train: the loss is ${lossValue} at epoch ${state.epoch + 1}, batch ${b / batchSize + 1} (training clips ${order.slice(b, b + batchSize).slice(0, 8).join(', ')}${y.length > 8 ? ', …' : ''}): the input or the weights hold values that are not finite, or the learning rate is too high`);
       loss.backward();
       state.optimizer.step();
-      lossSum += loss.item() * y.length;
+      lossSum += lossValue * y.length;
       const l = logits.toArray();
       y.forEach((t, i) => (correct += Number(argmax(l, i * EMOTIONS.length, EMOTIONS.length) === t)));
     }

@@ -12,7 +12,7 @@
  *
  * A PyTorch `save_file(model.state_dict())` has no metadata and loads as the original recipe.
  */
-import { ValueError } from '../tensor/errors.js';
+import { StateDictError, ValueError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
 import { EMOTIONS } from './labels.js';
@@ -51,6 +51,12 @@ export function decodeWeights(bytes: Uint8Array): { model: EmotionCNN; info: Wei
   const deltas = deltasOf(tensors, metadata);
   const model = new EmotionCNN({ deltas });
   model.loadStateDict(tensors);
+  // a weight that is NaN or infinite would make every answer NaN: refuse the file, naming the tensor
+  for (const [name, t] of Object.entries(tensors)) {
+    const v = t.toArray();
+    const i = v.findIndex((x) => !Number.isFinite(x));
+    if (i >= 0) throw new StateDictError(`weights: ${name}[${i}] is ${v[i]}, not a finite number`);
+  }
   model.eval();
   const speakerNorm = metadata.speaker_norm === 'true';
   const speakerPrior = InputNorm.fromMetadata(metadata, 'speaker_prior');

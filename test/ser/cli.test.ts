@@ -53,6 +53,17 @@ describe('ser CLI', () => {
     expect(r.err).toMatch(/unknown command 'frobnicate'/);
     expect((await runSer('train')).err).toMatch(/train needs --data DIR/);
     expect((await runSer('train', '--data', dir, '--epochs', 'x')).code).toBe(2);
+    const bare = await runSer();
+    expect(bare.code).toBe(2);
+    expect(bare.err).toMatch(/usage: ser <command>/);
+    expect((await runSer('--version')).out).toMatch(/^ser-ts \d+\.\d+\.\d+\n$/);
+    const hop = await runSer('predict', '--hop', '-1', fixturePath('audio/stage.wav'));
+    expect(hop.code).toBe(2);
+    expect(hop.err).toBe("ser: --hop must be a positive number, got '-1'\n");
+    const folder = await runSer('predict', '--weights', dir, fixturePath('audio/stage.wav'));
+    expect(folder.code).toBe(1);
+    expect(folder.err).toMatch(/^ser: weights '.*' is not a file \(a folder\?\)/);
+    expect(folder.err).not.toMatch(/\n\s+at /); // no stack trace
     const threads = await runSer('predict', 'x.wav', '--threads', '0');
     expect(threads.code).toBe(2);
     expect(threads.err).toMatch(/--threads must be a positive integer, got '0'/);

@@ -178,7 +178,7 @@ describe('speaker normalisation', () => {
     expect(() => withPrior.enroll([a], { sampleRate: 22050, priorSeconds: -2 })).toThrow(/priorSeconds/);
 
     expect(() => r.enroll([])).toThrow(/at least one clip/);
-    expect(() => r.enroll([a, new Float32Array(5000)], { sampleRate: 22050 })).toThrow(/clip 2: .*silent/);
+    expect(() => r.enroll([a, new Float32Array(22050)], { sampleRate: 22050 })).toThrow(/clip 2: .*silent/);
     expect(() => r.enroll([a])).toThrow(/clip 1: .*sampleRate/);
     const plain = new ser.EmotionRecognizer(model);
     expect(() => plain.predict(a, { sampleRate: 22050, speaker })).toThrow(/not trained with speaker normalisation/);
