@@ -32,6 +32,8 @@ interface AppState {
   busy: boolean;
   backend: string;
   mode?: string;
+  /** Why 'auto' chose the backend it did. */
+  autoReason?: string;
   last: { prediction: Prediction; backend: string; ms: PredictReply['ms'] } | null;
   timeline: { start: number; end: number; label: string | null }[];
   errors: string[];
@@ -324,8 +326,9 @@ async function setBackend(name: string): Promise<void> {
   try {
     const r = await recognizer.setBackend(name);
     state.backend = r.backend;
-    state.mode = r.mode;
-    setStatus(`Backend: ${r.backend}${r.mode ? ` (${r.mode})` : ''}.`);
+    state.mode = r.backend === 'gpu' ? r.mode : undefined;
+    state.autoReason = r.reason;
+    setStatus(`Backend: ${r.backend}${state.mode ? ` (${state.mode})` : ''}${r.reason ? `, chosen by auto: ${r.reason}` : ''}.`);
     if (lastFile && !mic) await classifyFile(lastFile);
   } catch (e) {
     fail(e, `the ${name} backend`);

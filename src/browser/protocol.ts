@@ -16,7 +16,13 @@ export type Request =
   };
 
 export interface LoadReply { members: number; speakerNormalized: boolean }
-export interface BackendReply { backend: string; mode?: string }
+export interface BackendReply {
+  /** The backend now in use ('auto' resolves to 'cpu' or 'gpu'). */
+  backend: string;
+  mode?: string;
+  /** With 'auto': why it chose that backend. */
+  reason?: string;
+}
 export interface PredictReply {
   prediction: Prediction;
   /** The clip's MFCC [40 × frames], row-major, when `features` was asked for. */

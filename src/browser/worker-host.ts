@@ -27,6 +27,7 @@ export interface ServeOptions {
 
 export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): void {
   let model: Recognizer | null = null;
+  let gpuModule: { autoDecision?: () => { reason: string } | null } | null = null;
   let queue = Promise.resolve();
   const now = () => (globalThis.performance ?? Date).now();
 
@@ -38,14 +39,17 @@ export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): vo
         return { value, transfer: [] };
       }
       case 'backend': {
-        if (req.name === 'gpu' && !listBackends().includes('gpu')) {
-          if (!opts.loadGpu) throw new SerTsError("this worker offers no 'gpu' backend (serveRecognizer was given no loadGpu)");
-          await opts.loadGpu();
+        if ((req.name === 'gpu' || req.name === 'auto') && !listBackends().includes(req.name)) {
+          if (!opts.loadGpu) throw new SerTsError(`this worker offers no '${req.name}' backend (serveRecognizer was given no loadGpu)`);
+          gpuModule = (await opts.loadGpu()) as typeof gpuModule;
         }
         setBackend(req.name);
         // the loaded weights follow the selected backend (the model runs where its input is made)
-        if (model) for (const m of 'members' in model ? model.members : [model]) m.model.to(req.name);
-        const value: BackendReply = { backend: getBackend(), mode: (backendByName(req.name) as { mode?: string }).mode };
+        if (model) for (const m of 'members' in model ? model.members : [model]) m.model.to(getBackend());
+        const value: BackendReply = {
+          backend: getBackend(), mode: (backendByName(req.name) as { mode?: string }).mode,
+          ...(req.name === 'auto' ? { reason: gpuModule?.autoDecision?.()?.reason } : {}),
+        };
         return { value, transfer: [] };
       }
       case 'predict': {

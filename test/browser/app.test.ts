@@ -207,6 +207,18 @@ describe.skipIf(!haveChromium)('the web app in Chromium', () => {
     expect(consoleErrors).toEqual([]);
   }, 180_000);
 
+  it('the Auto switch picks the CPU on SwiftShader and says why', async () => {
+    await page.click('input[value=auto]');
+    await page.waitForFunction(() => (globalThis as unknown as { serApp: AppState & { autoReason?: string } }).serApp.autoReason !== undefined, { timeout: 60_000 });
+    const s = (await appState()) as AppState & { autoReason?: string };
+    expect(s.backend).toBe('cpu');
+    expect(s.autoReason).toMatch(/software rasteriser \(.*SwiftShader/i);
+    // the file is scored again on the backend auto chose
+    await page.waitForFunction(() => !(globalThis as unknown as { serApp: AppState }).serApp.busy, { timeout: 60_000 });
+    expect((await appState()).last!.backend).toBe('cpu');
+    await page.click('input[value=cpu]');
+  }, 90_000);
+
   it('a refused microphone is a message, not a frozen page', async () => {
     // a second browser whose permission prompts are answered "no"
     const refusing = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--use-fake-device-for-media-stream', '--deny-permission-prompts'] });

@@ -3,7 +3,7 @@
  * CI), every seam kernel against the CPU backend, and the EmotionCNN training step against
  * PyTorch's golden values. Bundled by esbuild for the test; it reports numbers, the test judges them.
  */
-import { useGpu } from '../../src/gpu.js';
+import { createGpu, decideAuto, gpuModes, useGpu } from '../../src/gpu.js';
 import { loadSafetensors } from '../../src/nn/safetensors.js';
 import { backendByName, setBackend } from '../../src/tensor/backend.js';
 import { emotionStepChecks } from '../shared/emotion-step.js';
@@ -29,4 +29,21 @@ async function runGl(mode: 'webgl2' | 'webgl', withModel: boolean) {
   return { mode: gpu.mode, seam, model, seamMs, modelMs, stats };
 }
 
-(globalThis as unknown as { runGl: typeof runGl }).runGl = runGl;
+/** What `auto` decides here, the renderer gpu.js sees, and whether the webasm mode is refused in a page. */
+function autoHere() {
+  const gl = createGpu({ mode: 'webgl2' });
+  const renderer = gl.renderer();
+  gl.destroy();
+  let webasm = 'not offered';
+  if (gpuModes().includes('webasm')) {
+    try {
+      createGpu({ mode: 'webasm' }).destroy();
+      webasm = 'accepted';
+    } catch (e) {
+      webasm = (e as Error).message;
+    }
+  }
+  return { decision: decideAuto(), renderer, webasm };
+}
+
+Object.assign(globalThis, { runGl, autoHere });

@@ -63,4 +63,13 @@ describe.skipIf(!haveChromium)('the gpu.js backend on WebGL in Chromium (SwiftSh
     expect(r.mode).toBe('webgl');
     for (const c of r.seam) expect(c.value, `webgl ${c.what}`).toBeLessThanOrEqual(c.limit);
   }, 240_000);
+
+  it("auto picks the CPU on SwiftShader, naming the renderer; gpu.js's webasm mode is refused in a page", async () => {
+    const r = await page.evaluate(() => (globalThis as unknown as { autoHere: () => { decision: { backend: string; reason: string; renderer?: string }; renderer: string | null; webasm: string } }).autoHere());
+    expect(r.renderer).toMatch(/SwiftShader/i);
+    expect(r.decision.backend).toBe('cpu');
+    expect(r.decision.reason).toMatch(/software rasteriser \(.*SwiftShader/i);
+    console.log(`auto on Chromium: ${r.decision.reason}; webasm: ${r.webasm}`);
+    expect(r.webasm).toMatch(/'webasm' mode runs out of WebAssembly memory in browsers/);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { getBackend, nn, noGrad, optim, setBackend, tensor } from '../../src/index.js';
 import { backendByName, type Backend, type Conv2dGeometry, type Pool2dGeometry } from '../../src/tensor/backend.js';
-import { createGpu, gpuModes, useGpu } from '../../src/gpu.js';
+import { autoDecision, createGpu, decideAuto, gpuModes, isSoftwareRenderer, timeConvProbe, useGpu } from '../../src/gpu.js';
 import { EmotionCNN } from '../../src/ser/model.js';
 import { expectClose } from '../helpers/fixtures.js';
 import { lcg } from '../helpers/lcg.js';
@@ -77,7 +77,41 @@ describe('gpu backend: residency, selection and models', () => {
     if (missing) expect(() => useGpu({ mode: missing })).toThrow(new RegExp(`'${missing}' is not available here`));
     useGpu({ mode });
     setBackend('auto');
-    expect(getBackend()).toBe(['headlessgl', 'webgl2', 'webgl'].includes(mode) ? 'gpu' : 'cpu');
+    // here (no GL context in Node on CI) gpu.js can only emulate: auto takes the CPU and says why
+    if (!['headlessgl', 'webgl2', 'webgl'].includes(mode)) {
+      expect(getBackend()).toBe('cpu');
+      expect(autoDecision()).toMatchObject({ backend: 'cpu', reason: expect.stringMatching(new RegExp(`'${mode}' emulation`)) });
+    }
     setBackend('cpu');
+  });
+});
+
+describe('auto decides by what is fast', () => {
+  it('software renderers are recognised by name', () => {
+    for (const r of ['Google SwiftShader', 'ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero) (0x0000C0DE)), SwiftShader driver)', 'llvmpipe (LLVM 15.0.6, 256 bits)', 'softpipe', 'Microsoft Basic Render Driver', 'Mesa Software Rasterizer']) {
+      expect(isSoftwareRenderer(r), r).toBe(true);
+    }
+    for (const r of ['NVIDIA H200/PCIe/SSE2', 'ANGLE (NVIDIA, NVIDIA GeForce RTX 4090 Direct3D11 vs_5_0 ps_5_0)', 'Apple M2', 'Mali-G78', 'AMD Radeon RX 7900 XTX', 'Intel(R) UHD Graphics 630']) {
+      expect(isSoftwareRenderer(r), r).toBe(false);
+    }
+  });
+  /** A stand-in for a gpu.js backend on a GL renderer of the given name. */
+  const onRenderer = (renderer: string) => () => Object.assign(createGpu({ mode }), { renderer: () => renderer });
+  it('a software renderer means the CPU, without timing anything', () => {
+    const probe = () => {
+      throw new Error('must not be timed');
+    };
+    expect(decideAuto({ mode: 'webgl2', create: onRenderer('Google SwiftShader'), probe })).toMatchObject({ backend: 'cpu', reason: 'the GL renderer is a software rasteriser (Google SwiftShader)' });
+  });
+  it('a hardware renderer is timed against the CPU: the faster wins, both ways', () => {
+    const cpuBackend = backendByName('cpu');
+    const timings = (gpuMs: number, cpuMs: number) => (b: Backend) => (b === cpuBackend ? cpuMs : gpuMs);
+    const fast = decideAuto({ mode: 'webgl2', create: onRenderer('NVIDIA H200'), probe: timings(0.2, 1.5) });
+    expect(fast).toMatchObject({ backend: 'gpu', renderer: 'NVIDIA H200', gpuMs: 0.2, cpuMs: 1.5 });
+    expect(fast.reason).toMatch(/0\.20 ms on NVIDIA H200 and 1\.50 ms on the CPU/);
+    expect(decideAuto({ mode: 'webgl2', create: onRenderer('Intel(R) HD Graphics 3000'), probe: timings(4, 1.5) }).backend).toBe('cpu');
+  });
+  it('the probe is a real measurement: a positive time on the CPU backend', () => {
+    expect(timeConvProbe(backendByName('cpu'))).toBeGreaterThan(0);
   });
 });

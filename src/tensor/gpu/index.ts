@@ -12,6 +12,9 @@ import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Handle, Pool2dGeomet
 import { ShapeError, ValueError } from '../errors.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 import * as K from './kernels.js';
+import { glRenderer } from './renderer.js';
+
+const inBrowser = () => typeof (globalThis as { document?: unknown }).document !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
 
 /** The gpu.js modes this backend runs on (synchronous ones). */
 export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
@@ -46,6 +49,8 @@ export interface GpuStats {
 export interface GpuBackend extends Backend {
   /** The gpu.js mode the kernels run in. */
   readonly mode: GpuMode;
+  /** The GL renderer the kernels run on (WEBGL_debug_renderer_info), or null in gpu.js's emulated modes. */
+  renderer(): string | null;
   stats(): GpuStats;
   resetStats(): void;
   /** Frees the compiled kernels and gpu.js's context. */
@@ -84,6 +89,9 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   }
   const mode: GpuMode = requested === 'auto' ? available[0]! : requested;
   if (!available.includes(mode)) throw new ValueError(`gpu backend: gpu.js mode '${mode}' is not available here (available: ${available.join(', ')})`);
+  // in a page, gpu.js's WebAssembly mode gives every kernel a WebAssembly memory of its own, and
+  // browsers refuse the hundred-odd that a training step needs: refuse it up front
+  if (mode === 'webasm' && inBrowser()) throw new ValueError("gpu backend: gpu.js's 'webasm' mode runs out of WebAssembly memory in browsers (one memory per kernel); use WebGL ('webgl2', 'webgl') or the cpu backend");
   const gpu = new gpujs.GPU({ mode });
   const kernels = new Map<string, KernelFn>();
   const stats: GpuStats = { uploads: 0, readbacks: 0, compiled: 0, launches: 0 };
@@ -152,6 +160,12 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   const backend: GpuBackend = {
     name: 'gpu',
     mode,
+    renderer: () => {
+      if (mode === 'webasm' || mode === 'cpu') return null;
+      // gpu.js makes its context with the first kernel
+      if (!(gpu as unknown as { context?: unknown }).context) backend.read(backend.affine(backend.fromArray(new Float32Array(4)), 4, 1, 0), 4);
+      return glRenderer((gpu as unknown as { context?: unknown }).context);
+    },
     stats: () => ({ ...stats }),
     resetStats: () => Object.assign(stats, { uploads: 0, readbacks: 0, compiled: stats.compiled, launches: 0 }),
     destroy: () => {
