@@ -2,7 +2,8 @@
  * The `ser` command: predict emotions of WAV files, train the EmotionCNN on RAVDESS, evaluate
  * weights. Node only. Run `ser --help` or `ser <command> --help`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { SerTsError } from '../tensor/errors.js';
@@ -31,9 +32,12 @@ commands:
   evaluate --data DIR  score weights on a protocol's test clips
 
 ser <command> --help for its options; ser --version for the version.`,
-  predict: `usage: ser predict FILE... [--json] [--weights FILE] [--enroll FILE]... [--same-speaker] [--hop SECONDS] [--threads N]
+  predict: `usage: ser predict FILE|DIR|'PATTERN'|-... [--json] [--weights FILE] [--enroll FILE]... [--same-speaker] [--hop SECONDS] [--threads N]
 
-  --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"}
+  FILE, DIR, PATTERN, -  a WAV file; a folder (its .wav files, recursively); a quoted pattern such as
+                   'clips/*.wav'; - for a WAV on standard input
+  --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"},
+                   or {"file", "error"} for a file that could not be classified
   --weights FILE   safetensors weights; repeat it for an ensemble that averages the models'
                    probabilities (default: the bundled ensemble, the best recipe trained on all 24
                    RAVDESS actors with several seeds; with --enroll, the bundled speaker-normalised
@@ -133,6 +137,39 @@ const recognizerOf = (files: readonly string[]): Recognizer => (files.length ===
 
 const warn = (m: string) => process.stderr.write(`warning: ${m}\n`);
 
+/**
+ * The files a predict argument names: a WAV file; a folder (its .wav files, recursively, sorted);
+ * a pattern with * or ? in its last part (quoted, so the shell leaves it), e.g. 'clips/*.wav'; or
+ * '-' for standard input.
+ */
+function expandInputs(args: readonly string[]): string[] {
+  return args.flatMap((a) => {
+    if (a === '-') return [a];
+    if (existsSync(a) && statSync(a).isDirectory()) {
+      const found = listWavs(a);
+      if (!found.length) fail(`${a}: a folder without .wav files`);
+      return found;
+    }
+    const name = basename(a);
+    if (/[*?]/.test(name) && !existsSync(a)) {
+      const dir = dirname(a);
+      const re = new RegExp(`^${name.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+      const found = existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => join(dir, f)) : [];
+      if (!found.length) fail(`${a}: no file matches`);
+      return found;
+    }
+    return [a];
+  });
+}
+
+function listWavs(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).sort((p, q) => p.name.localeCompare(q.name)).flatMap((e) => {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) return listWavs(path);
+    return e.isFile() && /\.wav$/i.test(e.name) ? [path] : [];
+  });
+}
+
 function predictCommand(args: string[]): void {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: {
     json: { type: 'boolean' }, weights: { type: 'string', multiple: true }, hop: { type: 'string' }, threads: { type: 'string' }, enroll: { type: 'string', multiple: true },
@@ -140,9 +177,13 @@ function predictCommand(args: string[]): void {
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.predict);
-  if (!positionals.length) fail('predict needs at least one WAV file');
+  if (!positionals.length) fail('predict needs at least one WAV file (or a folder, a quoted pattern, or - for standard input)');
+  const files = expandInputs(positionals);
+  if (files.filter((f) => f === '-').length > 1) fail("'-' (standard input) can be given once");
   enableThreads(intOpt(values.threads, 'threads', 1));
-  const enrolment = [...(values.enroll ?? []), ...(values['same-speaker'] ? positionals : [])];
+  const stdin = files.includes('-') ? readFileSync(0) : null;
+  const read = (f: string) => (f === '-' ? stdin! : readFileSync(f));
+  const enrolment = [...(values.enroll ?? []), ...(values['same-speaker'] ? files : [])];
   const model = recognizerOf(values.weights ?? (enrolment.length ? [BUNDLED_SPEAKER_NORM_WEIGHTS] : BUNDLED_ENSEMBLE));
   const hopSeconds = numOpt(values.hop, 'hop', 2);
   const priorSeconds = priorOpt(values['prior-seconds']);
@@ -153,7 +194,7 @@ function predictCommand(args: string[]): void {
   if (enrolment.length) {
     const clips = enrolment.map((file) => {
       try {
-        return readFileSync(file);
+        return read(file);
       } catch (e) {
         return fail(`enrolment clip ${file}: ${(e as Error).message}`);
       }
@@ -161,9 +202,9 @@ function predictCommand(args: string[]): void {
     speaker = model.enroll(clips, { priorSeconds, names: enrolment });
   }
   let failed = 0;
-  for (const file of positionals) {
+  for (const file of files) {
     try {
-      const p = model.predict(readFileSync(file), { hopSeconds, speaker });
+      const p = model.predict(read(file), { hopSeconds, speaker });
       if (values.json) {
         console.log(JSON.stringify({ file, label: p.label, probabilities: p.probabilities, seconds: +p.seconds.toFixed(3), windows: p.windows }));
       } else {
@@ -172,6 +213,8 @@ function predictCommand(args: string[]): void {
       }
     } catch (e) {
       failed++;
+      // a failed file has its record too, so a JSON consumer sees every input once
+      if (values.json) console.log(JSON.stringify({ file, error: (e as Error).message }));
       process.stderr.write(`ser: ${file}: ${(e as Error).message}\n`);
     }
   }

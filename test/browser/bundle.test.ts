@@ -114,3 +114,22 @@ console.log(JSON.stringify(p.probabilities));
     expect(outputs.flatMap((o) => o.output).map((c) => c.code ?? '').join('').length).toBeGreaterThan(1000);
   }, 120_000);
 });
+
+describe('the package as npm ships it', () => {
+  it('require() from CommonJS works (Node ≥ 20.19 loads the ES modules), for the main and Node entries', async () => {
+    const r = await run(process.execPath, ['-e', "const m = require('ser-ts'); const n = require('ser-ts/node'); console.log(typeof m.ser.loadModelFrom, typeof n.loadModel)"], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('function function');
+  });
+  it('the tarball holds the build, the weights, the README, the licence and the docs it links to, and no sources or tests', async () => {
+    const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
+    expect(r.code, r.stderr).toBe(0);
+    const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/browser.js', 'dist/worker.js', 'dist/node/bin.js', 'dist/ser/weights/emotion-cnn.safetensors', 'docs/results.md', 'docs/speed.md']) expect(files, f).toContain(f);
+    expect(files.filter((f) => /^(src|test|examples|bench|scripts|experiments)\//.test(f))).toEqual([]);
+    // every local link of the README points into the tarball
+    const links = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/\]\(((?!https?:|#)[^)#]+)/g)].map((m) => m[1]!);
+    expect(links.filter((l) => !files.includes(l))).toEqual([]);
+  }, 60_000);
+});
+

@@ -82,11 +82,27 @@ describe('ser CLI', () => {
       expect(r.err, args.join(' ')).toMatch(message);
     }
   });
+  it('predict takes a folder, a quoted pattern and standard input; failed files get a JSON record too', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'ser-cli-predict-'));
+    mkdirSync(join(folder, 'sub'));
+    writeFileSync(join(folder, 'sub', 'b.wav'), readFileSync(fixturePath('audio/stage.wav')));
+    writeFileSync(join(folder, 'a.wav'), 'not a wave');
+    writeFileSync(join(folder, 'notes.txt'), 'ignored');
+    const r = await run(process.execPath, ['--import', 'tsx', 'src/node/bin.ts', 'predict', '--json', '--weights', weights, folder, join(folder, 'sub', '*.wav'), '-'], {});
+    expect(r.code).toBe(1); // one file failed
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label?: string; error?: string });
+    expect(lines.map((l) => l.file)).toEqual([join(folder, 'a.wav'), join(folder, 'sub', 'b.wav'), join(folder, 'sub', 'b.wav'), '-']);
+    expect(lines[0]!.error).toMatch(/not a WAV file/);
+    expect(lines[3]!.error).toMatch(/empty|shorter than a RIFF header/); // standard input was empty here
+    expect(ser.EMOTIONS).toContain(lines[1]!.label);
+    expect((await runSer('predict', join(folder, '*.flac'))).err).toMatch(/\*\.flac: no file matches/);
+  });
   it('predict --json prints one object per file; a bad file fails alone, named', async () => {
     const r = await runSer('predict', '--json', '--weights', weights, fixturePath('audio/stage.wav'), join(dir, 'missing.wav'));
     expect(r.code).toBe(1);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label: string; probabilities: Record<string, number> });
-    expect(lines.length).toBe(1);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label: string; probabilities: Record<string, number>; error?: string });
+    expect(lines.length).toBe(2);
+    expect(lines[1]!.error).toMatch(/no such file/i);
     expect(lines[0]!.file).toMatch(/stage\.wav$/);
     expect(ser.EMOTIONS).toContain(lines[0]!.label);
     expect(Object.values(lines[0]!.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
