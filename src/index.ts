@@ -8,3 +8,4 @@ export * as optim from './nn/optim/index.js';
 export * as audio from './audio/index.js';
 export * as ser from './ser/index.js';
 export { saveSafetensors, loadSafetensors, SafetensorsError, type Loaded, type SaveOptions } from './nn/safetensors.js';
+export { loadPth, isTorchSave, PthError } from './nn/pth.js';

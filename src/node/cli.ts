@@ -18,6 +18,8 @@ import { type Protocol, type ProtocolName, checkProtocol, protocolSplits } from 
 import { enableThreads } from './threads.js';
 import { loadRavdess, runExperiment, summary } from './experiment.js';
 import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, loadModel } from './model-file.js';
+import { writeFileAtomic } from './files.js';
+import { encodeWeights } from '../ser/weights-file.js';
 
 class UsageError extends SerTsError {}
 
@@ -30,6 +32,7 @@ commands:
   predict FILE...      the emotion of each WAV file
   train --data DIR     train on a RAVDESS folder (Actor_NN/*.wav, any sample rate)
   evaluate --data DIR  score weights on a protocol's test clips
+  convert IN OUT       write weights (safetensors, or a PyTorch .pth state dict) as this library's safetensors
 
 ser <command> --help for its options; ser --version for the version.`,
   predict: `usage: ser predict FILE|DIR|'PATTERN'|-... [--json] [--weights FILE] [--enroll FILE]... [--same-speaker] [--hop SECONDS] [--threads N]
@@ -85,6 +88,12 @@ ser <command> --help for its options; ser --version for the version.`,
   --resume            continue from the checkpoint
   --cache DIR         feature cache, default .cache/features
   --threads N         worker threads for the kernels, default: all cores`,
+  convert: `usage: ser convert IN OUT
+
+  Reads weights (this library's safetensors, or a PyTorch state dict saved with torch.save: keys as
+  the EmotionCNN's attributes, an nn.Sequential's indices, or either with DataParallel's module.
+  prefix) and writes them as safetensors with this library's metadata. Nothing in a .pth file is
+  run: its pickle may name only what a state dict needs.`,
   evaluate: `usage: ser evaluate --data DIR --weights FILE [--protocol random|folds|actors|all] [--fold K] [--test-actors LIST]
                     [--enroll-clips K] [--enroll-seed S]
 
@@ -362,6 +371,16 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
+function convertCommand(args: string[]): void {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean' } } });
+  if (values.help) return void console.log(HELP.convert);
+  if (positionals.length !== 2) fail('convert needs an input and an output file: ser convert model.pth model.safetensors');
+  const [input, output] = positionals as [string, string];
+  const r = loadModel(input);
+  writeFileAtomic(output, encodeWeights(r.model, { normalizer: r.normalizer, speakerNorm: r.speakerNormalized, speakerPrior: r.speakerPrior, training: r.training }));
+  process.stderr.write(`${input} → ${output}: EmotionCNN${r.model.deltas ? ` with deltas ${r.model.deltas}` : ''}, ${Object.keys(r.model.stateDict()).length} tensors\n`);
+}
+
 export function main(argv: string[]): number {
   const [command, ...raw] = argv;
   const rest = joinNegativeValues(raw);
@@ -375,6 +394,7 @@ export function main(argv: string[]): number {
     else if (command === 'predict') predictCommand(rest);
     else if (command === 'train') trainCommand(rest);
     else if (command === 'evaluate') evaluateCommand(rest);
+    else if (command === 'convert') convertCommand(rest);
     else fail(`unknown command '${command}'\n\n${HELP.main}`);
     return Number(process.exitCode ?? 0);
   } catch (e) {

@@ -43,7 +43,7 @@ export function loadModel(path: string | readonly string[] = BUNDLED_WEIGHTS): E
   if (!existsSync(path)) throw new SerTsError(`weights file '${path}' does not exist`);
   if (!statSync(path).isFile()) throw new SerTsError(`weights '${path}' is not a file (a folder?): give a .safetensors file`);
   try {
-    return EmotionRecognizer.fromSafetensors(readFileSync(path));
+    return EmotionRecognizer.fromBytes(readFileSync(path));
   } catch (e) {
     const err = e as Error;
     err.message = `${path}: ${err.message}`;

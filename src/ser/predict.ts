@@ -93,6 +93,11 @@ export class EmotionRecognizer {
    * `save_file(model.state_dict())`); an input normaliser stored in the metadata is applied too.
    */
   static fromSafetensors(bytes: Uint8Array): EmotionRecognizer {
+    return EmotionRecognizer.fromBytes(bytes);
+  }
+
+  /** From a weights file's bytes: safetensors, or a PyTorch state dict saved with torch.save (.pth), told apart by their first bytes. */
+  static fromBytes(bytes: Uint8Array): EmotionRecognizer {
     const { model, info } = decodeWeights(bytes);
     const recognizer = new EmotionRecognizer(model, info.normalizer);
     recognizer.speakerNormalized = info.speakerNorm;

@@ -15,6 +15,7 @@
 import { StateDictError, ValueError } from '../tensor/errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
+import { isTorchSave, loadPth } from '../nn/pth.js';
 import { EMOTIONS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { InputNorm } from './normalize.js';
@@ -45,11 +46,18 @@ export function encodeWeights(model: EmotionCNN, info: Omit<WeightsInfo, 'deltas
   } });
 }
 
-/** The model (eval mode) and what the file says about feeding it. */
+/**
+ * The model (eval mode) and what the file says about feeding it. The format is told from the bytes:
+ * safetensors as `ser train` writes it, or a PyTorch `torch.save` of a state dict (`.pth`), whose
+ * keys may be the model's attribute names, an nn.Sequential's indices, or either behind
+ * DataParallel's `module.` prefix; a .pth carries no metadata, so it loads as the original recipe.
+ */
 export function decodeWeights(bytes: Uint8Array): { model: EmotionCNN; info: WeightsInfo } {
-  const { tensors, metadata } = loadSafetensors(bytes);
-  const deltas = deltasOf(tensors, metadata);
+  const pth = isTorchSave(bytes);
+  const { tensors: raw, metadata } = pth ? { tensors: loadPth(bytes), metadata: Object.create(null) as Record<string, string> } : loadSafetensors(bytes);
+  const deltas = pth ? deltasOfFirstConv(raw) : deltasOf(raw, metadata);
   const model = new EmotionCNN({ deltas });
+  const tensors = pth ? toModelKeys(raw, model) : raw;
   model.loadStateDict(tensors);
   // a weight that is NaN or infinite would make every answer NaN: refuse the file, naming the tensor
   for (const [name, t] of Object.entries(tensors)) {
@@ -69,6 +77,39 @@ export function decodeWeights(bytes: Uint8Array): { model: EmotionCNN; info: Wei
     }
   }
   return { model, info: { deltas, normalizer: InputNorm.fromMetadata(metadata), speakerNorm, speakerPrior, training } };
+}
+
+/** Δ orders from the input channels of the first 4-D tensor (conv1's weight, whatever its key). */
+function deltasOfFirstConv(tensors: Record<string, Tensor>): number {
+  const first = Object.values(tensors).find((t) => t.shape.length === 4);
+  const inC = first?.shape[1];
+  return inC !== undefined && inC >= 1 && inC <= 3 ? inC - 1 : 0;
+}
+
+const sameShape = (a: Tensor, b: Tensor) => (a.size === 1 && b.size === 1) || (a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]));
+
+/**
+ * A state dict's tensors under `model`'s keys: as they are when the names match (after dropping a
+ * `module.` prefix), else position by position when every shape agrees in order (an nn.Sequential
+ * of the same layers), else a StateDictError that shows where the two part.
+ */
+export function toModelKeys(tensors: Record<string, Tensor>, model: EmotionCNN): Record<string, Tensor> {
+  let entries = Object.entries(tensors);
+  if (entries.length && entries.every(([k]) => k.startsWith('module.'))) entries = entries.map(([k, t]) => [k.slice('module.'.length), t]);
+  const ours = Object.entries(model.stateDict());
+  const byName = Object.fromEntries(entries);
+  if (ours.every(([k]) => Object.hasOwn(byName, k)) && entries.length === ours.length) return byName;
+  const out: Record<string, Tensor> = Object.create(null);
+  for (let i = 0; i < Math.max(ours.length, entries.length); i++) {
+    const [key, want] = ours[i] ?? [];
+    const [theirKey, got] = entries[i] ?? [];
+    if (!key || !theirKey || !sameShape(want!, got!)) {
+      const show = (k?: string, t?: Tensor) => (k ? `${k} [${t!.shape.join(', ')}]` : 'nothing');
+      throw new StateDictError(`the file's ${entries.length} tensors do not map onto EmotionCNN's ${ours.length} by name or by order: tensor ${i + 1} is ${show(theirKey, got)}, EmotionCNN expects ${show(key, want)}`);
+    }
+    out[key] = got!;
+  }
+  return out;
 }
 
 /**

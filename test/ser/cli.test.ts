@@ -231,6 +231,21 @@ describe('ser CLI', () => {
     expect(JSON.parse(noPrior.out).probabilities).not.toEqual(line.probabilities);
   });
 
+  it('predict --weights model.pth reads a PyTorch state dict; convert writes it as safetensors; hostile pickles are refused', async () => {
+    const pthFile = fixturePath('pth/emotion_cnn_sequential.pth');
+    const direct = await runSer('predict', '--json', '--weights', pthFile, fixturePath('audio/stage.wav'));
+    expect(direct.code, direct.err).toBe(0);
+    const out = join(dir, 'converted.safetensors');
+    const c = await runSer('convert', pthFile, out);
+    expect(c.code, c.err).toBe(0);
+    expect(c.err).toMatch(/emotion_cnn_sequential\.pth → .*converted\.safetensors: EmotionCNN, 25 tensors/);
+    const viaConverted = await runSer('predict', '--json', '--weights', out, fixturePath('audio/stage.wav'));
+    expect(JSON.parse(viaConverted.out).probabilities).toEqual(JSON.parse(direct.out).probabilities);
+    const evil = await runSer('predict', '--weights', fixturePath('pth/hostile_os_system.pth'), fixturePath('audio/stage.wav'));
+    expect(evil.code).toBe(1);
+    expect(evil.err).toMatch(/refusing to load: the pickle refers to 'posix\.system'/);
+    expect((await runSer('convert', pthFile)).code).toBe(2);
+  });
   it('weights that do not fit and folders without data are clear errors', async () => {
     const bad = join(dir, 'bad.safetensors');
     writeFileSync(bad, 'not safetensors at all');
