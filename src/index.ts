@@ -9,3 +9,4 @@ export * as audio from './audio/index.js';
 export * as ser from './ser/index.js';
 export { saveSafetensors, loadSafetensors, SafetensorsError, type Loaded, type SaveOptions } from './nn/safetensors.js';
 export { loadPth, isTorchSave, PthError } from './nn/pth.js';
+export { encodeOnnx, type OnnxGraph, type OnnxNode, type OnnxTensor } from './nn/onnx.js';

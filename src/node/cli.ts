@@ -17,7 +17,8 @@ import { subset } from '../ser/features.js';
 import { type Protocol, type ProtocolName, checkProtocol, protocolSplits } from '../ser/splits.js';
 import { enableThreads } from './threads.js';
 import { loadRavdess, runExperiment, summary } from './experiment.js';
-import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, loadModel } from './model-file.js';
+import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, BUNDLED_WEIGHTS, loadModel } from './model-file.js';
+import { exportOnnx } from '../ser/onnx-export.js';
 import { writeFileAtomic } from './files.js';
 import { encodeWeights } from '../ser/weights-file.js';
 
@@ -33,6 +34,7 @@ commands:
   train --data DIR     train on a RAVDESS folder (Actor_NN/*.wav, any sample rate)
   evaluate --data DIR  score weights on a protocol's test clips
   convert IN OUT       write weights (safetensors, or a PyTorch .pth state dict) as this library's safetensors
+  export --onnx FILE   write the EmotionCNN as an ONNX graph (normalisation and Δ/ΔΔ inside), for onnxruntime
 
 ser <command> --help for its options; ser --version for the version.`,
   predict: `usage: ser predict FILE|DIR|'PATTERN'|-... [--json] [--weights FILE] [--enroll FILE]... [--same-speaker] [--hop SECONDS] [--threads N]
@@ -88,6 +90,12 @@ ser <command> --help for its options; ser --version for the version.`,
   --resume            continue from the checkpoint
   --cache DIR         feature cache, default .cache/features
   --threads N         worker threads for the kernels, default: all cores`,
+  export: `usage: ser export --onnx FILE [--weights FILE]
+
+  Writes one EmotionCNN (default: the bundled seed-0 model) as an ONNX graph, operator set 13:
+  input mfcc [N, 1, 40, 174] float32, the raw MFCC as this library computes it (N dynamic); output
+  logits [N, 8] (softmax them for probabilities). The input normalisation and the Δ/ΔΔ channels of
+  the weights are inside the graph, and batch norm is folded into the convolutions.`,
   convert: `usage: ser convert IN OUT
 
   Reads weights (this library's safetensors, or a PyTorch state dict saved with torch.save: keys as
@@ -371,6 +379,18 @@ function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
+function exportCommand(args: string[]): void {
+  const { values } = parseArgs({ args, options: { onnx: { type: 'string' }, weights: { type: 'string' }, help: { type: 'boolean' } } });
+  if (values.help) return void console.log(HELP.export);
+  if (!values.onnx) fail('export needs --onnx FILE');
+  const weights = values.weights ?? BUNDLED_WEIGHTS;
+  const r = loadModel(weights);
+  if (r.speakerNormalized) fail(`${weights} was trained with --speaker-norm: its input needs each speaker's statistics, which an exported graph cannot carry; export weights trained without it`);
+  const bytes = exportOnnx(r.model, { normalizer: r.normalizer, description: `EmotionCNN from ${basename(weights)}: input mfcc [N, 1, 40, 174] (raw MFCC, librosa's defaults at 22050 Hz), output logits [N, 8] for ${EMOTIONS.join(', ')}` });
+  writeFileAtomic(values.onnx, bytes);
+  process.stderr.write(`${weights} → ${values.onnx}: ONNX opset 13, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; input mfcc [N, 1, 40, 174], output logits [N, 8]${r.normalizer ? ', input normalisation inside' : ''}${r.model.deltas ? `, Δ${r.model.deltas > 1 ? '/ΔΔ' : ''} inside` : ''}\n`);
+}
+
 function convertCommand(args: string[]): void {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { help: { type: 'boolean' } } });
   if (values.help) return void console.log(HELP.convert);
@@ -395,6 +415,7 @@ export function main(argv: string[]): number {
     else if (command === 'train') trainCommand(rest);
     else if (command === 'evaluate') evaluateCommand(rest);
     else if (command === 'convert') convertCommand(rest);
+    else if (command === 'export') exportCommand(rest);
     else fail(`unknown command '${command}'\n\n${HELP.main}`);
     return Number(process.exitCode ?? 0);
   } catch (e) {

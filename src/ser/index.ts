@@ -13,4 +13,5 @@ export { evaluate, formatReport, type Report, type ClassMetrics } from './metric
 export { renderReportHtml, confusionSvg, curvesSvg, type HtmlReportInput } from './report-html.js';
 export { InputNorm, contentFrames, speakerNorms, enrolmentNorms, applySpeakerNorms } from './normalize.js';
 export { augmentClip, noisyWaveform, checkAugment, c0PerDb, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
+export { exportOnnx, type OnnxExportOptions } from './onnx-export.js';
 export { loadModelFrom, bundledWeightUrls, readSource, BUNDLED_FILES, type WeightsSource } from './load.js';
