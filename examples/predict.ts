@@ -35,8 +35,12 @@ const recognizer = files.length === 1 ? loadModel(files[0]) : loadModel(files);
 const speaker = enrolment.length ? recognizer.enroll(enrolment.map((f) => readFileSync(f))) : undefined;
 for (const file of args) {
   const p = recognizer.predict(readFileSync(file), { speaker });
+  if (!p.probabilities) {
+    console.log(`${file}: no speech detected`); // silence, noise or a tone: no emotion is made up
+    continue;
+  }
   const ranked = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]);
   console.log(`${file}: ${p.label}`);
   for (const [emotion, prob] of ranked.slice(0, 3)) console.log(`  ${emotion.padEnd(10)} ${(100 * prob).toFixed(1)}%`);
-  for (const win of p.windows) console.log(`  window ${win.start.toFixed(1)}–${win.end.toFixed(1)} s: ${win.label}`);
+  for (const win of p.windows) console.log(`  window ${win.start.toFixed(1)}–${win.end.toFixed(1)} s: ${win.label ?? 'no speech'}`);
 }

@@ -26,7 +26,7 @@ check(ensemble.members.length === BUNDLED_ENSEMBLE.length && ensemble.members.le
 for (const [i, m] of ensemble.members.entries()) check(m.model.deltas === 2 && m.normalizer !== null && !m.speakerNormalized, `member ${i + 1}: deltas 2, input normaliser, not speaker-normalised`);
 for (const c of [...clips]) {
   for (const [who, model] of [['ensemble', ensemble], ['member 1', ensemble.members[0]!]] as const) {
-    const r = ranked(model.predict(c.bytes).probabilities);
+    const r = ranked(model.predict(c.bytes).probabilities!);
     check(r[0]![0] === c.emotion && r[0]![1] - r[1]![1] > 0.05 && r[0]![1] > 2 / 8, `${who}: ${c.name} is ${c.emotion} (${r[0]![0]} ${(100 * r[0]![1]).toFixed(1)}%, next ${(100 * r[1]![1]).toFixed(1)}%)`);
   }
 }
@@ -42,7 +42,7 @@ for (const c of clips) {
   } catch {
     refused = true;
   }
-  const r = ranked(spk.predict(c.bytes, { speaker: spk.enroll([c.bytes]) }).probabilities);
+  const r = ranked(spk.predict(c.bytes, { speaker: spk.enroll([c.bytes]) }).probabilities!);
   check(refused && r.slice(0, 2).some(([e]) => e === c.emotion), `speaker-normalised: ${c.name} refused without enrolment; enrolled on itself, ${c.emotion} in the top two (${r.slice(0, 2).map(([e, p]) => `${e} ${(100 * p).toFixed(1)}%`).join(', ')})`);
 }
 

@@ -59,7 +59,8 @@ function showError(text: string | null): void {
 const percent = (p: number) => `${(100 * p).toFixed(1)}%`;
 
 function showProbabilities(p: Prediction['probabilities'], label: string | null): void {
-  ui.label.textContent = label ?? 'no speech';
+  ui.label.textContent = label ?? 'no speech detected';
+  if (!p) return void ui.bars.replaceChildren();
   ui.bars.replaceChildren(...EMOTIONS.map((e, i) => {
     const li = document.createElement('li');
     li.innerHTML = `<span>${e}</span><span class="bar" role="meter" aria-label="${e}" aria-valuemin="0" aria-valuemax="100" aria-valuenow="${(100 * p[e]).toFixed(1)}"><span class="fill" style="width:${100 * p[e]}%;background:${COLOURS[i]}"></span></span><span>${percent(p[e])}</span>`;
@@ -215,8 +216,11 @@ async function classifyLongWav(file: File, seconds: number): Promise<void> {
       try {
         const r = await recognizer.predict(seg.samples, { sampleRate: seg.sampleRate, features: true });
         addWindows(r.prediction.windows, offset, r.prediction);
-        EMOTIONS.forEach((e, i) => (sums[i] += r.prediction.probabilities[e] * r.prediction.seconds));
-        scored += r.prediction.seconds;
+        const p = r.prediction.probabilities;
+        if (p) {
+          EMOTIONS.forEach((e, i) => (sums[i] += p[e] * r.prediction.seconds));
+          scored += r.prediction.seconds;
+        }
         drawMfcc(r.mfcc!);
         showTiming(r);
       } catch (e) {
@@ -229,11 +233,10 @@ async function classifyLongWav(file: File, seconds: number): Promise<void> {
       drawWaveform(env, seconds);
       drawTimeline(seconds);
     }
-    if (!scored) throw new Error(`${file.name} is silent throughout: there is no voice to classify`);
-    const mean = Object.fromEntries(EMOTIONS.map((e, i) => [e, sums[i]! / scored])) as Prediction['probabilities'];
-    const label = EMOTIONS.reduce((b, e) => (mean[e] > mean[b] ? e : b), EMOTIONS[0]);
+    const mean = scored ? (Object.fromEntries(EMOTIONS.map((e, i) => [e, sums[i]! / scored])) as NonNullable<Prediction['probabilities']>) : null;
+    const label = mean ? EMOTIONS.reduce((b, e) => (mean[e] > mean[b] ? e : b), EMOTIONS[0]) : null;
     showProbabilities(mean, label);
-    state.last = { prediction: { label, probabilities: mean, seconds, windows: [] }, backend: state.backend, ms: { features: 0, model: 0 } };
+    state.last = { prediction: { label, speech: mean !== null, probabilities: mean, seconds, windows: [] }, backend: state.backend, ms: { features: 0, model: 0 } };
     setStatus(`${file.name}: ${label} on average over ${(seconds / 60).toFixed(1)} min (see the timeline)`);
   } finally {
     ui.progress.hidden = true;

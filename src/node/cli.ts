@@ -41,8 +41,9 @@ ser <command> --help for its options; ser --version for the version.`,
 
   FILE, DIR, PATTERN, -  a WAV file; a folder (its .wav files, recursively); a quoted pattern such as
                    'clips/*.wav'; - for a WAV on standard input
-  --json           one JSON object per line: {"file", "label", "probabilities", "seconds", "windows"},
-                   or {"file", "error"} for a file that could not be classified
+  --json           one JSON object per line: {"file", "label", "speech", "probabilities", "seconds",
+                   "windows"} (label and probabilities null when no speech is detected), or
+                   {"file", "error"} for a file that could not be classified
   --weights FILE   safetensors weights; repeat it for an ensemble that averages the models'
                    probabilities (default: the bundled ensemble, the best recipe trained on all 24
                    RAVDESS actors with several seeds; with --enroll, the bundled speaker-normalised
@@ -223,10 +224,13 @@ function predictCommand(args: string[]): void {
     try {
       const p = model.predict(read(file), { hopSeconds, speaker });
       if (values.json) {
-        console.log(JSON.stringify({ file, label: p.label, probabilities: p.probabilities, seconds: +p.seconds.toFixed(3), windows: p.windows }));
+        console.log(JSON.stringify({ file, label: p.label, speech: p.speech, probabilities: p.probabilities, seconds: +p.seconds.toFixed(3), windows: p.windows }));
+      } else if (!p.probabilities) {
+        console.log(`${file}: no speech detected  (${p.seconds.toFixed(1)} s)`);
       } else {
         const top = Object.entries(p.probabilities).sort((a, b) => b[1] - a[1]).slice(0, 3).map(([e, v]) => `${e} ${(100 * v).toFixed(1)}%`).join(', ');
-        console.log(`${file}: ${p.label}  (${top}; ${p.seconds.toFixed(1)} s${p.windows.length ? `, ${p.windows.length} windows` : ''})`);
+        const quiet = p.windows.filter((w) => !w.speech).length;
+        console.log(`${file}: ${p.label}  (${top}; ${p.seconds.toFixed(1)} s${p.windows.length ? `, ${p.windows.length} windows${quiet ? `, ${quiet} without speech` : ''}` : ''})`);
       }
     } catch (e) {
       failed++;

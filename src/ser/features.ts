@@ -43,14 +43,12 @@ export function wavFeatures(bytes: Uint8Array): Float32Array {
 /** Peak level below which a clip counts as silent (−80 dBFS): nothing to classify. */
 export const SILENCE_PEAK = 1e-4;
 
-/** The shortest clip worth an answer: a quarter of a second (11 frames), about one syllable. */
-export const MIN_SECONDS = 0.25;
-
 /**
- * Throws an AudioError unless `y` (22050 Hz) is something to classify: samples that are finite and
- * within MAX_FLOAT_SAMPLE, at least MIN_SECONDS of them, and not silent.
+ * Throws an AudioError unless `y` (22050 Hz) holds samples worth looking at: finite, within
+ * MAX_FLOAT_SAMPLE, at least MIN_SECONDS of them. Returns the peak. (Whether they hold speech is
+ * the voice-activity detector's question, not an error.)
  */
-export function checkNotSilent(y: Float32Array, what = 'clip'): void {
+export function checkSamples(y: Float32Array, what = 'clip'): number {
   let peak = 0;
   for (let i = 0; i < y.length; i++) {
     const v = Math.abs(y[i]!);
@@ -59,6 +57,18 @@ export function checkNotSilent(y: Float32Array, what = 'clip'): void {
   }
   if (y.length === 0) throw new AudioError(`${what} has no samples`);
   if (y.length < MIN_SECONDS * SAMPLE_RATE) throw new AudioError(`${what} is ${(y.length / SAMPLE_RATE).toFixed(3)} s long: at least ${MIN_SECONDS} s is needed to classify it`);
+  return peak;
+}
+
+/** The shortest clip worth an answer: a quarter of a second (11 frames), about one syllable. */
+export const MIN_SECONDS = 0.25;
+
+/**
+ * Throws an AudioError unless `y` (22050 Hz) is something to classify: samples that are finite and
+ * within MAX_FLOAT_SAMPLE, at least MIN_SECONDS of them, and not silent.
+ */
+export function checkNotSilent(y: Float32Array, what = 'clip'): void {
+  const peak = checkSamples(y, what);
   if (peak < SILENCE_PEAK) {
     const db = peak > 0 ? (20 * Math.log10(peak)).toFixed(1) : '−∞';
     throw new AudioError(`${what} is silent (peak ${db} dBFS, below −80 dBFS): there is no voice to classify`);

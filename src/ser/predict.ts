@@ -5,7 +5,8 @@ import { frameWindow } from '../audio/mfcc.js';
 import { resample } from '../audio/resample.js';
 import { EMOTIONS, type Emotion } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
-import { HOP, SAMPLE_RATE, checkNotSilent, clipMfcc } from './features.js';
+import { HOP, SAMPLE_RATE, checkNotSilent, checkSamples, clipMfcc } from './features.js';
+import { hasSpeech, voiceActivity } from '../audio/vad.js';
 import { InputNorm } from './normalize.js';
 import { CLASSES, CLIP, argmax, clipLogits, softmaxRows } from './scoring.js';
 import { decodeWeights } from './weights-file.js';
@@ -25,14 +26,19 @@ export interface WindowPrediction {
   /** Window start and end in seconds. */
   start: number;
   end: number;
-  label: Emotion;
-  probabilities: Probabilities;
+  /** Whether the window holds speech (voiceActivity); a window without any gets no emotion. */
+  speech: boolean;
+  label: Emotion | null;
+  probabilities: Probabilities | null;
 }
 
 export interface Prediction {
-  label: Emotion;
-  /** Keyed by emotion, summing to 1 (the mean over windows for long clips). */
-  probabilities: Probabilities;
+  /** The emotion, or null when the clip holds no speech (silence, noise, a tone: `speech` false). */
+  label: Emotion | null;
+  /** Whether any of the clip holds speech, by the voice-activity detector. */
+  speech: boolean;
+  /** Keyed by emotion, summing to 1 (the mean over the windows with speech); null without speech. */
+  probabilities: Probabilities | null;
   /** Clip length in seconds. */
   seconds: number;
   /** Per-window results when the clip was longer than one 4-second window. */
@@ -51,8 +57,8 @@ export interface PredictOptions {
   speaker?: InputNorm;
 }
 
-/** Mono samples at the model's rate from WAV bytes, or from samples at `sampleRate`; never silent. */
-function samplesOf(input: Uint8Array | Float32Array, sampleRate: number | undefined): Float32Array {
+/** Mono samples at the model's rate from WAV bytes, or from samples at `sampleRate`; checked (checkSamples), and for enrolment also not silent. */
+function samplesOf(input: Uint8Array | Float32Array, sampleRate: number | undefined, needSound = true): Float32Array {
   let y: Float32Array;
   if (input instanceof Float32Array) {
     if (sampleRate === undefined) throw new ValueError('predict: raw samples need opts.sampleRate');
@@ -62,7 +68,8 @@ function samplesOf(input: Uint8Array | Float32Array, sampleRate: number | undefi
   } else {
     throw new ValueError('predict: input must be WAV bytes (Uint8Array) or samples (Float32Array)');
   }
-  checkNotSilent(y);
+  if (needSound) checkNotSilent(y);
+  else checkSamples(y);
   return y;
 }
 
@@ -155,7 +162,7 @@ export class EmotionRecognizer {
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
     checkSpeakerOption(this.speakerNormalized, opts.speaker);
     const w = clipWindows(input, opts);
-    return summarize(w, this.windowProbabilities(w, opts.speaker));
+    return summarize(w, w.speech.some(Boolean) ? this.windowProbabilities(w, opts.speaker) : null);
   }
 
   /**
@@ -228,6 +235,7 @@ export class EmotionEnsemble {
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
     checkSpeakerOption(this.speakerNormalized, opts.speaker);
     const w = clipWindows(input, opts);
+    if (!w.speech.some(Boolean)) return summarize(w, null);
     const each = this.members.map((m) => m.windowProbabilities(w, opts.speaker));
     const mean = w.starts.map((_, i) => EMOTIONS.map((_, c) => each.reduce((s, p) => s + p[i]![c]!, 0) / each.length));
     return summarize(w, mean);
@@ -259,11 +267,13 @@ export interface ClipWindows {
   keeps: number[];
   /** [windows × 40 × 174] */
   feats: Float32Array;
+  /** Whether each window holds speech (voiceActivity on the clip). */
+  speech: boolean[];
 }
 
 /** The windows `predict` scores: one for a clip of up to 174 frames, else every `hopSeconds`, the last ending with the clip. */
 export function clipWindows(input: Uint8Array | Float32Array, opts: PredictOptions = {}): ClipWindows {
-  const y = samplesOf(input, opts.sampleRate);
+  const y = samplesOf(input, opts.sampleRate, false);
   const hopFrames = Math.round(((opts.hopSeconds ?? 2) * SAMPLE_RATE) / HOP);
   if (!(hopFrames >= 1)) throw new ValueError(`predict: hopSeconds must be at least one frame (${HOP / SAMPLE_RATE} s), got ${opts.hopSeconds}`);
   const m = clipMfcc(y);
@@ -272,23 +282,36 @@ export function clipWindows(input: Uint8Array | Float32Array, opts: PredictOptio
     for (let s = hopFrames; s + N_FRAMES < m.frames; s += hopFrames) starts.push(s);
     starts.push(m.frames - N_FRAMES); // the last window ends with the clip
   }
-  return { samples: y.length, starts, keeps: starts.map((s) => Math.min(N_FRAMES, m.frames - s)), feats: windowsOf(m, starts) };
+  const vad = voiceActivity(y, { sampleRate: SAMPLE_RATE });
+  return {
+    samples: y.length, starts, keeps: starts.map((s) => Math.min(N_FRAMES, m.frames - s)), feats: windowsOf(m, starts),
+    speech: starts.map((s) => hasSpeech(vad, s, s + N_FRAMES)),
+  };
 }
 
-/** The Prediction from each window's probabilities: their mean decides the label. */
-function summarize(w: ClipWindows, perWindow: number[][]): Prediction {
-  const mean = EMOTIONS.map((_, c) => perWindow.reduce((s, p) => s + p[c]!, 0) / perWindow.length);
+/**
+ * The Prediction from each window's probabilities (null: no window has speech, nothing was scored):
+ * the mean over the windows with speech decides the label; windows without speech get none.
+ */
+function summarize(w: ClipWindows, perWindow: number[][] | null): Prediction {
+  const voiced = perWindow ? w.starts.map((_, i) => i).filter((i) => w.speech[i]) : [];
+  const mean = voiced.length ? EMOTIONS.map((_, c) => voiced.reduce((s, i) => s + perWindow![i]![c]!, 0) / voiced.length) : null;
   return {
-    label: EMOTIONS[argmax(mean)]!,
-    probabilities: asRecord(mean),
+    label: mean ? EMOTIONS[argmax(mean)]! : null,
+    speech: voiced.length > 0,
+    probabilities: mean ? asRecord(mean) : null,
     seconds: w.samples / SAMPLE_RATE,
     windows: w.starts.length > 1
-      ? w.starts.map((s, i) => ({
-        start: (s * HOP) / SAMPLE_RATE,
-        end: Math.min(w.samples, (s + N_FRAMES - 1) * HOP) / SAMPLE_RATE,
-        label: EMOTIONS[argmax(perWindow[i]!)]!,
-        probabilities: asRecord(perWindow[i]!),
-      }))
+      ? w.starts.map((s, i) => {
+        const p = w.speech[i] && perWindow ? perWindow[i]! : null;
+        return {
+          start: (s * HOP) / SAMPLE_RATE,
+          end: Math.min(w.samples, (s + N_FRAMES - 1) * HOP) / SAMPLE_RATE,
+          speech: w.speech[i]!,
+          label: p ? EMOTIONS[argmax(p)]! : null,
+          probabilities: p ? asRecord(p) : null,
+        };
+      })
       : [],
   };
 }

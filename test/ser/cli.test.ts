@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync as makeTemp, readFileSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadSafetensors, manualSeed, saveSafetensors, ser } from '../../src/index.js';
+import { audio, loadSafetensors, manualSeed, saveSafetensors, ser } from '../../src/index.js';
 import { BUNDLED_WEIGHTS } from '../../src/node.js';
 import { fixturePath } from '../helpers/fixtures.js';
 import { run } from '../helpers/spawn.js';
@@ -96,6 +96,15 @@ describe('ser CLI', () => {
     expect(lines[3]!.error).toMatch(/empty|shorter than a RIFF header/); // standard input was empty here
     expect(ser.EMOTIONS).toContain(lines[1]!.label);
     expect((await runSer('predict', join(folder, '*.flac'))).err).toMatch(/\*\.flac: no file matches/);
+  });
+  it('predict: a clip without speech gets no emotion and is not a failure', async () => {
+    const silence = join(dir, 'silence.wav');
+    writeFileSync(silence, audio.encodeWav([new Float32Array(22050)], 22050));
+    const j = await runSer('predict', '--json', '--weights', weights, silence);
+    expect(j.code, j.err).toBe(0);
+    expect(JSON.parse(j.out)).toMatchObject({ label: null, speech: false, probabilities: null });
+    const t = await runSer('predict', '--weights', weights, silence);
+    expect(t.out).toMatch(/silence\.wav: no speech detected/);
   });
   it('predict --json prints one object per file; a bad file fails alone, named', async () => {
     const r = await runSer('predict', '--json', '--weights', weights, fixturePath('audio/stage.wav'), join(dir, 'missing.wav'));

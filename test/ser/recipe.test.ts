@@ -57,7 +57,7 @@ describe('input normalisation', () => {
     const clip = stage.subarray(0, 70000);
     const expected = ser.predictLabels(model, norm.apply(ser.clipFeatures(clip)));
     const p = withNorm.predict(clip, { sampleRate: 22050 });
-    expect(ser.EMOTIONS.indexOf(p.label)).toBe(expected[0]);
+    expect(ser.EMOTIONS.indexOf(p.label!)).toBe(expected[0]);
     expect(p.probabilities).not.toEqual(plain.predict(clip, { sampleRate: 22050 }).probabilities);
   });
 });
@@ -165,7 +165,7 @@ describe('speaker normalisation', () => {
     model.eval();
     const logits = noGrad(() => model.forward(tensor(x, [1, 1, 40, 174]))).toArray();
     const e = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
-    ser.EMOTIONS.forEach((emotion, i) => expect(p.probabilities[emotion]).toBeCloseTo(e[i]! / e.reduce((s, v) => s + v, 0), 5));
+    ser.EMOTIONS.forEach((emotion, i) => expect(p.probabilities![emotion]).toBeCloseTo(e[i]! / e.reduce((s, v) => s + v, 0), 5));
 
     // with a prior in the weights, enrolment is shrunk toward it by priorSeconds of frames
     const prior = InputNorm.fit(paddedClips(2, 150, 9));

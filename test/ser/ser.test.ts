@@ -84,15 +84,15 @@ describe('features and prediction', () => {
     const z = Math.max(...logits);
     const e = Array.from(logits, (v) => Math.exp(v - z));
     const sum = e.reduce((a, b) => a + b, 0);
-    EMOTIONS.forEach((name, i) => expect(p.probabilities[name]).toBeCloseTo(e[i]! / sum, 6));
+    EMOTIONS.forEach((name, i) => expect(p.probabilities![name]).toBeCloseTo(e[i]! / sum, 6));
   });
 
   it('predict returns a label and probabilities keyed by emotion that sum to 1', () => {
     const p = recognizer.predict(short);
     expect(EMOTIONS).toContain(p.label);
-    expect(Object.keys(p.probabilities).sort()).toEqual([...EMOTIONS]);
-    expect(Object.values(p.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
-    expect(p.label).toBe(Object.entries(p.probabilities).sort((a, b) => b[1] - a[1])[0]![0]);
+    expect(Object.keys(p.probabilities!).sort()).toEqual([...EMOTIONS]);
+    expect(Object.values(p.probabilities!).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+    expect(p.label).toBe(Object.entries(p.probabilities!).sort((a, b) => b[1] - a[1])[0]![0]);
     expect(p.seconds).toBeCloseTo(80000 / 22050, 3);
   });
   it('raw samples at another rate give the same answer as the WAV', () => {
@@ -111,11 +111,24 @@ describe('features and prediction', () => {
     expect(long.length / 22050 - p.windows.at(-1)!.end).toBeGreaterThanOrEqual(0);
     expect(long.length / 22050 - p.windows.at(-1)!.end).toBeLessThan(512 / 22050);
     for (const w of p.windows.slice(0, -1)) expect(w.end - w.start).toBeCloseTo((173 * 512) / 22050, 6);
-    const mean = EMOTIONS.map((e) => p.windows.reduce((s, w) => s + w.probabilities[e], 0) / p.windows.length);
-    EMOTIONS.forEach((e, i) => expect(p.probabilities[e]).toBeCloseTo(mean[i]!, 6));
+    const mean = EMOTIONS.map((e) => p.windows.reduce((s, w) => s + w.probabilities![e], 0) / p.windows.length);
+    EMOTIONS.forEach((e, i) => expect(p.probabilities![e]).toBeCloseTo(mean[i]!, 6));
   });
-  it('silent, empty and non-audio input are clear errors', () => {
-    expect(() => recognizer.predict(new Float32Array(22050), { sampleRate: 22050 })).toThrow(/silent/);
+  it('silence, noise and a tone hold no speech: no emotion, and no error; empty and non-audio input are errors', () => {
+    let g = 7;
+    const noise = new Float32Array(22050).map(() => ((g = (Math.imul(g, 1664525) + 1013904223) >>> 0) / 2 ** 31 - 1) * 0.3);
+    const tone = new Float32Array(44100).map((_, i) => 0.5 * Math.sin((2 * Math.PI * 440 * i) / 22050));
+    for (const [what, y] of [['silence', new Float32Array(22050)], ['white noise', noise], ['a tone', tone]] as const) {
+      const p = recognizer.predict(y, { sampleRate: 22050 });
+      expect(p, what).toMatchObject({ label: null, speech: false, probabilities: null });
+    }
+    // a long clip of noise: every window is marked, none is scored
+    const long = recognizer.predict(new Float32Array(22050 * 9).map((_, i) => noise[i % 22050]!), { sampleRate: 22050 });
+    expect(long.speech).toBe(false);
+    expect(long.windows.length).toBeGreaterThan(2);
+    expect(long.windows.every((w) => !w.speech && w.label === null && w.probabilities === null)).toBe(true);
+    // speech still is speech
+    expect(recognizer.predict(stageWav)).toMatchObject({ speech: true });
     expect(() => recognizer.predict(audio.encodeWav([new Float32Array(100).fill(1e-6)], 22050, '32f'))).toThrow(audio.AudioError);
     expect(() => recognizer.predict(new TextEncoder().encode('not audio'))).toThrow(audio.WavError);
   });
@@ -143,10 +156,10 @@ describe('ensembles', () => {
       const pa = a.predict(input, opts);
       const pb = b.predict(input, opts);
       expect(pa.probabilities).not.toEqual(pb.probabilities);
-      EMOTIONS.forEach((e) => expect(p.probabilities[e]).toBeCloseTo((pa.probabilities[e] + pb.probabilities[e]) / 2, 6));
-      expect(p.label).toBe(Object.entries(p.probabilities).sort((u, v) => v[1] - u[1])[0]![0]);
+      EMOTIONS.forEach((e) => expect(p.probabilities![e]).toBeCloseTo((pa.probabilities![e] + pb.probabilities![e]) / 2, 6));
+      expect(p.label).toBe(Object.entries(p.probabilities!).sort((u, v) => v[1] - u[1])[0]![0]);
       expect(p.windows.length).toBe(pa.windows.length);
-      p.windows.forEach((w, i) => EMOTIONS.forEach((e) => expect(w.probabilities[e]).toBeCloseTo((pa.windows[i]!.probabilities[e] + pb.windows[i]!.probabilities[e]) / 2, 6)));
+      p.windows.forEach((w, i) => EMOTIONS.forEach((e) => expect(w.probabilities![e]).toBeCloseTo((pa.windows[i]!.probabilities![e] + pb.windows[i]!.probabilities![e]) / 2, 6)));
     }
     expect(long.length / 22050).toBeGreaterThan(4.1); // the long clip has several windows
     expect(both.predict(long, { sampleRate: 22050 }).windows.length).toBeGreaterThan(1);
@@ -161,7 +174,7 @@ describe('ensembles', () => {
     const pa = a.scoreClips(clips);
     const pb = b.scoreClips(clips, 1);
     const one = b.predict(short).probabilities;
-    EMOTIONS.forEach((e, c) => expect(pb[c]).toBeCloseTo(one[e], 6));
+    EMOTIONS.forEach((e, c) => expect(pb[c]).toBeCloseTo(one![e], 6));
     const both = new ser.EmotionEnsemble([a, b]).scoreClips(clips);
     both.forEach((v, i) => expect(v).toBeCloseTo((pa[i]! + pb[i]!) / 2, 6));
     expect(() => a.scoreClips(new Float32Array(100))).toThrow(/whole number of 40×174 clips/);

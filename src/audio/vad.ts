@@ -1,0 +1,87 @@
+/**
+ * Voice activity: which frames of a clip hold speech, from two cues a model need not learn. Energy:
+ * speech comes in syllables, so its frame energies swing by many decibels, while silence, hum, a
+ * tone or steady noise stay level; a frame is a candidate when it rises well above the clip's own
+ * floor (its 10th-percentile frame) and above −60 dBFS. Spectral flatness over the speech band
+ * (100–4000 Hz): voiced speech has harmonics and formants (flatness near 0), white or wind-like
+ * noise is flat (near 0.56 for white noise), so a candidate must be below 0.45. A clip (or window)
+ * holds speech when at least 0.1 s of its frames do. Frames are the MFCC's (2048 samples every 512,
+ * centred), so the mask lines up with the model's input. No trained model: nothing to download,
+ * and the same answer in Node and in a browser.
+ */
+import { DEFAULT_HOP, DEFAULT_N_FFT } from './defaults.js';
+import { spectrogramFrames } from './spectrum.js';
+
+export interface VadOptions {
+  sampleRate: number;
+  /** Decibels above the clip's floor a frame must reach (at most; less when the clip's range is small). Default 10. */
+  marginDb?: number;
+  /** Frames below this level are never speech. Default −60 dBFS. */
+  floorDbfs?: number;
+  /** Frames flatter than this (0–1) are noise. Default 0.45. */
+  maxFlatness?: number;
+  /** A clip whose frame energies span less than this (90th minus 10th percentile) has no syllables: no speech. Default 6 dB. */
+  minRangeDb?: number;
+  /** Seconds of speech frames that make a clip (or a window) speech. Default 0.1. */
+  minSpeechSeconds?: number;
+}
+
+export interface VoiceActivity {
+  /** 1 where a frame holds speech, per MFCC frame. */
+  frames: Uint8Array;
+  /** Frame energies (dBFS) and spectral flatness, for plots and for tuning. */
+  energyDb: Float32Array;
+  flatness: Float32Array;
+  /** Frames of speech needed for a clip or window to count as speech. */
+  minFrames: number;
+}
+
+function percentile(v: Float32Array, p: number): number {
+  const s = Float32Array.from(v).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.floor(p * (s.length - 1))))]!;
+}
+
+export function voiceActivity(y: Float32Array, opts: VadOptions): VoiceActivity {
+  const { sampleRate } = opts;
+  const marginDb = opts.marginDb ?? 10;
+  const floorDbfs = opts.floorDbfs ?? -60;
+  const maxFlatness = opts.maxFlatness ?? 0.45;
+  const minRangeDb = opts.minRangeDb ?? 6;
+  const nFft = DEFAULT_N_FFT;
+  const hop = DEFAULT_HOP;
+  const spec = spectrogramFrames(y, { nFft, hopLength: hop });
+  const lo = Math.max(1, Math.floor((100 * nFft) / sampleRate));
+  const hi = Math.min(spec.bins - 1, Math.ceil((4000 * nFft) / sampleRate));
+  // a full-scale sine's power in one bin of a Hann-windowed frame, for dBFS: (A · Σw / 2)² with Σw = nFft / 2
+  const fullScale = (nFft / 4) ** 2;
+  const energyDb = new Float32Array(spec.frames);
+  const flatness = new Float32Array(spec.frames);
+  for (let t = 0; t < spec.frames; t++) {
+    let sum = 0;
+    let logSum = 0;
+    for (let k = lo; k <= hi; k++) {
+      const p = spec.data[t * spec.bins + k]! + 1e-20;
+      sum += p;
+      logSum += Math.log(p);
+    }
+    const n = hi - lo + 1;
+    energyDb[t] = 10 * Math.log10(sum / fullScale + 1e-20);
+    flatness[t] = Math.exp(logSum / n) / (sum / n);
+  }
+  const floor = percentile(energyDb, 0.1);
+  const range = percentile(energyDb, 0.9) - floor;
+  const threshold = floor + Math.max(3, Math.min(marginDb, range / 2));
+  const frames = new Uint8Array(spec.frames);
+  if (range >= minRangeDb) {
+    for (let t = 0; t < spec.frames; t++) frames[t] = Number(energyDb[t]! >= threshold && energyDb[t]! >= floorDbfs && flatness[t]! < maxFlatness);
+  }
+  const minFrames = Math.max(1, Math.round(((opts.minSpeechSeconds ?? 0.1) * sampleRate) / hop));
+  return { frames, energyDb, flatness, minFrames };
+}
+
+/** Whether frames [start, end) of a voice-activity mask hold speech. */
+export function hasSpeech(vad: VoiceActivity, start = 0, end = vad.frames.length): boolean {
+  let n = 0;
+  for (let t = Math.max(0, start); t < Math.min(end, vad.frames.length); t++) n += vad.frames[t]!;
+  return n >= vad.minFrames;
+}
