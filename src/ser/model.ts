@@ -2,8 +2,8 @@ import { BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d } from '../nn/layers.js
 import { Module } from '../nn/module.js';
 import { ShapeError, ValueError, fmtShape } from '../tensor/errors.js';
 import { conv2d } from '../tensor/ops/conv.js';
-import { relu } from '../tensor/ops/elementwise.js';
-import { cat, flatten } from '../tensor/ops/layout.js';
+import { add, div, mul, relu, sqrt, sub } from '../tensor/ops/elementwise.js';
+import { cat, flatten, reshape } from '../tensor/ops/layout.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
 import { EMOTIONS } from './labels.js';
 
@@ -80,11 +80,25 @@ export class EmotionCNN extends Module {
     if (x.ndim !== 4 || x.shape[1] !== 1 || x.shape[2] !== N_MFCC || x.shape[3] !== N_FRAMES) {
       throw new ShapeError(`EmotionCNN: input must be [N, 1, ${N_MFCC}, ${N_FRAMES}], got ${fmtShape(x.shape)}`);
     }
-    let h = this.pool.forward(relu(this.bn1.forward(this.conv1.forward(this.withDeltas(x)))));
-    h = this.pool.forward(relu(this.bn2.forward(this.conv2.forward(h))));
-    h = this.pool.forward(relu(this.bn3.forward(this.conv3.forward(h))));
+    let h = this.pool.forward(relu(this.convBn(this.conv1, this.bn1, this.withDeltas(x))));
+    h = this.pool.forward(relu(this.convBn(this.conv2, this.bn2, h)));
+    h = this.pool.forward(relu(this.convBn(this.conv3, this.bn3, h)));
     h = relu(this.fc1.forward(flatten(h, 1)));
     return this.fc2.forward(this.dropout.forward(h));
+  }
+
+  /**
+   * conv → batch norm. In eval mode the batch norm is an affine map per channel with fixed
+   * statistics, folded into the convolution: W' = W·γ/√(σ² + ε), b' = (b − μ)·γ/√(σ² + ε) + β, so
+   * the activations are read once instead of twice. Folded on every call (from the tiny weight
+   * tensors), so it never goes stale when the weights change.
+   */
+  private convBn(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
+    if (this.training || bn.training) return bn.forward(conv.forward(x));
+    const scale = div(bn.weight, sqrt(add(bn.runningVar, bn.eps)));
+    const w = mul(conv.weight, reshape(scale, [conv.outChannels, 1, 1, 1]));
+    const b = add(mul(conv.bias ? sub(conv.bias, bn.runningMean) : mul(bn.runningMean, -1), scale), bn.bias);
+    return conv2d(x, w, b, { stride: conv.stride, padding: conv.padding });
   }
 
   /**
