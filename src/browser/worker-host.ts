@@ -4,13 +4,11 @@
  */
 import { backendByName, getBackend, listBackends, setBackend } from '../tensor/backend.js';
 import '../tensor/cpu/register.js';
-import { mfccArray } from '../audio/mfcc.js';
 import { load } from '../audio/load.js';
 import { resample } from '../audio/resample.js';
 import { loadModelFrom } from '../ser/load.js';
-import { type Recognizer } from '../ser/predict.js';
-import { HOP, SAMPLE_RATE } from '../ser/features.js';
-import { N_MFCC } from '../ser/model.js';
+import { type Recognizer, clipWindows } from '../ser/predict.js';
+import { SAMPLE_RATE } from '../ser/features.js';
 import { SerTsError } from '../tensor/errors.js';
 import type { BackendReply, Envelope, LoadReply, PredictReply, Reply } from './protocol.js';
 
@@ -56,19 +54,20 @@ export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): vo
         if (!model) throw new SerTsError('no model loaded: send load first');
         const t0 = now();
         const bytes = new Uint8Array(req.input);
-        // the samples at the model's rate, computed once for both the model and the heatmap
+        // the samples at the model's rate
         const y = req.format === 'wav'
           ? load(bytes, { sampleRate: SAMPLE_RATE })
           : (req.sampleRate === SAMPLE_RATE ? new Float32Array(req.input) : resample(new Float32Array(req.input), checkRate(req.sampleRate), SAMPLE_RATE));
+        // the windows hold the clip's MFCC: the model and the heatmap share one computation
+        const w = clipWindows(y, { sampleRate: SAMPLE_RATE, hopSeconds: req.hopSeconds });
         const t1 = now();
-        const prediction = model.predict(y, { sampleRate: SAMPLE_RATE, hopSeconds: req.hopSeconds });
+        const prediction = model.predictWindows(w);
         const t2 = now();
         const value: PredictReply = { prediction, ms: { features: t1 - t0, model: t2 - t1 }, backend: getBackend() };
         const transfer: Transferable[] = [];
         if (req.features) {
-          const m = mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
-          value.mfcc = { data: m.data, frames: m.frames };
-          transfer.push(m.data.buffer as ArrayBuffer);
+          value.mfcc = { data: w.mfcc.data, frames: w.mfcc.frames };
+          transfer.push(w.mfcc.data.buffer as ArrayBuffer);
         }
         return { value, transfer };
       }

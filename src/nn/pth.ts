@@ -9,6 +9,7 @@
  */
 import { SerTsError } from '../tensor/errors.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
+import { bf16ToFloat, halfToFloat } from './safetensors.js';
 
 export class PthError extends SerTsError {}
 
@@ -62,8 +63,8 @@ function readZip(bytes: Uint8Array): Map<string, Uint8Array> {
 const STORAGES: Record<string, { bytes: number; read: (v: DataView, at: number) => number }> = {
   FloatStorage: { bytes: 4, read: (v, a) => v.getFloat32(a, true) },
   DoubleStorage: { bytes: 8, read: (v, a) => v.getFloat64(a, true) },
-  HalfStorage: { bytes: 2, read: (v, a) => half(v.getUint16(a, true)) },
-  BFloat16Storage: { bytes: 2, read: (v, a) => new Float32Array(new Uint32Array([v.getUint16(a, true) << 16]).buffer)[0]! },
+  HalfStorage: { bytes: 2, read: (v, a) => halfToFloat(v.getUint16(a, true)) },
+  BFloat16Storage: { bytes: 2, read: (v, a) => bf16ToFloat(v.getUint16(a, true)) },
   LongStorage: { bytes: 8, read: (v, a) => Number(v.getBigInt64(a, true)) },
   IntStorage: { bytes: 4, read: (v, a) => v.getInt32(a, true) },
   ShortStorage: { bytes: 2, read: (v, a) => v.getInt16(a, true) },
@@ -71,15 +72,6 @@ const STORAGES: Record<string, { bytes: number; read: (v: DataView, at: number) 
   ByteStorage: { bytes: 1, read: (v, a) => v.getUint8(a) },
   BoolStorage: { bytes: 1, read: (v, a) => v.getUint8(a) },
 };
-
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
 
 class Global {
   constructor(readonly name: string) {}

@@ -153,7 +153,8 @@ function decode(bytes: Uint8Array, at: number, count: number, dtype: DType): Flo
   return out;
 }
 
-function halfToFloat(h: number): number {
+/** IEEE half-precision bits → number (safetensors F16, PyTorch HalfStorage). */
+export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const f = h & 0x3ff;
@@ -162,7 +163,8 @@ function halfToFloat(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
-function bf16ToFloat(b: number): number {
+/** bfloat16 bits → number (safetensors BF16, PyTorch BFloat16Storage). */
+export function bf16ToFloat(b: number): number {
   const buf = new DataView(new ArrayBuffer(4));
   buf.setUint32(0, b << 16);
   return buf.getFloat32(0);

@@ -160,8 +160,12 @@ export class EmotionRecognizer {
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`. */
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
+    return this.predictWindows(clipWindows(input, opts), opts);
+  }
+
+  /** Classifies a clip already cut into windows (`clipWindows`), e.g. when its MFCC is wanted too. */
+  predictWindows(w: ClipWindows, opts: Pick<PredictOptions, 'speaker'> = {}): Prediction {
     checkSpeakerOption(this.speakerNormalized, opts.speaker);
-    const w = clipWindows(input, opts);
     return summarize(w, w.speech.some(Boolean) ? this.windowProbabilities(w, opts.speaker) : null);
   }
 
@@ -233,8 +237,12 @@ export class EmotionEnsemble {
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`, with the members' mean probabilities. */
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
+    return this.predictWindows(clipWindows(input, opts), opts);
+  }
+
+  /** As EmotionRecognizer.predictWindows, with the members' mean probabilities. */
+  predictWindows(w: ClipWindows, opts: Pick<PredictOptions, 'speaker'> = {}): Prediction {
     checkSpeakerOption(this.speakerNormalized, opts.speaker);
-    const w = clipWindows(input, opts);
     if (!w.speech.some(Boolean)) return summarize(w, null);
     const each = this.members.map((m) => m.windowProbabilities(w, opts.speaker));
     const mean = w.starts.map((_, i) => EMOTIONS.map((_, c) => each.reduce((s, p) => s + p[i]![c]!, 0) / each.length));
@@ -269,6 +277,8 @@ export interface ClipWindows {
   feats: Float32Array;
   /** Whether each window holds speech (voiceActivity on the clip). */
   speech: boolean[];
+  /** The whole clip's MFCC [40 × frames], row-major, the windows' source. */
+  mfcc: { data: Float32Array; frames: number };
 }
 
 /** The windows `predict` scores: one for a clip of up to 174 frames, else every `hopSeconds`, the last ending with the clip. */
@@ -286,6 +296,7 @@ export function clipWindows(input: Uint8Array | Float32Array, opts: PredictOptio
   return {
     samples: y.length, starts, keeps: starts.map((s) => Math.min(N_FRAMES, m.frames - s)), feats: windowsOf(m, starts),
     speech: starts.map((s) => hasSpeech(vad, s, s + N_FRAMES)),
+    mfcc: m,
   };
 }
 
