@@ -21,6 +21,8 @@ import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, BUNDLED_WEIGHTS, loadMo
 import { exportOnnx } from '../ser/onnx-export.js';
 import { writeFileAtomic } from './files.js';
 import { encodeWeights } from '../ser/weights-file.js';
+import { BENCHMARK_CONDITIONS, conditionName } from '../ser/conditions.js';
+import { formatRobustness, runRobustness } from './robustness.js';
 
 class UsageError extends SerTsError {}
 
@@ -33,6 +35,7 @@ commands:
   predict FILE...      the emotion of each WAV file
   train --data DIR     train on a RAVDESS folder (Actor_NN/*.wav, any sample rate)
   evaluate --data DIR  score weights on a protocol's test clips
+  robustness --data DIR  score each fold's weights on its test clips clean and under 21 recording conditions
   convert IN OUT       write weights (safetensors, or a PyTorch .pth state dict) as this library's safetensors
   export --onnx FILE   write the EmotionCNN as an ONNX graph (normalisation and Δ/ΔΔ inside), for onnxruntime
 
@@ -80,6 +83,12 @@ ser <command> --help for its options; ser --version for the version.`,
   --enrolment-copies N  with --speaker-norm: N extra copies of the training clips normalised with
                       statistics of only 1, 2, 4 or 8 random clips of each speaker (as an enrolled
                       speaker's are), drawn half the time
+  --utterance-norm    standardise each clip with its own speech frames' statistics first (per-
+                      utterance CMVN; cancels a channel's colouring and a clip's level; not with
+                      --speaker-norm, nor with the gain augmentation: add --without gain)
+  --degrade N         N copies of every training clip under recording conditions drawn at random
+                      (band limits, telephone, codec low-pass, rooms, noise, level, DC, tilt),
+                      drawn half the time
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
   --epochs N          default: the recipe's (40)
@@ -103,6 +112,19 @@ ser <command> --help for its options; ser --version for the version.`,
   the EmotionCNN's attributes, an nn.Sequential's indices, or either with DataParallel's module.
   prefix) and writes them as safetensors with this library's metadata. Nothing in a .pth file is
   run: its pickle may name only what a state dict needs.`,
+  robustness: `usage: ser robustness --data DIR --weights FILE [--protocol folds|actors|random] [--fold K] [--test-actors LIST]
+                      [--conditions LIST] [--seed S] [--out REPORT.json]
+
+  Scores each split's test clips with that split's weights (FILE-foldK.safetensors for several
+  folds, as ser train --out FILE writes them; FILE for one split), clean and under each recording
+  condition, applied to the test waveforms only: band-16k, band-8k, telephone, lowpass-4k,
+  reverb-0.3s/0.5s/0.8s, white/pink/babble at 20, 10 and 5 dB SNR, gain-30dB, gain+10dB (clipped,
+  16-bit), dc-0.05, tilt+6dB, tilt-6dB. Babble is made of the split's training speakers. Prints UAR per
+  condition and split, the mean under the conditions and the gap to clean.
+
+  --conditions LIST   only these conditions, by name (e.g. clean,telephone,babble-5dB)
+  --seed S            seeds the noise, rooms and babble (default 0)
+  --out FILE          the report as JSON`,
   evaluate: `usage: ser evaluate --data DIR --weights FILE [--protocol random|folds|actors|all] [--fold K] [--test-actors LIST]
                     [--enroll-clips K] [--enroll-seed S]
 
@@ -265,7 +287,7 @@ function protocolOf(p: string | undefined, fold: string | undefined, testActors:
 /** The recipe the flags describe; its name records every change, as reports file it. */
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean;
+  deltas?: string; balance?: boolean; 'utterance-norm'?: boolean; degrade?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -298,6 +320,15 @@ function recipeOf(values: {
     recipe.sources.unshift({ kind: 'enrolled', prob: 0.5, copies });
     recipe.name += ` with enrolment copies ${copies}`;
   }
+  if (values['utterance-norm']) {
+    recipe.utteranceNorm = true;
+    recipe.name += ' with utterance normalisation';
+  }
+  if (values.degrade !== undefined) {
+    const copies = intOpt(values.degrade, 'degrade', 1);
+    recipe.sources.push({ kind: 'degraded', prob: 0.5, copies });
+    recipe.name += ` with degraded copies ${copies}`;
+  }
   try {
     return checkRecipe(recipe);
   } catch (e) {
@@ -311,7 +342,7 @@ function trainCommand(args: string[]): void {
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
     deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
-    checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
+    'utterance-norm': { type: 'boolean' }, degrade: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.train);
@@ -326,6 +357,32 @@ function trainCommand(args: string[]): void {
     data: values.data, recipe, protocol, seed: seedOpt(values.seed), valActors, patience, out: values.out, checkpoint: values.checkpoint,
     resume: values.resume, cache: values.cache, log: (line) => process.stderr.write(`${line}\n`), print: (line) => console.log(line),
   });
+}
+
+function robustnessCommand(args: string[]): void {
+  const { values } = parseArgs({ args, options: {
+    data: { type: 'string' }, weights: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' },
+    conditions: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
+  } });
+  if (values.help) return void console.log(HELP.robustness);
+  if (!values.data) fail('robustness needs --data DIR');
+  if (!values.weights) fail('robustness needs --weights FILE (per fold: the --out given to ser train)');
+  const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], 'folds');
+  if (protocol.name === 'all') fail("--protocol all has no test clips: use folds, actors or random");
+  let conditions = BENCHMARK_CONDITIONS;
+  if (values.conditions !== undefined) {
+    const names = values.conditions.split(',').map((c) => c.trim()).filter(Boolean);
+    const known = new Map(BENCHMARK_CONDITIONS.map((c) => [conditionName(c), c]));
+    const unknown = names.filter((n) => !known.has(n));
+    if (unknown.length || !names.length) fail(`--conditions: unknown ${unknown.join(', ') || '(empty list)'}; known: ${[...known.keys()].join(', ')}`);
+    conditions = names.map((n) => known.get(n)!);
+  }
+  const report = runRobustness({
+    data: values.data, weights: values.weights, protocol, conditions, seed: seedOpt(values.seed), out: values.out,
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  console.log(formatRobustness(report));
+  if (values.out) process.stderr.write(`report written to ${values.out}\n`);
 }
 
 function evaluateCommand(args: string[]): void {
@@ -390,9 +447,9 @@ function exportCommand(args: string[]): void {
   const weights = values.weights ?? BUNDLED_WEIGHTS;
   const r = loadModel(weights);
   if (r.speakerNormalized) fail(`${weights} was trained with --speaker-norm: its input needs each speaker's statistics, which an exported graph cannot carry; export weights trained without it`);
-  const bytes = exportOnnx(r.model, { normalizer: r.normalizer, description: `EmotionCNN from ${basename(weights)}: input mfcc [N, 1, 40, 174] (raw MFCC, librosa's defaults at 22050 Hz), output logits [N, 8] for ${EMOTIONS.join(', ')}` });
+  const bytes = exportOnnx(r.model, { normalizer: r.normalizer, utteranceNorm: r.utteranceNorm, description: `EmotionCNN from ${basename(weights)}: input mfcc [N, 1, 40, 174] (raw MFCC, librosa's defaults at 22050 Hz), output logits [N, 8] for ${EMOTIONS.join(', ')}` });
   writeFileAtomic(values.onnx, bytes);
-  process.stderr.write(`${weights} → ${values.onnx}: ONNX opset 13, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; input mfcc [N, 1, 40, 174], output logits [N, 8]${r.normalizer ? ', input normalisation inside' : ''}${r.model.deltas ? `, Δ${r.model.deltas > 1 ? '/ΔΔ' : ''} inside` : ''}\n`);
+  process.stderr.write(`${weights} → ${values.onnx}: ONNX opset 13, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; input mfcc [N, 1, 40, 174], output logits [N, 8]${r.utteranceNorm ? ', utterance normalisation inside' : ''}${r.normalizer ? ', input normalisation inside' : ''}${r.model.deltas ? `, Δ${r.model.deltas > 1 ? '/ΔΔ' : ''} inside` : ''}\n`);
 }
 
 function convertCommand(args: string[]): void {
@@ -401,7 +458,7 @@ function convertCommand(args: string[]): void {
   if (positionals.length !== 2) fail('convert needs an input and an output file: ser convert model.pth model.safetensors');
   const [input, output] = positionals as [string, string];
   const r = loadModel(input);
-  writeFileAtomic(output, encodeWeights(r.model, { normalizer: r.normalizer, speakerNorm: r.speakerNormalized, speakerPrior: r.speakerPrior, training: r.training }));
+  writeFileAtomic(output, encodeWeights(r.model, { normalizer: r.normalizer, utteranceNorm: r.utteranceNorm, speakerNorm: r.speakerNormalized, speakerPrior: r.speakerPrior, training: r.training }));
   process.stderr.write(`${input} → ${output}: EmotionCNN${r.model.deltas ? ` with deltas ${r.model.deltas}` : ''}, ${Object.keys(r.model.stateDict()).length} tensors\n`);
 }
 
@@ -418,6 +475,7 @@ export function main(argv: string[]): number {
     else if (command === 'predict') predictCommand(rest);
     else if (command === 'train') trainCommand(rest);
     else if (command === 'evaluate') evaluateCommand(rest);
+    else if (command === 'robustness') robustnessCommand(rest);
     else if (command === 'convert') convertCommand(rest);
     else if (command === 'export') exportCommand(rest);
     else fail(`unknown command '${command}'\n\n${HELP.main}`);

@@ -7,6 +7,7 @@ import { writeFileAtomic } from './files.js';
 import { Generator } from '../tensor/random.js';
 import { load } from '../audio/load.js';
 import { noisyWaveform } from '../ser/augment.js';
+import { applyCondition, drawConditions } from '../ser/conditions.js';
 import { FEATURE_SETTINGS, SAMPLE_RATE, clipFeatures, wavFeatures } from '../ser/features.js';
 import { type RavdessClip, parseRavdessName } from '../ser/labels.js';
 import { N_FRAMES, N_MFCC } from '../ser/model.js';
@@ -161,4 +162,64 @@ export function noisyFeatures(items: readonly DatasetItem[], opts: NoiseOptions 
     out.set(f, i * CLIP);
   });
   return out;
+}
+
+/**
+ * Waveforms of clips by path, at the features' sample rate, the last `capacity` kept: babble draws
+ * a few other speakers' clips again and again.
+ */
+export class WaveformPool {
+  private readonly kept = new Map<string, Float32Array>();
+  constructor(private readonly capacity = 256) {}
+
+  get(path: string): Float32Array {
+    let y = this.kept.get(path);
+    if (y) {
+      this.kept.delete(path);
+    } else {
+      y = load(readFileSync(path), { sampleRate: SAMPLE_RATE });
+      if (this.kept.size >= this.capacity) this.kept.delete(this.kept.keys().next().value!);
+    }
+    this.kept.set(path, y);
+    return y;
+  }
+}
+
+/** Four clips of speakers other than `actor`, drawn from `items` (babble's voices). */
+export function otherVoices(items: readonly DatasetItem[], actor: number, rng: Generator, pool: WaveformPool, count = 4): Float32Array[] {
+  const others = items.filter((it) => it.actor !== actor);
+  if (!others.length) return [];
+  return Array.from({ length: count }, () => pool.get(others[rng.int(others.length)]!.path));
+}
+
+/**
+ * Features of `copies` copies of each item, each under recording conditions drawn at random
+ * (`drawConditions`; babble made of the other items' speakers), for robust training. Seeded by the
+ * seed, the copy's index and the clip's bytes; cached under a variant that names the seed, the copy
+ * and the list of clips (babble depends on which other clips there are).
+ */
+export function degradedFeatures(items: readonly DatasetItem[], opts: { seed?: number; copies: number; cache?: FeatureCache | null }): Float32Array[] {
+  const seed = opts.seed ?? 0;
+  const pool = new WaveformPool();
+  const list = createHash('sha256').update(items.map((it) => it.path).join('\n')).digest('hex').slice(0, 16);
+  return Array.from({ length: opts.copies }, (_, e) => {
+    const cache = opts.cache ? new FeatureCache(opts.cache.dir, `degraded:v1:${seed}:${e}:${list}`) : null;
+    const out = new Float32Array(items.length * CLIP);
+    items.forEach((item, i) => {
+      const bytes = readFileSync(item.path);
+      let f = cache?.get(bytes) ?? null;
+      if (!f) {
+        const digest = createHash('sha256').update(bytes).digest();
+        const rng = new Generator((digest.readUInt32LE(0) ^ seed ^ Math.imul(e + 1, 0x9e3779b1)) >>> 0);
+        let y = load(bytes, { sampleRate: SAMPLE_RATE });
+        for (const c of drawConditions(rng)) {
+          y = applyCondition(y, c, { sampleRate: SAMPLE_RATE, rng, voices: () => otherVoices(items, item.actor, rng, pool) });
+        }
+        f = clipFeatures(y);
+        cache?.put(bytes, f);
+      }
+      out.set(f, i * CLIP);
+    });
+    return out;
+  });
 }

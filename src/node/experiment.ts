@@ -13,7 +13,7 @@ import { prepareRun, runTraining } from '../ser/pipeline.js';
 import type { Recipe } from '../ser/recipe.js';
 import { renderReportHtml } from '../ser/report-html.js';
 import { type Protocol, checkProtocol, protocolSplits } from '../ser/splits.js';
-import { type Extracted, FeatureCache, extractFeatures, noisyFeatures, scanRavdess } from './dataset.js';
+import { type Extracted, FeatureCache, degradedFeatures, extractFeatures, noisyFeatures, scanRavdess } from './dataset.js';
 import { removeStaleTemps, writeFileAtomic } from './files.js';
 
 export interface ExperimentOptions {
@@ -83,6 +83,12 @@ export function runExperiment(o: ExperimentOptions): SplitResult[] {
       const t0 = Date.now();
       const copies = noisyFeatures(idx.map((j) => data.items[j]!), { ...n, cache: new FeatureCache(cacheDir) });
       log(`noisy copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      return copies;
+    },
+    degraded: (idx: readonly number[], d: { seed: number; copies: number }) => {
+      const t0 = Date.now();
+      const copies = degradedFeatures(idx.map((j) => data.items[j]!), { ...d, cache: new FeatureCache(cacheDir) });
+      log(`${d.copies} degraded cop${d.copies > 1 ? 'ies' : 'y'} of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return copies;
     },
   };

@@ -172,3 +172,51 @@ export function applySpeakerNorms(features: Float32Array, speakers: readonly num
   });
   return out;
 }
+
+/**
+ * Per-utterance cepstral mean and variance normalisation (CMVN): each coefficient of a clip
+ * standardised with the mean and deviation of that clip's own speech frames. A microphone's or a
+ * line's fixed spectral colouring adds a constant to each cepstral coefficient, and a level change
+ * moves c0: both cancel, which no statistics fitted on one corpus can do for another. Speech frames
+ * are the content frames whose c0 (the mean log-mel level, times √128) lies within
+ * `UTTERANCE_SPEECH_DB` of the clip's loudest frame, so the silence around an utterance does not
+ * weigh in; with fewer than `UTTERANCE_MIN_FRAMES` of them every content frame counts. Padding
+ * frames stay zero. In place, on the clip at `offset`.
+ */
+export function utteranceNormalize(features: Float32Array, offset = 0, frames = contentFrames(features, offset)): void {
+  if (frames < 1) return;
+  let loudest = -Infinity;
+  for (let t = 0; t < frames; t++) loudest = Math.max(loudest, features[offset + t]!);
+  const floor = loudest - UTTERANCE_SPEECH_DB * Math.sqrt(128);
+  let speech: number[] = [];
+  for (let t = 0; t < frames; t++) if (features[offset + t]! >= floor) speech.push(t);
+  if (speech.length < UTTERANCE_MIN_FRAMES) speech = Array.from({ length: frames }, (_, t) => t);
+  for (let r = 0; r < N_MFCC; r++) {
+    const row = offset + r * N_FRAMES;
+    let sum = 0;
+    let sq = 0;
+    for (const t of speech) {
+      const v = features[row + t]!;
+      sum += v;
+      sq += v * v;
+    }
+    const mean = sum / speech.length;
+    const std = Math.max(Math.sqrt(Math.max(0, sq / speech.length - mean * mean)), UTTERANCE_MIN_STD);
+    for (let t = 0; t < frames; t++) features[row + t] = (features[row + t]! - mean) / std;
+  }
+}
+
+/** Decibels below the loudest frame that still count as speech for utteranceNormalize. */
+export const UTTERANCE_SPEECH_DB = 30;
+/** Fewer speech frames than this (~0.23 s) and utteranceNormalize uses all content frames. */
+export const UTTERANCE_MIN_FRAMES = 10;
+/** A coefficient that barely moves within the clip is divided by this instead of its deviation. */
+export const UTTERANCE_MIN_STD = 1e-2;
+
+/** A copy of n clips, each normalised by utteranceNormalize. */
+export function utteranceNormalized(features: Float32Array): Float32Array {
+  if (!Number.isInteger(features.length / CLIP)) throw new ValueError(`utteranceNormalized: ${features.length} values is not a whole number of 40×174 clips`);
+  const out = features.slice();
+  for (let o = 0; o < out.length; o += CLIP) utteranceNormalize(out, o);
+  return out;
+}

@@ -12,7 +12,7 @@ import { EMOTIONS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { subset } from './features.js';
 import { evaluate, type Report } from './metrics.js';
-import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms } from './normalize.js';
+import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms, utteranceNormalized } from './normalize.js';
 import { DEFAULT_PRIOR_SECONDS, secondsToFrames } from './predict.js';
 import { type Recipe, augmentOptions, checkRecipe } from './recipe.js';
 import { type Split, validationSplit } from './splits.js';
@@ -26,9 +26,12 @@ export interface Corpus {
   actors: readonly number[];
 }
 
-/** What only the waveforms can give: noisy copies of the clips at `indices` (raw MFCC features). */
+/** What only the waveforms can give: copies of the clips at `indices` (raw MFCC features). */
 export interface Waveforms {
+  /** One copy of each clip with white noise. */
   noisy(indices: readonly number[], opts: { seed: number; snrDb: [number, number] }): Float32Array;
+  /** `copies` copies of each clip under drawn recording conditions (babble from the other clips at `indices`, of other speakers). */
+  degraded?(indices: readonly number[], opts: { seed: number; copies: number }): Float32Array[];
 }
 
 export interface RunOptions {
@@ -81,8 +84,13 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
   const notes: string[] = [];
   // every clip is standardised with its own speaker's statistics (test speakers' from their unlabelled clips)
   const spk = recipe.speakerNorm ? speakerNorms(corpus.features, corpus.actors) : null;
-  const features = spk ? applySpeakerNorms(corpus.features, corpus.actors, spk) : corpus.features;
-  const bySpeaker = (copies: Float32Array, idx: readonly number[]) => (spk ? applySpeakerNorms(copies, idx.map((j) => corpus.actors[j]!), spk) : copies);
+  // or each clip with its own (checkRecipe allows one of the two)
+  const perClip = (copies: Float32Array, idx: readonly number[]) => {
+    if (spk) return applySpeakerNorms(copies, idx.map((j) => corpus.actors[j]!), spk);
+    return recipe.utteranceNorm ? utteranceNormalized(copies) : copies;
+  };
+  const all = corpus.labels.map((_, j) => j);
+  const features = perClip(corpus.features, all);
 
   let validation = recipe.validation;
   if (validation && !split.test.length && !opts.valActors) {
@@ -101,7 +109,11 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
   const sources: NonNullable<TrainOptions['sources']>[number][] = recipe.sources.map((s) => {
     if (s.kind === 'noisy') {
       if (!opts.waveforms) throw new ValueError(`recipe '${recipe.name}' draws noisy copies, which need the waveforms (RunOptions.waveforms)`);
-      return { prob: s.prob, copies: [bySpeaker(opts.waveforms.noisy(val.train, { seed, snrDb: s.snrDb }), val.train)] };
+      return { prob: s.prob, copies: [perClip(opts.waveforms.noisy(val.train, { seed, snrDb: s.snrDb }), val.train)] };
+    }
+    if (s.kind === 'degraded') {
+      if (!opts.waveforms?.degraded) throw new ValueError(`recipe '${recipe.name}' draws degraded copies, which need the waveforms (RunOptions.waveforms.degraded)`);
+      return { prob: s.prob, copies: opts.waveforms.degraded(val.train, { seed, copies: s.copies }).map((c) => perClip(c, val.train)) };
     }
     // normalised as an enrolled speaker is: statistics from 1, 2, 4 or 8 clips, shrunk toward the training speakers'
     const raw = subset(corpus.features, val.train);
@@ -130,7 +142,7 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
       manualSeed(seed);
       return new EmotionCNN({ deltas: recipe.deltas });
     },
-    encode: (model) => encodeWeights(model, { normalizer, speakerNorm: !!speakerPrior, speakerPrior, training: { recipe, protocol, split: label, seed } }),
+    encode: (model) => encodeWeights(model, { normalizer, utteranceNorm: recipe.utteranceNorm, speakerNorm: !!speakerPrior, speakerPrior, training: { recipe, protocol, split: label, seed } }),
   };
 }
 

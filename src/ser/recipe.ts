@@ -21,7 +21,13 @@ export type ClipSource =
    * (copy e: the (e mod 4)-th) random clips of each speaker, shrunk toward the training speakers',
    * as an enrolled speaker's are.
    */
-  | { kind: 'enrolled'; prob: number; copies: number };
+  | { kind: 'enrolled'; prob: number; copies: number }
+  /**
+   * `copies` copies of each clip, each under recording conditions drawn at random (a band limit, a
+   * telephone line, a codec's low-pass, a room, noise, a level, a DC offset or a tilt, sometimes two:
+   * `drawConditions` in conditions.ts), computed once on the waveform.
+   */
+  | { kind: 'degraded'; prob: number; copies: number };
 
 /** An augmentation applied to every training clip each time it is drawn, on the (normalised) MFCC image. */
 export type Augmentation =
@@ -45,6 +51,8 @@ export interface Recipe {
   normalize: boolean;
   /** Each speaker's clips standardised with that speaker's own statistics (a speaker-adaptive protocol). */
   speakerNorm: boolean;
+  /** Each clip standardised with its own speech frames' statistics first (per-utterance CMVN, `utteranceNormalize`). */
+  utteranceNorm: boolean;
   /** Δ (1) or Δ and ΔΔ (2) of the MFCC as extra input channels of the model (EmotionCNN's `deltas`). */
   deltas: 0 | 1 | 2;
   sources: ClipSource[];
@@ -55,7 +63,7 @@ export interface Recipe {
   validation: boolean;
 }
 
-const NO_CHANGES = { speakerNorm: false, deltas: 0 as const, loss: { labelSmoothing: 0, balance: false } };
+const NO_CHANGES = { speakerNorm: false, utteranceNorm: false, deltas: 0 as const, loss: { labelSmoothing: 0, balance: false } };
 
 export const RECIPES: Record<'original' | 'improved', Recipe> = {
   original: {
@@ -115,10 +123,12 @@ export function checkRecipe(r: Recipe): Recipe {
   for (const s of r.sources) {
     if (!isProb(s.prob)) bad(`source '${s.kind}': prob must be in [0, 1], got ${s.prob}`);
     if (s.kind === 'noisy' && !(Number.isFinite(s.snrDb[0]) && s.snrDb[0] <= s.snrDb[1] && Number.isFinite(s.snrDb[1]))) bad(`source 'noisy': snrDb must be [low, high] in dB, got [${s.snrDb.join(', ')}]`);
-    if (s.kind === 'enrolled' && !(Number.isInteger(s.copies) && s.copies >= 1)) bad(`source 'enrolled': copies must be a positive integer, got ${s.copies}`);
+    if (s.kind !== 'noisy' && !(Number.isInteger(s.copies) && s.copies >= 1 && s.copies <= 16)) bad(`source '${s.kind}': copies must be an integer from 1 to 16, got ${s.copies}`);
     if (s.kind === 'enrolled' && !r.speakerNorm) bad("source 'enrolled' (enrolment copies) needs speaker normalisation");
   }
   if (new Set(r.sources.map((s) => s.kind)).size !== r.sources.length) bad('each kind of source may appear once');
+  if (r.utteranceNorm && r.speakerNorm) bad('utterance and speaker normalisation exclude each other: choose one');
+  if (r.utteranceNorm && r.augment.some((a) => a.kind === 'gain')) bad("augmentation 'gain' shifts c0 after utterance normalisation has removed each clip's level, which no clip at prediction has: drop it (--without gain)");
   for (const a of r.augment) {
     if (a.kind === 'shift' && !(isCount(a.frames) && a.frames < N_FRAMES)) bad(`augmentation 'shift': frames must be an integer in [0, ${N_FRAMES}), got ${a.frames}`);
     if (a.kind === 'gain' && !(a.db >= 0 && Number.isFinite(a.db))) bad(`augmentation 'gain': db must be a non-negative number, got ${a.db}`);
