@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { SerTsError } from '../tensor/errors.js';
 import { Generator } from '../tensor/random.js';
-import { EMOTIONS } from '../ser/labels.js';
+import { EMOBOX_FOLDS, EMOTIONS } from '../ser/labels.js';
 import { evaluate } from '../ser/metrics.js';
 import { N_FRAMES, N_MFCC } from '../ser/model.js';
 import { argmaxRows } from '../ser/scoring.js';
@@ -68,13 +68,15 @@ export function runRobustness(o: RobustnessOptions): RobustnessReport {
   const conditions = o.conditions ?? BENCHMARK_CONDITIONS;
   checkProtocol(o.protocol);
   if (o.protocol.name === 'all') throw new SerTsError("robustness: protocol 'all' has no test clips; use folds, actors or random");
+  // the weights are looked for before any clip is read: the protocol alone says which splits there are
+  const folds = o.protocol.name !== 'folds' ? [undefined] : o.protocol.fold !== undefined ? [o.protocol.fold] : EMOBOX_FOLDS.map((_, i) => i + 1);
+  const files = folds.map((k) => splitWeights(o.weights, k, folds.length));
+  const missing = files.filter((f) => !existsSync(f));
+  if (missing.length) throw new SerTsError(`robustness: no weights at ${missing.join(', ')} (train them with ser train --protocol ${o.protocol.name} --out ${o.weights})`);
   const items = scanRavdess(o.data, (m) => log(`warning: ${m}`));
   const labels = items.map((it) => it.label);
   const actors = items.map((it) => it.actor);
   const splits = protocolSplits(o.protocol, labels, actors);
-  const files = splits.map((s) => splitWeights(o.weights, s.fold, splits.length));
-  const missing = files.filter((f) => !existsSync(f));
-  if (missing.length) throw new SerTsError(`robustness: no weights at ${missing.join(', ')} (train them with ser train --protocol ${o.protocol.name} --out ${o.weights})`);
   const uar = conditions.map(() => [] as number[]);
   const pool = new WaveformPool(64);
   splits.forEach(({ label, split }, s) => {
