@@ -8,7 +8,7 @@
  * Importing this module registers two backends: 'gpu' (gpu.js, auto mode) and 'auto', which is
  * whichever of 'gpu' and 'cpu' is faster here (`decideAuto` says which and why).
  */
-import * as gpujsModule from 'gpu.js';
+import { SerTsError } from './tensor/errors.js';
 import { type Backend, backendByName, registerBackend, setBackend } from './tensor/backend.js';
 import { isSoftwareRenderer } from './tensor/gpu/renderer.js';
 import { type GpuBackend, type GpuBackendOptions, type GpuJsModule, type GpuMode, availableModes, createGpuBackend } from './tensor/gpu/index.js';
@@ -17,8 +17,26 @@ import './tensor/cpu/register.js';
 export { GPU_MODES, type GpuBackend, type GpuBackendOptions, type GpuMode, type GpuStats } from './tensor/gpu/index.js';
 export { isSoftwareRenderer, glRenderer, SOFTWARE_RENDERERS } from './tensor/gpu/renderer.js';
 
-// gpu.js is CommonJS: under Node's ESM loader its exports sit on the namespace or on `default`
-const gpujs = ((gpujsModule as unknown as { GPU?: unknown }).GPU ? gpujsModule : (gpujsModule as unknown as { default: unknown }).default) as GpuJsModule;
+/**
+ * gpu.js is an optional peer dependency: `npm install ser-ts` for the CPU does not pull it (nor the
+ * 84 MB `webgpu` package it depends on). This entry loads it, and says what to install when it is
+ * missing. gpu.js is CommonJS: under Node's ESM loader its exports sit on the namespace or on `default`.
+ */
+export class GpuJsMissingError extends SerTsError {}
+async function loadGpuJs(): Promise<GpuJsModule> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import('gpu.js')) as unknown as Record<string, unknown>;
+  } catch (e) {
+    const err = e as { code?: string; message?: string };
+    if (err.code === 'ERR_MODULE_NOT_FOUND' || err.code === 'MODULE_NOT_FOUND' || /Cannot find (module|package) 'gpu\.js'/.test(err.message ?? '')) {
+      throw new GpuJsMissingError("ser-ts/gpu needs the gpu.js package, an optional peer dependency that is not installed: npm install gpu.js@2.24.1 (the CPU backend, in 'ser-ts', needs nothing more)");
+    }
+    throw e;
+  }
+  return (mod.GPU ? mod : mod.default) as GpuJsModule;
+}
+const gpujs = await loadGpuJs();
 
 /** Modes gpu.js can run here, best first. */
 export function gpuModes(): GpuMode[] {

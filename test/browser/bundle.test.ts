@@ -4,7 +4,7 @@
  * settings, for the browser and for Node. Browser bundles must not reach a Node built-in; the Node
  * bundle must still classify a clip.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -121,6 +121,24 @@ describe('the package as npm ships it', () => {
     const r = await run(process.execPath, ['-e', "const m = require('ser-ts'); const n = require('ser-ts/node'); console.log(typeof m.ser.loadModelFrom, typeof n.loadModel)"], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('function function');
+  });
+  it('without gpu.js (an optional peer dependency) ser-ts works and ser-ts/gpu says what to install', async () => {
+    // an install without gpu.js: the package's files and wavefile, nothing else
+    const bare = mkdtempSync(join(tmpdir(), 'ser-no-gpu-'));
+    try {
+      mkdirSync(join(bare, 'node_modules'));
+      cpSync(join(ROOT, 'dist'), join(bare, 'node_modules/ser-ts/dist'), { recursive: true });
+      cpSync(join(ROOT, 'package.json'), join(bare, 'node_modules/ser-ts/package.json'));
+      symlinkSync(join(ROOT, 'node_modules/wavefile'), join(bare, 'node_modules/wavefile'), 'dir');
+      const cpu = await run(process.execPath, ['--input-type=module', '-e', "const { ser } = await import('ser-ts'); console.log(ser.EMOTIONS.length)"], { cwd: bare });
+      expect(cpu.code, cpu.stderr).toBe(0);
+      expect(cpu.stdout.trim()).toBe('8');
+      const gpu = await run(process.execPath, ['--input-type=module', '-e', "await import('ser-ts/gpu')"], { cwd: bare });
+      expect(gpu.code).not.toBe(0);
+      expect(gpu.stderr).toMatch(/ser-ts\/gpu needs the gpu\.js package, an optional peer dependency that is not installed: npm install gpu\.js@2\.24\.1/);
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
   });
   it('the tarball holds the build, the weights, the README, the licence and the docs it links to, and no sources or tests', async () => {
     const r = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT });
