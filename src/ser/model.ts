@@ -5,6 +5,7 @@ import { conv2d } from '../tensor/ops/conv.js';
 import { add, div, mul, relu, sqrt, sub } from '../tensor/ops/elementwise.js';
 import { cat, flatten, reshape } from '../tensor/ops/layout.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
+import { keep } from '../tensor/memory.js';
 import { EMOTIONS } from './labels.js';
 
 export const N_MFCC = 40;
@@ -109,7 +110,8 @@ export class EmotionCNN extends Module {
   withDeltas(x: Tensor): Tensor {
     if (this.deltas === 0) return x;
     // made once, and again only when the input lives on another backend (no upload per call)
-    if (this.deltaFilter?.device !== x.device) this.deltaFilter = tensor(deltaKernel(), [1, 1, 1, 2 * DELTA_HALF_WIDTH + 1]).to(x.device);
+    // (kept: it outlives the tidy scope of whichever call made it)
+    if (this.deltaFilter?.device !== x.device || this.deltaFilter.isDisposed) this.deltaFilter = keep(tensor(deltaKernel(), [1, 1, 1, 2 * DELTA_HALF_WIDTH + 1]).to(x.device));
     const k = this.deltaFilter;
     const channels = [x];
     for (let d = 0; d < this.deltas; d++) channels.push(conv2d(channels.at(-1)!, k, null, { padding: [0, DELTA_HALF_WIDTH] }));

@@ -5,6 +5,7 @@
 import { noGrad } from '../tensor/autograd.js';
 import { ValueError } from '../tensor/errors.js';
 import { tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/memory.js';
 import { EMOTIONS } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
 import type { InputNorm } from './normalize.js';
@@ -46,7 +47,8 @@ export function clipLogits(model: EmotionCNN, features: Float32Array, batchSize 
   const out = new Float32Array(n * CLASSES);
   for (let b = 0; b < n; b += batchSize) {
     const m = Math.min(batchSize, n - b);
-    out.set(noGrad(() => model.forward(tensor(x.subarray(b * CLIP, (b + m) * CLIP), [m, 1, N_MFCC, N_FRAMES]))).toArray(), b * CLASSES);
+    // a scope per batch: its activations (textures, on the GPU) are released as soon as the logits are read
+    out.set(tidy(() => noGrad(() => model.forward(tensor(x.subarray(b * CLIP, (b + m) * CLIP), [m, 1, N_MFCC, N_FRAMES]))).toArray()), b * CLASSES);
   }
   // no answer is made of NaN: finite input and finite weights give finite logits, so say which is not
   const bad = out.findIndex((v) => !Number.isFinite(v));

@@ -13,6 +13,7 @@
 import { ValueError } from '../tensor/errors.js';
 import { Generator, defaultGenerator } from '../tensor/random.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
+import { tidy } from '../tensor/memory.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import { Adam } from '../nn/optim/adam.js';
 import { loadSafetensors, saveSafetensors } from '../nn/safetensors.js';
@@ -275,16 +276,20 @@ export function train(model: EmotionCNN, data: TrainData, opts: TrainOptions): E
     let correct = 0;
     for (let b = 0; b < n; b += batchSize) {
       const { x, y } = batchOf(data, order.slice(b, b + batchSize), state.rng, recipe);
-      state.optimizer.zeroGrad();
-      const logits = model.forward(tensor(x, [y.length, 1, N_MFCC, N_FRAMES]));
-      const loss = crossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing ?? 0, weight: opts.classWeights ?? undefined });
-      const lossValue = loss.item();
-      // a step on a NaN or infinite loss would spread it through every weight: stop and say where
-      if (!Number.isFinite(lossValue)) throw new ValueError(`train: the loss is ${lossValue} at epoch ${state.epoch + 1}, batch ${b / batchSize + 1} (training clips ${order.slice(b, b + batchSize).slice(0, 8).join(', ')}${y.length > 8 ? ', …' : ''}): the input or the weights hold values that are not finite, or the learning rate is too high`);
-      loss.backward();
-      state.optimizer.step();
+      // one scope per step: the step's activations, gradients and temporaries are released at its end (on the GPU, textures)
+      const { lossValue, l } = tidy(() => {
+        state.optimizer.zeroGrad();
+        const logits = model.forward(tensor(x, [y.length, 1, N_MFCC, N_FRAMES]));
+        const loss = crossEntropy(logits, y, { labelSmoothing: opts.labelSmoothing ?? 0, weight: opts.classWeights ?? undefined });
+        const value = loss.item();
+        // a step on a NaN or infinite loss would spread it through every weight: stop and say where
+        if (!Number.isFinite(value)) throw new ValueError(`train: the loss is ${value} at epoch ${state.epoch + 1}, batch ${b / batchSize + 1} (training clips ${order.slice(b, b + batchSize).slice(0, 8).join(', ')}${y.length > 8 ? ', …' : ''}): the input or the weights hold values that are not finite, or the learning rate is too high`);
+        loss.backward();
+        state.optimizer.step();
+        state.optimizer.zeroGrad();
+        return { lossValue: value, l: logits.toArray() };
+      });
       lossSum += lossValue * y.length;
-      const l = logits.toArray();
       y.forEach((t, i) => (correct += Number(argmax(l, i * EMOTIONS.length, EMOTIONS.length) === t)));
     }
     state.epoch++;

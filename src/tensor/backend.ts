@@ -79,7 +79,11 @@ export interface Backend {
   fill(size: number, value: number): Handle;
   /** A fresh host copy of the values. */
   read(h: Handle, size: number): Float32Array;
-  /** Releases storage early; optional, the garbage collector does it otherwise. */
+  /**
+   * Releases storage early; optional, the garbage collector does it otherwise. A backend that has it
+   * reports every handle it makes, temporaries included, with `madeInScope` (src/tensor/memory.ts),
+   * so that `tidy` can release the ones no tensor holds.
+   */
   dispose?(h: Handle): void;
 
   // ── elementwise ───────────────────────────────────────────────────────────────────────────────

@@ -1,4 +1,5 @@
-export { Tensor, tensor, scalar, zeros, ones, full, fullLike, type TensorOptions } from './tensor.js';
+export { Tensor, DisposedError, tensor, scalar, zeros, ones, full, fullLike, type TensorOptions } from './tensor.js';
+export { tidy, keep, memory, madeInScope, type MemoryInfo } from './memory.js';
 export { noGrad, isGradEnabled } from './autograd.js';
 export {
   setBackend, getBackend, registerBackend, listBackends, backendByName,

@@ -1,7 +1,8 @@
 import './cpu/register.js';
 import { backward as runBackward, isGradEnabled, type GradNode } from './autograd.js';
 import { type Backend, type Handle, backendByName, currentBackend } from './backend.js';
-import { GradError, ShapeError, fmtShape } from './errors.js';
+import { GradError, SerTsError, ShapeError, fmtShape } from './errors.js';
+import { release, retain, track, untrack } from './memory.js';
 import * as E from './ops/elementwise.js';
 import * as L from './ops/layout.js';
 import * as M from './ops/matmul.js';
@@ -23,17 +24,41 @@ export class Tensor {
   _node: GradNode | null;
   /** @internal */
   _backend: Backend;
-  /** @internal */
-  _handle: Handle;
+  private handle: Handle | null;
 
   /** @internal use `tensor()` or the factories; ops use `Tensor.fromHandle`. */
   constructor(backend: Backend, handle: Handle, shape: Shape, requiresGrad = false, node: GradNode | null = null) {
     this._backend = backend;
-    this._handle = handle;
+    this.handle = handle;
     this.shape = Object.freeze([...shape]);
     this.size = sizeOf(shape);
     this.requiresGrad = requiresGrad;
     this._node = node;
+    retain(handle);
+    track(this, 4 * this.size);
+  }
+
+  /** @internal The backend's handle to the values; a disposed tensor has none. */
+  get _handle(): Handle {
+    if (this.handle === null) throw new DisposedError(`a tensor of shape ${fmtShape(this.shape)} was used after it was disposed (by dispose(), or by the tidy() it was made in; keep() it, or return it from tidy, to use it later)`);
+    return this.handle;
+  }
+
+  get isDisposed(): boolean {
+    return this.handle === null;
+  }
+
+  /**
+   * Gives the storage back to the backend now (on the GPU: deletes the texture) when no other
+   * tensor shares it (a view, a detached copy). Using the tensor afterwards is an error; disposing
+   * twice is not. The gradient, if any, stays: dispose it too if nothing else holds it.
+   */
+  dispose(): void {
+    if (this.handle === null) return;
+    const h = this.handle;
+    this.handle = null;
+    untrack(this, 4 * this.size);
+    release(this._backend, h);
   }
 
   /**
@@ -108,15 +133,22 @@ export class Tensor {
    * state dict), keeping identity so modules and optimisers that hold it see the new values.
    */
   _assign(handle: Handle): void {
-    this._handle = handle;
+    const old = this._handle;
+    retain(handle); // first: a backend that updates in place returns the same handle
+    this.handle = handle;
+    release(this._backend, old);
   }
 
   /** @internal Moves this tensor's storage to another backend in place (Module.to). Drops its gradient. */
   _moveTo(b: Backend): void {
     if (b === this._backend) return;
     const values = this.toArray();
+    const old = this._handle;
+    const from = this._backend;
     this._backend = b;
-    this._handle = b.fromArray(values);
+    this.handle = b.fromArray(values);
+    retain(this.handle);
+    release(from, old);
     this.grad = null;
   }
 
@@ -144,6 +176,9 @@ export class Tensor {
   permute(perm: readonly number[]): Tensor { return L.permute(this, perm); }
   matmul(o: Tensor): Tensor { return M.matmul(this, o); }
 }
+
+/** A tensor used after `dispose()` or after the `tidy` scope it was made in ended. */
+export class DisposedError extends SerTsError {}
 
 export interface TensorOptions {
   requiresGrad?: boolean;

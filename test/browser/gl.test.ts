@@ -58,6 +58,32 @@ describe.skipIf(!haveChromium)('the gpu.js backend on WebGL in Chromium (SwiftSh
     console.log(`webgl2 on SwiftShader: ${r.seam.length} seam cases in ${(r.seamMs / 1000).toFixed(1)} s, the training-step fixture in ${(r.modelMs / 1000).toFixed(1)} s (${r.stats.launches} launches, ${r.stats.compiled} kernels compiled)`);
   }, 240_000);
 
+  type MemorySample = { step: number; textures: number; tensors: number; kernels: number; loss: number };
+  type MemoryRun = { samples: MemorySample[]; leaked: number; compiled: number; ms: number };
+  const memoryRun = (steps: number, maxKernels: number, shapes: number) =>
+    page.evaluate((s, k, n) => (globalThis as unknown as { memoryRun: (s: number, k: number, n: number) => MemoryRun }).memoryRun(s, k, n), steps, maxKernels, shapes);
+
+  it('memory stays flat: 200 training steps in tidy scopes keep the same live textures and tensors', async () => {
+    const r = await memoryRun(200, 256, 1);
+    const at = (s: number) => r.samples.find((x) => x.step === s)!;
+    for (const s of [50, 100, 150, 200]) {
+      expect(at(s).textures, `live textures at step ${s}`).toBe(at(10).textures);
+      expect(at(s).tensors, `live tensors at step ${s}`).toBe(at(10).tensors);
+    }
+    expect(at(200).loss).toBeLessThan(at(10).loss);
+    expect(r.leaked).toBeGreaterThan(5 * 20); // without tidy, every step leaves its textures: the count sees it
+    console.log(`200 steps on WebGL2 in ${(r.ms / 1000).toFixed(1)} s: ${at(200).textures} live textures and ${at(200).tensors} tensors at steps 10 to 200, ${r.compiled} kernels compiled; 5 steps without tidy left ${r.leaked} textures`);
+  }, 240_000);
+
+  it('the kernel cache stays within its bound: three batch shapes with room for fewer kernels evict and compile again, and still train', async () => {
+    const r = await memoryRun(12, 48, 3);
+    for (const s of r.samples) expect(s.kernels).toBeLessThanOrEqual(48);
+    expect(r.compiled).toBeGreaterThan(48);
+    const last = r.samples.at(-1)!;
+    expect(Number.isFinite(last.loss)).toBe(true);
+    expect(last.textures).toBe(r.samples.find((x) => x.step === 10)!.textures);
+  }, 240_000);
+
   it('WebGL1: every seam kernel within its tolerance of the CPU backend', async () => {
     const r = await run('webgl', false);
     expect(r.mode).toBe('webgl');

@@ -1,5 +1,6 @@
 import { StateDictError, ValueError, fmtShape } from '../../tensor/errors.js';
 import { Tensor } from '../../tensor/tensor.js';
+import { keep } from '../../tensor/memory.js';
 
 /**
  * Base of the optimisers: holds the parameters and per-parameter state tensors (named as in
@@ -35,7 +36,10 @@ export abstract class Optimizer {
   step(): void {
     this.stepCount++;
     this.params.forEach((p, i) => {
-      if (p.grad) this.update(p, p.grad, this.state[i]!);
+      if (!p.grad) return;
+      this.update(p, p.grad, this.state[i]!);
+      // the state lives as long as the optimiser, whatever tidy scope the step ran in
+      for (const t of this.state[i]!.values()) keep(t);
     });
   }
 

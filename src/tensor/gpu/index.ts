@@ -12,6 +12,7 @@ import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Handle, Pool2dGeomet
 import { ShapeError, ValueError } from '../errors.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 import * as K from './kernels.js';
+import { madeInScope } from '../memory.js';
 import { glRenderer } from './renderer.js';
 
 const inBrowser = () => typeof (globalThis as { document?: unknown }).document !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
@@ -34,6 +35,7 @@ interface Texture {
   toArray(): Float32Array | number[];
   delete?(): void;
 }
+type Kernel = KernelFn & { destroy?(removeCanvasReferences?: boolean): void };
 
 export interface GpuStats {
   /** Host → backend copies (fromArray). */
@@ -44,6 +46,10 @@ export interface GpuStats {
   compiled: number;
   /** Kernel launches. */
   launches: number;
+  /** Output textures alive now: made by kernels and not yet disposed (with tidy/dispose, flat across training steps). */
+  textures: number;
+  /** Compiled kernels held now (at most `maxKernels`; the least recently used is destroyed beyond it). */
+  kernels: number;
 }
 
 export interface GpuBackend extends Backend {
@@ -79,6 +85,8 @@ export function availableModes(gpujs: GpuJsModule): GpuMode[] {
 export interface GpuBackendOptions {
   /** A gpu.js mode, or 'auto' (default): the first available of headlessgl, webgl2, webgl, webasm, cpu. */
   mode?: GpuMode | 'auto';
+  /** Compiled kernels kept, one per op and shape; beyond it the least recently used is destroyed. Default 256. */
+  maxKernels?: number;
 }
 
 export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {}): GpuBackend {
@@ -92,9 +100,12 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   // in a page, gpu.js's WebAssembly mode gives every kernel a WebAssembly memory of its own, and
   // browsers refuse the hundred-odd that a training step needs: refuse it up front
   if (mode === 'webasm' && inBrowser()) throw new ValueError("gpu backend: gpu.js's 'webasm' mode runs out of WebAssembly memory in browsers (one memory per kernel); use WebGL ('webgl2', 'webgl') or the cpu backend");
+  const maxKernels = opts.maxKernels ?? 256;
+  if (!(Number.isInteger(maxKernels) && maxKernels >= 1)) throw new ValueError(`gpu backend: maxKernels must be a positive integer, got ${opts.maxKernels}`);
   const gpu = new gpujs.GPU({ mode });
-  const kernels = new Map<string, KernelFn>();
-  const stats: GpuStats = { uploads: 0, readbacks: 0, compiled: 0, launches: 0 };
+  // insertion order is recency order: a hit moves the kernel to the end, eviction takes the first
+  const kernels = new Map<string, Kernel>();
+  const stats: GpuStats = { uploads: 0, readbacks: 0, compiled: 0, launches: 0, textures: 0, kernels: 0 };
 
   /** Runs `fn` over `size` cells with `constants`, compiling it on first use for that shape. */
   function run(name: string, fn: (...args: never[]) => number, size: number, constants: Record<string, number>, args: unknown[]): Handle {
@@ -102,16 +113,30 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     if (size === 0) return new Float32Array(0);
     const key = `${name}|${size}|${JSON.stringify(constants)}`;
     let k = kernels.get(key);
-    if (!k) {
+    if (k) {
+      kernels.delete(key);
+    } else {
       k = gpu.createKernel(fn, {
         output: [size], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
         loopMaxIterations: 1 << 24, dynamicOutput: false,
-      });
-      kernels.set(key, k);
+      }) as Kernel;
       stats.compiled++;
+      if (kernels.size >= maxKernels) {
+        const [oldKey, old] = kernels.entries().next().value!;
+        kernels.delete(oldKey);
+        // its program and its own output texture go; the textures it returned are clones that keep theirs
+        old.destroy?.(false);
+      }
     }
+    kernels.set(key, k);
+    stats.kernels = kernels.size;
     stats.launches++;
-    return k(...args);
+    const out = k(...args) as Handle;
+    if (!(out instanceof Float32Array)) {
+      stats.textures++;
+      madeInScope(backend, out); // tidy releases it if no tensor holds it when the scope ends
+    }
+    return out;
   }
 
   const empty = new Float32Array(1);
@@ -167,9 +192,10 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       return glRenderer((gpu as unknown as { context?: unknown }).context);
     },
     stats: () => ({ ...stats }),
-    resetStats: () => Object.assign(stats, { uploads: 0, readbacks: 0, compiled: stats.compiled, launches: 0 }),
+    resetStats: () => Object.assign(stats, { uploads: 0, readbacks: 0, launches: 0 }),
     destroy: () => {
       kernels.clear();
+      stats.kernels = 0;
       gpu.destroy();
     },
 
@@ -184,7 +210,9 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       return toArray(h).slice(0, size);
     },
     dispose: (h) => {
-      if (!(h instanceof Float32Array)) (h as Texture).delete?.();
+      if (h instanceof Float32Array) return;
+      (h as Texture).delete?.();
+      stats.textures--;
     },
 
     unary: (op, x, size) => run('unary', K.unaryKernel, size, { op: UNARY_CODES[op] }, [x]),
