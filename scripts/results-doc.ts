@@ -7,7 +7,8 @@
  *
  * Reports are what `ser train` writes (NAME.report.json, one per protocol run); the ensembles'
  * JSONL files come from experiments/ensemble-eval.ts, the enrolment curves from
- * experiments/enrolment-curve.ts and last-epoch.jsonl from experiments/last-epoch-eval.ts.
+ * experiments/enrolment-curve.ts, last-epoch.jsonl from experiments/last-epoch-eval.ts, and the
+ * robustness-*.json files from `ser robustness --out`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { writeFileAtomic } from '../src/node.js';
@@ -86,6 +87,21 @@ for (const f of files.filter((n) => /^enrolment-.*\.json$/.test(n))) {
     const label = clips === 'self' ? 'the clip itself only' : clips;
     out.push(clips === 'all' ? `| all (60) | ${[r.get(''), ...cols.slice(1).map(() => '–')].join(' | ')} |` : `| ${label} | ${cols.map((p) => r.get(p) ?? '–').join(' | ')} |`);
   }
+}
+
+// the robustness benchmark (ser robustness --out robustness-NAME.json): conditions as rows, runs as columns
+const robust = files.filter((n) => /^robustness-.*\.json$/.test(n)).map((f) => ({
+  name: f.replace(/^robustness-|\.json$/g, ''),
+  r: JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8')) as { splits: string[]; conditions: { name: string; mean: number }[]; clean: number | null; degraded: number },
+}));
+if (robust.length) {
+  const folds = (r: { splits: string[] }) => (r.splits.length === 6 ? 'six folds' : r.splits.map((l) => /^fold \d/.exec(l)?.[0] ?? l).join(', '));
+  out.push('', 'Robustness benchmark (`ser robustness`; UAR, mean over the folds scored):', '', `| condition | ${robust.map(({ name, r }) => `${name} (${folds(r)})`).join(' | ')} |`, `| --- | ${robust.map(() => '---:').join(' | ')} |`);
+  for (const c of robust[0]!.r.conditions) {
+    out.push(`| ${c.name} | ${robust.map(({ r }) => { const m = r.conditions.find((x) => x.name === c.name); return m ? pct(m.mean) : '–'; }).join(' | ')} |`);
+  }
+  out.push(`| **mean under the conditions** | ${robust.map(({ r }) => `**${pct(r.degraded)}**`).join(' | ')} |`);
+  out.push(`| gap to clean (points) | ${robust.map(({ r }) => (r.clean === null ? '–' : (100 * (r.clean - r.degraded)).toFixed(1))).join(' | ')} |`);
 }
 
 const doc = readFileSync(DOC, 'utf8');
