@@ -148,15 +148,26 @@ export function noisyFeatures(items: readonly DatasetItem[], opts: NoiseOptions 
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw new DatasetError(`noise: snrDb must be a range [low, high], got [${lo}, ${hi}]`);
   const seed = opts.seed ?? 0;
   const cache = opts.cache ? new FeatureCache(opts.cache.dir, `noise:${lo}:${hi}:${seed}`) : null;
+  return derivedFeatures(items, cache, seed, (bytes, rng) => {
+    const snr = lo + (hi - lo) * rng.uniform();
+    return clipFeatures(noisyWaveform(load(bytes, { sampleRate: SAMPLE_RATE }), snr, rng));
+  });
+}
+
+/**
+ * Features of one derived copy of each item, made by `make` from the clip's bytes with a generator
+ * seeded by those bytes and `salt` (so a copy does not depend on the list's order), through `cache`.
+ */
+function derivedFeatures(
+  items: readonly DatasetItem[], cache: FeatureCache | null, salt: number, make: (bytes: Uint8Array, rng: Generator, item: DatasetItem) => Float32Array,
+): Float32Array {
   const out = new Float32Array(items.length * CLIP);
   items.forEach((item, i) => {
     const bytes = readFileSync(item.path);
     let f = cache?.get(bytes) ?? null;
     if (!f) {
       const digest = createHash('sha256').update(bytes).digest();
-      const rng = new Generator((digest.readUInt32LE(0) ^ seed) >>> 0);
-      const snr = lo + (hi - lo) * rng.uniform();
-      f = clipFeatures(noisyWaveform(load(bytes, { sampleRate: SAMPLE_RATE }), snr, rng));
+      f = make(bytes, new Generator((digest.readUInt32LE(0) ^ salt) >>> 0), item);
       cache?.put(bytes, f);
     }
     out.set(f, i * CLIP);
@@ -204,22 +215,12 @@ export function degradedFeatures(items: readonly DatasetItem[], opts: { seed?: n
   const list = createHash('sha256').update(items.map((it) => it.path).join('\n')).digest('hex').slice(0, 16);
   return Array.from({ length: opts.copies }, (_, e) => {
     const cache = opts.cache ? new FeatureCache(opts.cache.dir, `degraded:v1:${seed}:${e}:${list}`) : null;
-    const out = new Float32Array(items.length * CLIP);
-    items.forEach((item, i) => {
-      const bytes = readFileSync(item.path);
-      let f = cache?.get(bytes) ?? null;
-      if (!f) {
-        const digest = createHash('sha256').update(bytes).digest();
-        const rng = new Generator((digest.readUInt32LE(0) ^ seed ^ Math.imul(e + 1, 0x9e3779b1)) >>> 0);
-        let y = load(bytes, { sampleRate: SAMPLE_RATE });
-        for (const c of drawConditions(rng)) {
-          y = applyCondition(y, c, { sampleRate: SAMPLE_RATE, rng, voices: () => otherVoices(items, item.actor, rng, pool) });
-        }
-        f = clipFeatures(y);
-        cache?.put(bytes, f);
+    return derivedFeatures(items, cache, seed ^ Math.imul(e + 1, 0x9e3779b1), (bytes, rng, item) => {
+      let y = load(bytes, { sampleRate: SAMPLE_RATE });
+      for (const c of drawConditions(rng)) {
+        y = applyCondition(y, c, { sampleRate: SAMPLE_RATE, rng, voices: () => otherVoices(items, item.actor, rng, pool) });
       }
-      out.set(f, i * CLIP);
+      return clipFeatures(y);
     });
-    return out;
   });
 }
