@@ -81,11 +81,21 @@ export class EmotionCNN extends Module {
     if (x.ndim !== 4 || x.shape[1] !== 1 || x.shape[2] !== N_MFCC || x.shape[3] !== N_FRAMES) {
       throw new ShapeError(`EmotionCNN: input must be [N, 1, ${N_MFCC}, ${N_FRAMES}], got ${fmtShape(x.shape)}`);
     }
-    let h = this.pool.forward(relu(this.convBn(this.conv1, this.bn1, this.withDeltas(x))));
-    h = this.pool.forward(relu(this.convBn(this.conv2, this.bn2, h)));
-    h = this.pool.forward(relu(this.convBn(this.conv3, this.bn3, h)));
+    let h = this.block(this.conv1, this.bn1, this.withDeltas(x));
+    h = this.block(this.conv2, this.bn2, h);
+    h = this.block(this.conv3, this.bn3, h);
     h = relu(this.fc1.forward(flatten(h, 1)));
     return this.fc2.forward(this.dropout.forward(h));
+  }
+
+  /**
+   * conv → batch norm → ReLU → max-pool 2. In eval mode the ReLU runs after the pool, on a quarter
+   * of the values: ReLU is monotone, so max(relu(a), relu(b)) = relu(max(a, b)) exactly, and the
+   * output is the same to the bit. Training keeps PyTorch's order.
+   */
+  private block(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
+    if (this.training || bn.training) return this.pool.forward(relu(bn.forward(conv.forward(x))));
+    return relu(this.pool.forward(this.convBn(conv, bn, x)));
   }
 
   /**
