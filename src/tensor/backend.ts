@@ -115,6 +115,8 @@ export interface Backend {
   /** Returns the pooled output and a handle to the argmax positions that backward needs. */
   maxPool2d(x: Handle, g: Pool2dGeometry): { out: Handle; argmax: Handle };
   maxPool2dBackward(gy: Handle, argmax: Handle, g: Pool2dGeometry): Handle;
+  /** The pooled output alone, when no gradient will be asked for (optional: else maxPool2d's `out`). */
+  maxPool2dInfer?(x: Handle, g: Pool2dGeometry): Handle;
   /** Training-mode batch norm over N,H,W per channel. Returns per-channel batch mean and biased variance too. */
   batchNormTrain(
     x: Handle, gamma: Handle | null, beta: Handle | null, n: number, c: number, hw: number, eps: number,

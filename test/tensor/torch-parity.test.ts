@@ -1,6 +1,6 @@
 /** Forward values and gradients against PyTorch 1.13 (fixtures: scripts/gen_torch_fixtures.py). */
 import { describe, expect, it } from 'vitest';
-import { type Tensor, nn, ops, optim, tensor } from '../../src/index.js';
+import { type Tensor, nn, noGrad, ops, optim, tensor } from '../../src/index.js';
 import { expectClose, torchFixture } from '../helpers/fixtures.js';
 import { cpuKernels, useCpuKernel } from '../helpers/kernels.js';
 
@@ -39,8 +39,20 @@ for (const kernel of cpuKernels) describe(`${kernel} kernels`, () => {
         expectClose(y, t.y!, 0, 'y');
         backwardWith(y, t.gy!);
         expectClose(x.grad, t.gx!, 0, 'dx');
+        // without a gradient to route, the inference path (no argmax) gives the same values
+        expectClose(noGrad(() => ops.maxPool2d(tensor(t.x!.toArray(), t.x!.shape), config.kernel as [number, number], config.stride as [number, number])), t.y!, 0, 'y without grad');
       });
     }
+    it('the inference path propagates NaN as PyTorch does', () => {
+      const v = new Float32Array(2 * 5 * 6).map((_, i) => Math.sin(i));
+      v[7] = Number.NaN;
+      const x = tensor(v, [1, 2, 5, 6]);
+      const plain = noGrad(() => ops.maxPool2d(x, 2)).toArray();
+      const traced = ops.maxPool2d(leaf(x), 2).toArray();
+      expect(Array.from(plain).map(String)).toEqual(Array.from(traced).map(String));
+      expect(Number.isNaN(plain[0]!)).toBe(true); // input (0, 1, 1) is in output (0, 0)
+      expect(plain.filter(Number.isNaN).length).toBe(1);
+    });
   });
 
   describe('BatchNorm2d', () => {

@@ -5,7 +5,7 @@ import { affine, binary, broadcastTo, powScalar, unary } from './elementwise.js'
 import { matmul } from './gemm.js';
 import { concat, permute, reduce, slice } from './layout.js';
 import { adamStep, sgdStep } from './optim.js';
-import { maxPool2d, maxPool2dBackward } from './pool.js';
+import { maxPool2d, maxPool2dBackward, maxPool2dInfer } from './pool.js';
 import { alloc, shareable } from './parallel.js';
 
 type F = Float32Array;
@@ -32,6 +32,7 @@ export function createCpuBackend(): Backend {
     conv2dBackwardInput: (gy, w, g) => conv2dBackwardInput(gy as F, w as F, g),
     conv2dBackwardWeight: (gy, x, g) => conv2dBackwardWeight(gy as F, x as F, g),
     maxPool2d: (x, g) => maxPool2d(x as F, g),
+    maxPool2dInfer: (x, g) => maxPool2dInfer(x as F, g),
     maxPool2dBackward: (gy, argmax, g) => maxPool2dBackward(gy as F, argmax as Int32Array, g),
     batchNormTrain: (x, gamma, beta, n, c, hw, eps) => batchNormTrain(x as F, gamma as F | null, beta as F | null, n, c, hw, eps),
     batchNormBackward: (gy, x, gamma, mean, v, n, c, hw, eps) =>

@@ -2,7 +2,7 @@
 import { conv2dBackwardInputLane, conv2dBackwardWeightLane, conv2dLane } from './conv.js';
 import { batchNormBackwardLane, batchNormInferLane, batchNormTrainLane } from './batchnorm.js';
 import { matmulLane } from './gemm.js';
-import { maxPool2dBackwardLane, maxPool2dLane } from './pool.js';
+import { maxPool2dBackwardLane, maxPool2dInferLane, maxPool2dLane } from './pool.js';
 import type { LaneFunction } from './parallel.js';
 
 export const laneKernels: Record<string, LaneFunction> = {
@@ -14,5 +14,6 @@ export const laneKernels: Record<string, LaneFunction> = {
   batchNormInfer: batchNormInferLane,
   batchNormBackward: batchNormBackwardLane,
   maxPool2d: maxPool2dLane,
+  maxPool2dInfer: maxPool2dInferLane,
   maxPool2dBackward: maxPool2dBackwardLane,
 };

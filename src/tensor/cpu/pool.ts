@@ -46,6 +46,31 @@ export function maxPool2dLane(lane: number, lanes: number, x: Float32Array, out:
   }
 }
 
+/**
+ * Max pooling without the argmax, for inference (no gradient to route back). The 2×2 stride-2
+ * case reads two rows and takes Math.max of four (NaN propagates through Math.max, as in PyTorch);
+ * other windows take the general loop and drop its argmax.
+ */
+export function maxPool2dInfer(x: Float32Array, g: Pool2dGeometry): Float32Array {
+  if (!(g.kH === 2 && g.kW === 2 && g.strideH === 2 && g.strideW === 2)) return maxPool2d(x, g).out;
+  const out = alloc(g.batch * g.channels * g.outH * g.outW);
+  runLanes('maxPool2dInfer', maxPool2dInferLane, [x, out, g], lanesFor(out.length * 4));
+  return out;
+}
+
+export function maxPool2dInferLane(lane: number, lanes: number, x: Float32Array, out: Float32Array, g: Pool2dGeometry): void {
+  const { inH, inW, outH, outW } = g;
+  const [p0, p1] = planeRange(lane, lanes, g.batch * g.channels);
+  let o = p0 * outH * outW;
+  for (let pl = p0; pl < p1; pl++) {
+    for (let oh = 0; oh < outH; oh++) {
+      let r0 = pl * inH * inW + 2 * oh * inW;
+      let r1 = r0 + inW;
+      for (let ow = 0; ow < outW; ow++, o++, r0 += 2, r1 += 2) out[o] = Math.max(x[r0]!, x[r0 + 1]!, x[r1]!, x[r1 + 1]!);
+    }
+  }
+}
+
 export function maxPool2dBackward(gy: Float32Array, argmax: Int32Array, g: Pool2dGeometry): Float32Array {
   const dx = alloc(g.batch * g.channels * g.inH * g.inW);
   runLanes('maxPool2dBackward', maxPool2dBackwardLane, [gy, argmax, dx, g], lanesFor(2 * gy.length));

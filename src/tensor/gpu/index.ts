@@ -281,6 +281,7 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
         argmax: run('maxPool', K.maxPoolKernel, size, { ...c, want: 1 }, [x]),
       };
     },
+    maxPool2dInfer: (x, g) => run('maxPool', K.maxPoolKernel, g.batch * g.channels * g.outH * g.outW, { ...poolConstants(g), want: 0 }, [x]),
     maxPool2dBackward: (gy, argmax, g) => run('maxPoolBackward', K.maxPoolBackwardKernel, g.batch * g.channels * g.inH * g.inW, poolConstants(g), [gy, argmax]),
     batchNormTrain: (x, gamma, beta, n, c, hw, eps) => {
       const zero = backend.zeros(c);
