@@ -6,7 +6,8 @@
  *
  * Side by side in one process: our CPU backend (1 and 2 threads; and with the scalar JavaScript
  * micro-kernel instead of the SIMD one), our gpu.js backend in the mode
- * gpu.js has here, and TensorFlow.js (pure-JS `cpu`; `wasm` for inference only: it has no conv2d
+ * gpu.js has here, onnxruntime-web's WebAssembly backend on our ONNX export of the same model
+ * (bench/ort.ts, 1 and 2 threads, with the ratio to ours), and TensorFlow.js (pure-JS `cpu`; `wasm` for inference only: it has no conv2d
  * backward). When /usr/bin/python3 has torch, PyTorch times the same model in the same run
  * (bench/pytorch_reference.py) for the ratio.
  */
@@ -95,7 +96,7 @@ function ourModel(deltas = 0) {
 }
 
 const modelRow = (engine: string, threads: number) => rowOf('model', engine, threads, (name, lat) => {
-  const batch = name.startsWith('train') ? 32 : 1;
+  const batch = Number(/batch (\d+)/.exec(name)![1]);
   return { batch, perSecond: (1000 * batch) / lat.p50 };
 });
 
@@ -105,7 +106,7 @@ if (!simdAvailable()) throw new Error('bench: this Node has no WebAssembly SIMD;
 const gpuMode = gpuModes()[0]!;
 const gpuEngine = `ours gpu.js (${gpuMode})`;
 
-console.log('EmotionCNN: train step (batch 32) and inference (batch 1)');
+console.log('EmotionCNN: train step (batch 32) and inference (batch 1 and 32)');
 for (const threads of [1, 2]) {
   await disableThreads();
   if (threads > 1) enableThreads(threads);
@@ -113,6 +114,7 @@ for (const threads of [1, 2]) {
   // inference first, as a process that loads weights and predicts runs it
   rows.push(...(await measure([
     { name: 'inference, batch 1', fn: () => m.infer(1) },
+    { name: 'inference, batch 32', fn: () => m.infer(32) },
     { name: 'train step, batch 32', fn: () => m.trainStep(32) },
   ], modelRow('ours cpu', threads))));
   if (threads === 1) {
@@ -146,6 +148,32 @@ useGpu({ mode: gpuMode });
   ], modelRow(gpuEngine, 1))));
 }
 setBackend('cpu');
+
+// onnxruntime-web on the same model (our ONNX export of the same seeded weights), in its own
+// process per thread count (it fixes its threads when it loads): bench/ort.ts
+const ortInfo: Record<string, string> = {};
+for (const threads of [1, 2]) {
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/ort.ts', '--threads', String(threads), ...(quick ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const o = JSON.parse(out.trim().split('\n').pop()!) as { version: string; rows: { batch: number; medianMs: number; minMs: number; samples: number }[] };
+    ortInfo.version = o.version;
+    for (const x of o.rows) {
+      const row: Row = { group: 'model', name: `inference, batch ${x.batch}`, engine: 'onnxruntime-web (wasm)', threads, medianMs: x.medianMs, madMs: 0, minMs: x.minMs, samples: x.samples, batch: x.batch, perSecond: (1000 * x.batch) / x.medianMs };
+      rows.push(row);
+      console.log(`  ${`onnxruntime-web, ${threads} thr`.padEnd(22)} ${row.name.padEnd(44)} ${row.medianMs.toFixed(2).padStart(9)} ms`);
+    }
+  } catch (e) {
+    ortInfo.error = (e as Error).message.split('\n')[0]!;
+  }
+}
+// ours against onnxruntime-web, one thread each: the figure the speed issue sets targets on
+const versusOrt = [1, 32].map((batch) => {
+  const find = (engine: string) => rows.find((x) => x.group === 'model' && x.engine === engine && x.threads === 1 && x.name === `inference, batch ${batch}`);
+  const ours = find('ours cpu');
+  const theirs = find('onnxruntime-web (wasm)');
+  return ours && theirs ? { batch, oursMs: ours.medianMs, ortMs: theirs.medianMs, speedup: theirs.medianMs / ours.medianMs } : null;
+}).filter((v) => v !== null);
+for (const v of versusOrt) console.log(`  inference, batch ${v.batch}, 1 thread: ours ${v.oursMs.toFixed(2)} ms, onnxruntime-web ${v.ortMs.toFixed(2)} ms: ours is ${v.speedup.toFixed(2)}× its speed`);
 
 const tf = await loadTfjs();
 const tfjsInfo: Record<string, string> = {};
@@ -289,9 +317,10 @@ const result = {
   date: new Date().toISOString(),
   machine: { cpu: cpus()[0]?.model, cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
   node: process.version,
-  backends: { cpu: 'hand-written kernels on Float32Array, matrix products in WebAssembly SIMD', gpu: `gpu.js ${gpuMode} mode (available: ${gpuModes().join(', ')})`, tfjs: tfjsInfo },
+  backends: { cpu: 'hand-written kernels on Float32Array, matrix products in WebAssembly SIMD', gpu: `gpu.js ${gpuMode} mode (available: ${gpuModes().join(', ')})`, tfjs: tfjsInfo, onnxruntime: ortInfo },
   quick,
   rows,
+  versusOnnxruntime: versusOrt,
   pytorch: torch,
   versusPytorch: versus,
 };

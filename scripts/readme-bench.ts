@@ -11,10 +11,11 @@ const r = JSON.parse(readFileSync(file, 'utf8')) as {
   backends: { cpu: string; gpu: string; tfjs: Record<string, string> }; rows: Row[];
   pytorch: { torch: string; threads: number; train_samples_per_s: number; infer_b1_ms: number } | null;
   versusPytorch: { ratios: number[]; torch: number[]; ours: number[] } | null;
+  versusOnnxruntime?: { batch: number; oursMs: number; ortMs: number; speedup: number }[];
 };
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
-const engineName = (x: Row) => (x.engine.startsWith('ours cpu') ? `${x.engine}, ${x.threads} thread${x.threads > 1 ? 's' : ''}` : x.engine);
+const engineName = (x: Row) => (x.engine.startsWith('ours cpu') || x.engine.startsWith('onnxruntime') ? `${x.engine}, ${x.threads} thread${x.threads > 1 ? 's' : ''}` : x.engine);
 
 const lines = [
   `Measured ${r.date.slice(0, 10)} with \`npm run bench${r.quick ? ' -- --quick' : ''}\` on ${r.machine.cpu} (${r.machine.cores} cores), Node ${r.node}; ` +
@@ -32,6 +33,9 @@ if (r.pytorch) {
 }
 if (!r.rows.some((x) => x.group === 'model' && x.engine === 'TF.js wasm' && x.name.startsWith('train'))) {
   lines.push('', 'TF.js\'s wasm backend has no conv2d backward kernel: it is an inference anchor only.');
+}
+if (r.versusOnnxruntime?.length) {
+  lines.push('', `Against onnxruntime-web on the same WebAssembly (one thread each, the same model exported by \`ser export --onnx\`'s exporter): ${r.versusOnnxruntime.map((v) => `inference at batch ${v.batch} takes ${ms(v.oursMs)} ms against ${ms(v.ortMs)} ms, **${v.speedup.toFixed(2)}×** its speed`).join('; ')}.`);
 }
 if (r.versusPytorch) {
   const v = r.versusPytorch;
