@@ -2,7 +2,6 @@ import type { Conv2dGeometry } from '../backend.js';
 import { packA, packColPanels, packRowPanels, packedProduct } from './gemm.js';
 import { alloc, chunks, lanesFor, runLanes } from './parallel.js';
 import { scratch } from './scratch.js';
-import { conv2dWinograd, winogradApplies } from './winograd.js';
 
 /**
  * Convolution as im2col + GEMM. Work is cut into chunks (whole samples, or ranges of output
@@ -174,10 +173,7 @@ export function conv2dLane(lane: number, lanes: number, x: Float32Array, w: Floa
 
 export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry): Float32Array {
   const out = alloc(g.batch * g.outC * positions(g));
-  const lanes = lanesFor(macs(g));
-  // on one lane, 3×3 stride-1 layers take Winograd F(2×2, 3×3) (winograd.ts); split across threads, im2col
-  if (lanes === 1 && winogradApplies(g)) conv2dWinograd(x, w, bias, out, g);
-  else runLanes('conv2d', conv2dLane, [x, w, bias, out, g], lanes);
+  runLanes('conv2d', conv2dLane, [x, w, bias, out, g], lanesFor(macs(g)));
   return out;
 }
 
