@@ -28,7 +28,7 @@ const time = quick ? 300 : 1500;
 const iterations = quick ? 3 : 10;
 
 export interface Row {
-  group: 'model' | 'scaling' | 'kernel' | 'audio';
+  group: 'model' | 'scaling' | 'kernel' | 'audio' | 'webgl';
   name: string;
   /** Who ran it: "ours cpu", "ours gpu (webasm)", "TF.js cpu", … */
   engine: string;
@@ -174,6 +174,23 @@ const versusOrt = [1, 32].map((batch) => {
   return ours && theirs ? { batch, oursMs: ours.medianMs, ortMs: theirs.medianMs, speedup: theirs.medianMs / ours.medianMs } : null;
 }).filter((v) => v !== null);
 for (const v of versusOrt) console.log(`  inference, batch ${v.batch}, 1 thread: ours ${v.oursMs.toFixed(2)} ms, onnxruntime-web ${v.ortMs.toFixed(2)} ms: ours is ${v.speedup.toFixed(2)}× its speed`);
+
+// on WebGL in Chromium: ours (gpu.js webgl2) against TF.js's webgl backend on the same renderer
+// (bench/webgl.ts; SwiftShader without a GPU); full runs only, it takes minutes there
+let webgl: { chromium?: string; renderer?: string; error?: string } | null = null;
+if (!quick) {
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/webgl.ts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const o = JSON.parse(out.trim().split('\n').pop()!) as { chromium?: string; renderer?: string; error?: string; rows?: { engine: string; name: string; batch: number; medianMs: number; minMs: number; samples: number }[] };
+    webgl = { chromium: o.chromium, renderer: o.renderer, error: o.error };
+    for (const x of o.rows ?? []) {
+      rows.push({ group: 'webgl', name: x.name, engine: x.engine, threads: 1, medianMs: x.medianMs, madMs: 0, minMs: x.minMs, samples: x.samples, batch: x.batch, perSecond: (1000 * x.batch) / x.medianMs });
+      console.log(`  ${x.engine.padEnd(22)} ${x.name.padEnd(44)} ${x.medianMs.toFixed(1).padStart(9)} ms (WebGL, ${o.renderer})`);
+    }
+  } catch (e) {
+    webgl = { error: (e as Error).message.split('\n')[0]! };
+  }
+}
 
 const tf = await loadTfjs();
 const tfjsInfo: Record<string, string> = {};
@@ -321,6 +338,7 @@ const result = {
   quick,
   rows,
   versusOnnxruntime: versusOrt,
+  webgl,
   pytorch: torch,
   versusPytorch: versus,
 };

@@ -12,6 +12,7 @@ const r = JSON.parse(readFileSync(file, 'utf8')) as {
   pytorch: { torch: string; threads: number; train_samples_per_s: number; infer_b1_ms: number } | null;
   versusPytorch: { ratios: number[]; torch: number[]; ours: number[] } | null;
   versusOnnxruntime?: { batch: number; oursMs: number; ortMs: number; speedup: number }[];
+  webgl?: { chromium?: string; renderer?: string; error?: string } | null;
 };
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
@@ -42,6 +43,12 @@ if (r.versusPytorch) {
   lines.push('', `Interleaved rounds (PyTorch, then ours, ${v.ratios.length} times; this machine's speed drifts between runs): ` +
     `training throughput on 2 threads is **${med(v.ratios).toFixed(2)}× PyTorch's** (median; range ${Math.min(...v.ratios).toFixed(2)}–${Math.max(...v.ratios).toFixed(2)}), ` +
     `with PyTorch at ${Math.min(...v.torch).toFixed(0)}–${Math.max(...v.torch).toFixed(0)} samples/s and ours at ${Math.min(...v.ours).toFixed(0)}–${Math.max(...v.ours).toFixed(0)}.`);
+}
+
+const webglRows = r.rows.filter((x) => x.group === 'webgl');
+if (webglRows.length) {
+  lines.push('', `On WebGL in ${r.webgl?.chromium ?? 'Chromium'}, renderer ${r.webgl?.renderer ?? 'unknown'} (bench/webgl.ts; a software renderer says how the kernels compare, not how fast a GPU is):`, '', '| EmotionCNN | engine | median | samples/s |', '| --- | --- | ---: | ---: |');
+  for (const x of webglRows) lines.push(`| ${x.name} | ${x.engine} | ${ms(x.medianMs)} ms | ${x.perSecond?.toFixed(2) ?? '–'} |`);
 }
 
 const scaling = r.rows.filter((x) => x.group === 'scaling');
