@@ -112,7 +112,7 @@ ser <command> --help for its options; ser --version for the version.`,
   the EmotionCNN's attributes, an nn.Sequential's indices, or either with DataParallel's module.
   prefix) and writes them as safetensors with this library's metadata. Nothing in a .pth file is
   run: its pickle may name only what a state dict needs.`,
-  robustness: `usage: ser robustness --data DIR --weights FILE [--protocol folds|actors|random] [--fold K] [--test-actors LIST]
+  robustness: `usage: ser robustness --data DIR --weights FILE... [--protocol folds|actors|random] [--fold K] [--test-actors LIST]
                       [--conditions LIST] [--seed S] [--out REPORT.json]
 
   Scores each split's test clips with that split's weights (FILE-foldK.safetensors for several
@@ -120,7 +120,8 @@ ser <command> --help for its options; ser --version for the version.`,
   condition, applied to the test waveforms only: band-16k, band-8k, telephone, lowpass-4k,
   reverb-0.3s/0.5s/0.8s, white/pink/babble at 20, 10 and 5 dB SNR, gain-30dB, gain+10dB (clipped,
   16-bit), dc-0.05, tilt+6dB, tilt-6dB. Babble is made of the split's training speakers. Prints UAR per
-  condition and split, the mean under the conditions and the gap to clean.
+  condition and split, the mean under the conditions and the gap to clean. --weights twice or more:
+  each split's models averaged (an ensemble).
 
   --conditions LIST   only these conditions, by name (e.g. clean,telephone,babble-5dB)
   --seed S            seeds the noise, rooms and babble (default 0)
@@ -361,7 +362,7 @@ function trainCommand(args: string[]): void {
 
 function robustnessCommand(args: string[]): void {
   const { values } = parseArgs({ args, options: {
-    data: { type: 'string' }, weights: { type: 'string' }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' },
+    data: { type: 'string' }, weights: { type: 'string', multiple: true }, protocol: { type: 'string' }, fold: { type: 'string' }, 'test-actors': { type: 'string' },
     conditions: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.robustness);

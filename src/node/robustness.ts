@@ -22,8 +22,11 @@ import { loadModel } from './model-file.js';
 
 export interface RobustnessOptions {
   data: string;
-  /** Weights per split: FILE itself for one split, FILE-foldK.safetensors for each of several (as `ser train --out FILE` names them). */
-  weights: string;
+  /**
+   * Weights per split: FILE itself for one split, FILE-foldK.safetensors for each of several (as
+   * `ser train --out FILE` names them). Several FILEs: each split's models averaged (an ensemble).
+   */
+  weights: string | readonly string[];
   protocol: Protocol;
   conditions?: readonly Condition[];
   /** Seeds the conditions' randomness (noise, rooms, babble). Default 0. */
@@ -35,7 +38,7 @@ export interface RobustnessOptions {
 
 export interface RobustnessReport {
   protocol: string;
-  weights: string;
+  weights: string[];
   seed: number;
   splits: string[];
   /** UAR per condition: per split and the mean over splits. */
@@ -70,9 +73,11 @@ export function runRobustness(o: RobustnessOptions): RobustnessReport {
   if (o.protocol.name === 'all') throw new SerTsError("robustness: protocol 'all' has no test clips; use folds, actors or random");
   // the weights are looked for before any clip is read: the protocol alone says which splits there are
   const folds = o.protocol.name !== 'folds' ? [undefined] : o.protocol.fold !== undefined ? [o.protocol.fold] : EMOBOX_FOLDS.map((_, i) => i + 1);
-  const files = folds.map((k) => splitWeights(o.weights, k, folds.length));
-  const missing = files.filter((f) => !existsSync(f));
-  if (missing.length) throw new SerTsError(`robustness: no weights at ${missing.join(', ')} (train them with ser train --protocol ${o.protocol.name} --out ${o.weights})`);
+  const weights = typeof o.weights === 'string' ? [o.weights] : [...o.weights];
+  if (!weights.length) throw new SerTsError('robustness: no weights given');
+  const files = folds.map((k) => weights.map((w) => splitWeights(w, k, folds.length)));
+  const missing = files.flat().filter((f) => !existsSync(f));
+  if (missing.length) throw new SerTsError(`robustness: no weights at ${missing.join(', ')} (train them with ser train --protocol ${o.protocol.name} --out ${weights[0]})`);
   const items = scanRavdess(o.data, (m) => log(`warning: ${m}`));
   const labels = items.map((it) => it.label);
   const actors = items.map((it) => it.actor);
@@ -80,7 +85,7 @@ export function runRobustness(o: RobustnessOptions): RobustnessReport {
   const uar = conditions.map(() => [] as number[]);
   const pool = new WaveformPool(64);
   splits.forEach(({ label, split }, s) => {
-    const model = loadModel(files[s]!);
+    const model = files[s]!.length === 1 ? loadModel(files[s]![0]!) : loadModel(files[s]!);
     const test = split.test.map((j) => items[j]!);
     const voices = split.train.map((j) => items[j]!);
     const clean = test.map((it) => pool.get(it.path));
@@ -102,7 +107,7 @@ export function runRobustness(o: RobustnessOptions): RobustnessReport {
   const rows = conditions.map((c, ci) => ({ name: conditionName(c), condition: c, uar: uar[ci]!, mean: mean(uar[ci]!) }));
   const others = rows.filter((r) => r.condition.kind !== 'clean');
   const report: RobustnessReport = {
-    protocol: o.protocol.name, weights: o.weights, seed, splits: splits.map((s) => s.label),
+    protocol: o.protocol.name, weights, seed, splits: splits.map((s) => s.label),
     conditions: rows, clean: rows.find((r) => r.condition.kind === 'clean')?.mean ?? null, degraded: others.length ? mean(others.map((r) => r.mean)) : NaN,
   };
   if (o.out) writeFileAtomic(o.out, `${JSON.stringify(report, null, 1)}\n`);
