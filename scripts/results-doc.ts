@@ -89,19 +89,27 @@ for (const f of files.filter((n) => /^enrolment-.*\.json$/.test(n))) {
   }
 }
 
-// the robustness benchmark (ser robustness --out robustness-NAME.json): conditions as rows, runs as columns
-const robust = files.filter((n) => /^robustness-.*\.json$/.test(n)).map((f) => ({
-  name: f.replace(/^robustness-|\.json$/g, ''),
-  r: JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8')) as { splits: string[]; conditions: { name: string; mean: number }[]; clean: number | null; degraded: number },
-}));
-if (robust.length) {
-  const folds = (r: { splits: string[] }) => (r.splits.length === 6 ? 'six folds' : r.splits.map((l) => /^fold \d/.exec(l)?.[0] ?? l).join(', '));
-  out.push('', 'Robustness benchmark (`ser robustness`; UAR, mean over the folds scored):', '', `| condition | ${robust.map(({ name, r }) => `${name} (${folds(r)})`).join(' | ')} |`, `| --- | ${robust.map(() => '---:').join(' | ')} |`);
-  for (const c of robust[0]!.r.conditions) {
-    out.push(`| ${c.name} | ${robust.map(({ r }) => { const m = r.conditions.find((x) => x.name === c.name); return m ? pct(m.mean) : '–'; }).join(' | ')} |`);
-  }
-  out.push(`| **mean under the conditions** | ${robust.map(({ r }) => `**${pct(r.degraded)}**`).join(' | ')} |`);
-  out.push(`| gap to clean (points) | ${robust.map(({ r }) => (r.clean === null ? '–' : (100 * (r.clean - r.degraded)).toFixed(1))).join(' | ')} |`);
+// the robustness benchmark (ser robustness --out robustness-NAME.json, or one file per fold,
+// robustness-NAME-foldK.json, merged here): conditions as rows, runs as columns, UAR averaged over folds
+type RobustFile = { splits: string[]; conditions: { name: string; uar: number[] }[] };
+const robustRuns = new Map<string, { splits: string[]; uar: Map<string, number[]> }>();
+for (const f of files.filter((n) => /^robustness-.*\.json$/.test(n))) {
+  const name = f.replace(/^robustness-|(-fold\d)?\.json$/g, '');
+  const r = JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8')) as RobustFile;
+  const run = robustRuns.get(name) ?? robustRuns.set(name, { splits: [], uar: new Map() }).get(name)!;
+  run.splits.push(...r.splits);
+  for (const c of r.conditions) run.uar.set(c.name, [...(run.uar.get(c.name) ?? []), ...c.uar]);
+}
+if (robustRuns.size) {
+  const runs = [...robustRuns].map(([name, r]) => {
+    const means = new Map([...r.uar].map(([c, v]) => [c, mean(v)]));
+    const degraded = mean([...means].filter(([c]) => c !== 'clean').map(([, v]) => v));
+    return { name, folds: r.splits.length === 6 ? 'six folds' : r.splits.map((l) => /^fold \d/.exec(l)?.[0] ?? l).sort().join(', '), means, degraded, clean: means.get('clean') };
+  });
+  out.push('', 'Robustness benchmark (`ser robustness`; UAR, mean over the folds scored):', '', `| condition | ${runs.map((r) => `${r.name} (${r.folds})`).join(' | ')} |`, `| --- | ${runs.map(() => '---:').join(' | ')} |`);
+  for (const c of runs[0]!.means.keys()) out.push(`| ${c} | ${runs.map((r) => (r.means.has(c) ? pct(r.means.get(c)!) : '–')).join(' | ')} |`);
+  out.push(`| **mean under the conditions** | ${runs.map((r) => `**${pct(r.degraded)}**`).join(' | ')} |`);
+  out.push(`| gap to clean (points) | ${runs.map((r) => (r.clean === undefined ? '–' : (100 * (r.clean - r.degraded)).toFixed(1))).join(' | ')} |`);
 }
 
 const doc = readFileSync(DOC, 'utf8');
