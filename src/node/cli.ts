@@ -83,9 +83,6 @@ ser <command> --help for its options; ser --version for the version.`,
   --enrolment-copies N  with --speaker-norm: N extra copies of the training clips normalised with
                       statistics of only 1, 2, 4 or 8 random clips of each speaker (as an enrolled
                       speaker's are), drawn half the time
-  --utterance-norm    standardise each clip with its own speech frames' statistics first (per-
-                      utterance CMVN; cancels a channel's colouring and a clip's level; not with
-                      --speaker-norm, nor with the gain augmentation: add --without gain)
   --degrade N         N copies of every training clip under recording conditions drawn at random
                       (band limits, telephone, codec low-pass, rooms, noise, level, DC, tilt),
                       drawn half the time
@@ -288,7 +285,7 @@ function protocolOf(p: string | undefined, fold: string | undefined, testActors:
 /** The recipe the flags describe; its name records every change, as reports file it. */
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean; 'utterance-norm'?: boolean; degrade?: string;
+  deltas?: string; balance?: boolean; degrade?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -321,10 +318,6 @@ function recipeOf(values: {
     recipe.sources.unshift({ kind: 'enrolled', prob: 0.5, copies });
     recipe.name += ` with enrolment copies ${copies}`;
   }
-  if (values['utterance-norm']) {
-    recipe.utteranceNorm = true;
-    recipe.name += ' with utterance normalisation';
-  }
   if (values.degrade !== undefined) {
     const copies = intOpt(values.degrade, 'degrade', 1);
     recipe.sources.push({ kind: 'degraded', prob: 0.5, copies });
@@ -343,7 +336,7 @@ function trainCommand(args: string[]): void {
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
     deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
-    'utterance-norm': { type: 'boolean' }, degrade: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
+    degrade: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.train);
@@ -448,9 +441,9 @@ function exportCommand(args: string[]): void {
   const weights = values.weights ?? BUNDLED_WEIGHTS;
   const r = loadModel(weights);
   if (r.speakerNormalized) fail(`${weights} was trained with --speaker-norm: its input needs each speaker's statistics, which an exported graph cannot carry; export weights trained without it`);
-  const bytes = exportOnnx(r.model, { normalizer: r.normalizer, utteranceNorm: r.utteranceNorm, description: `EmotionCNN from ${basename(weights)}: input mfcc [N, 1, 40, 174] (raw MFCC, librosa's defaults at 22050 Hz), output logits [N, 8] for ${EMOTIONS.join(', ')}` });
+  const bytes = exportOnnx(r.model, { normalizer: r.normalizer, description: `EmotionCNN from ${basename(weights)}: input mfcc [N, 1, 40, 174] (raw MFCC, librosa's defaults at 22050 Hz), output logits [N, 8] for ${EMOTIONS.join(', ')}` });
   writeFileAtomic(values.onnx, bytes);
-  process.stderr.write(`${weights} → ${values.onnx}: ONNX opset 13, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; input mfcc [N, 1, 40, 174], output logits [N, 8]${r.utteranceNorm ? ', utterance normalisation inside' : ''}${r.normalizer ? ', input normalisation inside' : ''}${r.model.deltas ? `, Δ${r.model.deltas > 1 ? '/ΔΔ' : ''} inside` : ''}\n`);
+  process.stderr.write(`${weights} → ${values.onnx}: ONNX opset 13, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; input mfcc [N, 1, 40, 174], output logits [N, 8]${r.normalizer ? ', input normalisation inside' : ''}${r.model.deltas ? `, Δ${r.model.deltas > 1 ? '/ΔΔ' : ''} inside` : ''}\n`);
 }
 
 function convertCommand(args: string[]): void {
@@ -459,7 +452,7 @@ function convertCommand(args: string[]): void {
   if (positionals.length !== 2) fail('convert needs an input and an output file: ser convert model.pth model.safetensors');
   const [input, output] = positionals as [string, string];
   const r = loadModel(input);
-  writeFileAtomic(output, encodeWeights(r.model, { normalizer: r.normalizer, utteranceNorm: r.utteranceNorm, speakerNorm: r.speakerNormalized, speakerPrior: r.speakerPrior, training: r.training }));
+  writeFileAtomic(output, encodeWeights(r.model, { normalizer: r.normalizer, speakerNorm: r.speakerNormalized, speakerPrior: r.speakerPrior, training: r.training }));
   process.stderr.write(`${input} → ${output}: EmotionCNN${r.model.deltas ? ` with deltas ${r.model.deltas}` : ''}, ${Object.keys(r.model.stateDict()).length} tensors\n`);
 }
 

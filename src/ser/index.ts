@@ -11,7 +11,7 @@ export { argmax, argmaxRows, softmaxRows, clipLogits } from './scoring.js';
 export { randomSplit, actorSplit, foldSplit, pickValidationActors, validationSplit, checkProtocol, protocolSplits, PROTOCOLS, type Split, type Protocol, type ProtocolName } from './splits.js';
 export { evaluate, formatReport, type Report, type ClassMetrics } from './metrics.js';
 export { renderReportHtml, confusionSvg, curvesSvg, type HtmlReportInput } from './report-html.js';
-export { InputNorm, contentFrames, speakerNorms, enrolmentNorms, applySpeakerNorms, utteranceNormalize, utteranceNormalized, UTTERANCE_SPEECH_DB } from './normalize.js';
+export { InputNorm, contentFrames, speakerNorms, enrolmentNorms, applySpeakerNorms } from './normalize.js';
 export { applyCondition, conditionName, drawConditions, BENCHMARK_CONDITIONS, type Condition, type ConditionContext, type NoiseKind } from './conditions.js';
 export { augmentClip, noisyWaveform, checkAugment, c0PerDb, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 export { exportOnnx, type OnnxExportOptions } from './onnx-export.js';

@@ -9,19 +9,14 @@
 import { type OnnxNode, type OnnxTensor, encodeOnnx } from '../nn/onnx.js';
 import { EMOTIONS } from './labels.js';
 import { DELTA_HALF_WIDTH, type EmotionCNN, N_FRAMES, N_MFCC, deltaKernel } from './model.js';
-import { type InputNorm, UTTERANCE_MIN_FRAMES, UTTERANCE_MIN_STD, UTTERANCE_SPEECH_DB } from './normalize.js';
+import type { InputNorm } from './normalize.js';
 
 export interface OnnxExportOptions {
   /** The input normalisation the model was trained with (the recognizer's `normalizer`). */
   normalizer?: InputNorm | null;
-  /** Per-utterance normalisation first (the recognizer's `utteranceNorm`). */
-  utteranceNorm?: boolean;
   /** Written into the model's doc string. */
   description?: string;
 }
-
-/** Mel bands under the MFCC: c0 is √128 times the mean log-mel level. */
-const N_MELS_FOR_C0 = 128;
 
 /** Conv weights and bias with eval-mode batch norm folded in: y = γ·(conv(x) + b − μ)/√(σ² + ε) + β. */
 function foldBatchNorm(conv: EmotionCNN['conv1'], bn: EmotionCNN['bn1']): { w: Float32Array; b: Float32Array } {
@@ -56,7 +51,7 @@ export function exportOnnx(model: EmotionCNN, opts: OnnxExportOptions = {}): Uin
   let x = 'mfcc';
   const norm = opts.normalizer;
   let content = '';
-  if (norm || opts.utteranceNorm) {
+  if (norm) {
     // content frames: those up to the last frame with any non-zero coefficient (InputNorm.applyClip)
     f32('zero', [], [0]);
     i64scalar('axis_frames', 3);
@@ -64,33 +59,6 @@ export function exportOnnx(model: EmotionCNN, opts: OnnxExportOptions = {}): Uin
     const voiced = node('Cast', [node('Greater', [peak, 'zero'], 'frame_nonzero')], 'frame_nonzero_f', { to: 1 });
     const after = node('CumSum', [voiced, 'axis_frames'], 'nonzero_at_or_after', { reverse: 1 });
     content = node('Greater', [after, 'zero'], 'content');
-  }
-  if (opts.utteranceNorm) {
-    // utteranceNormalize: statistics over the speech frames (c0 within UTTERANCE_SPEECH_DB of the
-    // loudest content frame), or every content frame when fewer than UTTERANCE_MIN_FRAMES are speech
-    const i64 = (name: string, v: number[]) => inits.push({ name, dims: [v.length], data: BigInt64Array.from(v.map(BigInt)) });
-    i64('c0_start', [0]);
-    i64('c0_end', [1]);
-    i64('coef_axis', [2]);
-    i64('frame_axes', [3]);
-    f32('very_low', [], [-1e30]);
-    f32('speech_range', [], [UTTERANCE_SPEECH_DB * Math.sqrt(N_MELS_FOR_C0)]);
-    f32('min_frames', [], [UTTERANCE_MIN_FRAMES]);
-    f32('one', [], [1]);
-    f32('min_std', [], [UTTERANCE_MIN_STD]);
-    const c0 = node('Slice', [x, 'c0_start', 'c0_end', 'coef_axis'], 'c0');
-    const loudest = node('ReduceMax', [node('Where', [content, c0, 'very_low'], 'c0_content')], 'c0_loudest', { axes: [3], keepdims: 1 });
-    const speech = node('And', [content, node('GreaterOrEqual', [c0, node('Sub', [loudest, 'speech_range'], 'speech_floor')], 'loud_enough')], 'speech');
-    const speechF = node('Cast', [speech], 'speech_f', { to: 1 });
-    const contentF = node('Cast', [content], 'content_f', { to: 1 });
-    const few = node('Less', [node('ReduceSum', [speechF, 'frame_axes'], 'speech_count', { keepdims: 1 }), 'min_frames'], 'few_speech');
-    const used = node('Where', [few, contentF, speechF], 'stat_frames');
-    const count = node('Max', [node('ReduceSum', [used, 'frame_axes'], 'stat_count', { keepdims: 1 }), 'one'], 'stat_n');
-    const mean = node('Div', [node('ReduceSum', [node('Mul', [x, used], 'x_used'), 'frame_axes'], 'x_sum', { keepdims: 1 }), count], 'utt_mean');
-    const centred = node('Sub', [x, mean], 'utt_centred');
-    const sq = node('ReduceSum', [node('Mul', [node('Mul', [centred, centred], 'utt_sq'), used], 'utt_sq_used'), 'frame_axes'], 'utt_sq_sum', { keepdims: 1 });
-    const std = node('Max', [node('Sqrt', [node('Div', [sq, count], 'utt_var')], 'utt_sd'), 'min_std'], 'utt_std');
-    x = node('Where', [content, node('Div', [centred, std], 'utt_standardised'), x], 'utt_normalised');
   }
   if (norm) {
     f32('input_mean', [1, 1, N_MFCC, 1], norm.mean);

@@ -12,7 +12,7 @@ import { EMOTIONS } from './labels.js';
 import { EmotionCNN } from './model.js';
 import { subset } from './features.js';
 import { evaluate, type Report } from './metrics.js';
-import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms, utteranceNormalized } from './normalize.js';
+import { InputNorm, applySpeakerNorms, enrolmentNorms, speakerNorms } from './normalize.js';
 import { DEFAULT_PRIOR_SECONDS, secondsToFrames } from './predict.js';
 import { type Recipe, augmentOptions, checkRecipe } from './recipe.js';
 import { type Split, validationSplit } from './splits.js';
@@ -84,13 +84,8 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
   const notes: string[] = [];
   // every clip is standardised with its own speaker's statistics (test speakers' from their unlabelled clips)
   const spk = recipe.speakerNorm ? speakerNorms(corpus.features, corpus.actors) : null;
-  // or each clip with its own (checkRecipe allows one of the two)
-  const perClip = (copies: Float32Array, idx: readonly number[]) => {
-    if (spk) return applySpeakerNorms(copies, idx.map((j) => corpus.actors[j]!), spk);
-    return recipe.utteranceNorm ? utteranceNormalized(copies) : copies;
-  };
-  const all = corpus.labels.map((_, j) => j);
-  const features = perClip(corpus.features, all);
+  const features = spk ? applySpeakerNorms(corpus.features, corpus.actors, spk) : corpus.features;
+  const perClip = (copies: Float32Array, idx: readonly number[]) => (spk ? applySpeakerNorms(copies, idx.map((j) => corpus.actors[j]!), spk) : copies);
 
   let validation = recipe.validation;
   if (validation && !split.test.length && !opts.valActors) {
@@ -142,7 +137,7 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
       manualSeed(seed);
       return new EmotionCNN({ deltas: recipe.deltas });
     },
-    encode: (model) => encodeWeights(model, { normalizer, utteranceNorm: recipe.utteranceNorm, speakerNorm: !!speakerPrior, speakerPrior, training: { recipe, protocol, split: label, seed } }),
+    encode: (model) => encodeWeights(model, { normalizer, speakerNorm: !!speakerPrior, speakerPrior, training: { recipe, protocol, split: label, seed } }),
   };
 }
 

@@ -7,7 +7,7 @@ import { EMOTIONS, type Emotion } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
 import { HOP, SAMPLE_RATE, checkNotSilent, checkSamples, clipMfcc } from './features.js';
 import { hasSpeech, voiceActivity } from '../audio/vad.js';
-import { InputNorm, utteranceNormalize, utteranceNormalized } from './normalize.js';
+import { InputNorm } from './normalize.js';
 import { CLASSES, CLIP, argmax, clipLogits, softmaxRows } from './scoring.js';
 import { decodeWeights } from './weights-file.js';
 
@@ -108,18 +108,10 @@ export class EmotionRecognizer {
     const { model, info } = decodeWeights(bytes);
     const recognizer = new EmotionRecognizer(model, info.normalizer);
     recognizer.speakerNormalized = info.speakerNorm;
-    recognizer.utteranceNorm = info.utteranceNorm;
     recognizer.speakerPrior = info.speakerPrior;
     recognizer.training = info.training;
     return recognizer;
   }
-
-  /**
-   * Weights trained with per-utterance normalisation (`--utterance-norm`): every clip, or every
-   * window of a long one, is standardised with its own speech frames' statistics before the input
-   * normaliser (`utteranceNormalize`). Set from the weights file.
-   */
-  utteranceNorm = false;
 
   /** How the weights were trained (recipe, protocol, split, seed), when their file says. */
   training: import('./weights-file.js').WeightsInfo['training'];
@@ -184,8 +176,7 @@ export class EmotionRecognizer {
    */
   scoreClips(features: Float32Array, batchSize = 64): Float32Array {
     if (!Number.isInteger(features.length / CLIP)) throw new ValueError(`scoreClips: ${features.length} values is not a whole number of 40×174 clips`);
-    const own = this.utteranceNorm ? utteranceNormalized(features) : features;
-    return Float32Array.from(softmaxRows(clipLogits(this.model, own, batchSize, this.normalizer)));
+    return Float32Array.from(softmaxRows(clipLogits(this.model, features, batchSize, this.normalizer)));
   }
 
   /**
@@ -196,7 +187,6 @@ export class EmotionRecognizer {
     const feats = w.feats.slice();
     w.keeps.forEach((keep, i) => {
       speaker?.applyClip(feats, i * CLIP, keep);
-      if (this.utteranceNorm) utteranceNormalize(feats, i * CLIP, keep);
       this.normalizer?.applyClip(feats, i * CLIP, keep);
     });
     const p = softmaxRows(clipLogits(this.model, feats, w.starts.length));

@@ -51,8 +51,6 @@ export interface Recipe {
   normalize: boolean;
   /** Each speaker's clips standardised with that speaker's own statistics (a speaker-adaptive protocol). */
   speakerNorm: boolean;
-  /** Each clip standardised with its own speech frames' statistics first (per-utterance CMVN, `utteranceNormalize`). */
-  utteranceNorm: boolean;
   /** Δ (1) or Δ and ΔΔ (2) of the MFCC as extra input channels of the model (EmotionCNN's `deltas`). */
   deltas: 0 | 1 | 2;
   sources: ClipSource[];
@@ -63,7 +61,7 @@ export interface Recipe {
   validation: boolean;
 }
 
-const NO_CHANGES = { speakerNorm: false, utteranceNorm: false, deltas: 0 as const, loss: { labelSmoothing: 0, balance: false } };
+const NO_CHANGES = { speakerNorm: false, deltas: 0 as const, loss: { labelSmoothing: 0, balance: false } };
 
 export const RECIPES: Record<'original' | 'improved', Recipe> = {
   original: {
@@ -127,8 +125,6 @@ export function checkRecipe(r: Recipe): Recipe {
     if (s.kind === 'enrolled' && !r.speakerNorm) bad("source 'enrolled' (enrolment copies) needs speaker normalisation");
   }
   if (new Set(r.sources.map((s) => s.kind)).size !== r.sources.length) bad('each kind of source may appear once');
-  if (r.utteranceNorm && r.speakerNorm) bad('utterance and speaker normalisation exclude each other: choose one');
-  if (r.utteranceNorm && r.augment.some((a) => a.kind === 'gain')) bad("augmentation 'gain' shifts c0 after utterance normalisation has removed each clip's level, which no clip at prediction has: drop it (--without gain)");
   for (const a of r.augment) {
     if (a.kind === 'shift' && !(isCount(a.frames) && a.frames < N_FRAMES)) bad(`augmentation 'shift': frames must be an integer in [0, ${N_FRAMES}), got ${a.frames}`);
     if (a.kind === 'gain' && !(a.db >= 0 && Number.isFinite(a.db))) bad(`augmentation 'gain': db must be a non-negative number, got ${a.db}`);

@@ -5,7 +5,6 @@
  *
  *   kind           'ser-ts EmotionCNN'
  *   deltas         '0' | '1' | '2': Δ/ΔΔ input channels (absent: read from conv1's shape)
- *   utterance_norm 'true' when each clip is first standardised with its own statistics (utteranceNormalize)
  *   input_mean, input_std              the input normaliser (JSON arrays of 40 numbers), if any
  *   speaker_norm   'true' when trained on speaker-normalised features; then
  *   speaker_prior_mean, speaker_prior_std   the training speakers' pooled raw statistics
@@ -27,8 +26,6 @@ export interface WeightsInfo {
   deltas: number;
   /** The input normalisation the model was trained with (null: none, as the original recipe). */
   normalizer: InputNorm | null;
-  /** Each clip (each window) standardised with its own speech frames' statistics before `normalizer`. */
-  utteranceNorm: boolean;
   /** Trained on speaker-normalised features: predicting needs the speaker's statistics. */
   speakerNorm: boolean;
   /** With speakerNorm: the training speakers' pooled statistics that enrolment shrinks toward. */
@@ -38,13 +35,13 @@ export interface WeightsInfo {
 }
 
 /** The bytes of a weights file for `model`. */
-export function encodeWeights(model: EmotionCNN, info: Omit<WeightsInfo, 'deltas' | 'utteranceNorm'> & { utteranceNorm?: boolean }): Uint8Array {
+export function encodeWeights(model: EmotionCNN, info: Omit<WeightsInfo, 'deltas'>): Uint8Array {
   if (info.speakerNorm !== !!info.speakerPrior) throw new ValueError('encodeWeights: speaker-normalised weights need the training speakers\' statistics (speakerPrior), and only they');
   const t = info.training;
   return saveSafetensors(model.stateDict(), { metadata: {
     kind: 'ser-ts EmotionCNN',
     ...(t ? { protocol: t.protocol, split: t.split, recipe: JSON.stringify(t.recipe), epochs: String(t.recipe.epochs), seed: String(t.seed) } : {}),
-    emotions: EMOTIONS.join(','), deltas: String(model.deltas), ...(info.utteranceNorm ? { utterance_norm: 'true' } : {}), ...(info.normalizer?.toMetadata() ?? {}),
+    emotions: EMOTIONS.join(','), deltas: String(model.deltas), ...(info.normalizer?.toMetadata() ?? {}),
     ...(info.speakerPrior ? { speaker_norm: 'true', ...info.speakerPrior.toMetadata('speaker_prior') } : {}),
   } });
 }
@@ -70,9 +67,6 @@ export function decodeWeights(bytes: Uint8Array): { model: EmotionCNN; info: Wei
   }
   model.eval();
   const speakerNorm = metadata.speaker_norm === 'true';
-  const utteranceNorm = metadata.utterance_norm === 'true';
-  if (metadata.utterance_norm !== undefined && !utteranceNorm) throw new ValueError(`weights metadata: utterance_norm must be 'true' when present, got '${metadata.utterance_norm}'`);
-  if (utteranceNorm && speakerNorm) throw new ValueError('weights metadata: utterance_norm and speaker_norm exclude each other');
   const speakerPrior = InputNorm.fromMetadata(metadata, 'speaker_prior');
   let training: WeightsInfo['training'];
   if (metadata.recipe !== undefined) {
@@ -82,7 +76,7 @@ export function decodeWeights(bytes: Uint8Array): { model: EmotionCNN; info: Wei
       throw new ValueError('weights metadata: recipe is not JSON');
     }
   }
-  return { model, info: { deltas, normalizer: InputNorm.fromMetadata(metadata), utteranceNorm, speakerNorm, speakerPrior, training } };
+  return { model, info: { deltas, normalizer: InputNorm.fromMetadata(metadata), speakerNorm, speakerPrior, training } };
 }
 
 /** Δ orders from the input channels of the first 4-D tensor (conv1's weight, whatever its key). */

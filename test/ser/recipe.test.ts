@@ -294,6 +294,8 @@ describe('recipes', () => {
       [(x) => (x.sources[0]!.prob = 2), /source 'noisy': prob must be in \[0, 1\]/],
       [(x) => x.sources.push({ kind: 'enrolled', prob: 0.5, copies: 2 }), /needs speaker normalisation/],
       [(x) => x.sources.push({ kind: 'noisy', prob: 0.5, snrDb: [10, 20] }), /each kind of source may appear once/],
+      [(x) => x.sources.push({ kind: 'degraded', prob: 0.5, copies: 0 }), /source 'degraded': copies must be an integer from 1 to 16/],
+      [(x) => x.sources.push({ kind: 'degraded', prob: 1.5, copies: 2 }), /source 'degraded': prob must be in \[0, 1\]/],
       [(x) => x.augment.push({ kind: 'shift', frames: 3 }), /each kind of augmentation may appear once/],
       [(x) => (x.augment[0] = { kind: 'shift', frames: 1.5 }), /augmentation 'shift'/],
       [(x) => (x.schedule = 'step' as 'cosine'), /schedule/],
