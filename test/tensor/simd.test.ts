@@ -1,6 +1,8 @@
 /** The WebAssembly SIMD micro-kernel against the JavaScript one, and the bytes that assemble it. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
+import type { Conv2dGeometry } from '../../src/tensor/backend.js';
+import { conv2d, conv2dBackwardInput } from '../../src/tensor/cpu/conv.js';
 import { gemmNT, packColPanels, packRowPanels, packedProduct } from '../../src/tensor/cpu/gemm.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
 import { relError } from '../helpers/fixtures.js';
@@ -79,4 +81,61 @@ describe.runIf(simdAvailable())('SIMD GEMM micro-kernel against the JavaScript o
       expect(relError(run(true), run(false))).toBeLessThan(1e-6);
     });
   }
+});
+
+describe.runIf(simdAvailable())('direct stride-1 SIMD convolution against im2col + GEMM', () => {
+  afterAll(() => setSimd(true));
+
+  const geometry = (batch: number, inC: number, inH: number, inW: number, outC: number, kH: number, kW: number, padH: number, padW: number): Conv2dGeometry => ({
+    batch, inC, inH, inW, outC, kH, kW, strideH: 1, strideW: 1, padH, padW,
+    outH: inH + 2 * padH - kH + 1, outW: inW + 2 * padW - kW + 1,
+  });
+  // the EmotionCNN's four (conv1 with and without Δ/ΔΔ, conv2, conv3), the Δ filter (1×9), and
+  // odd ones: output widths that are not multiples of 4 or 8, fewer than 4 output channels, no
+  // padding, more padding than the kernel needs on one side, a 1-wide image, batches
+  const cases: [string, Conv2dGeometry][] = [
+    ['conv1', geometry(1, 1, 40, 174, 16, 3, 3, 1, 1)],
+    ['conv1 with Δ and ΔΔ', geometry(2, 3, 40, 174, 16, 3, 3, 1, 1)],
+    ['conv2', geometry(1, 16, 20, 87, 32, 3, 3, 1, 1)],
+    ['conv3', geometry(2, 32, 10, 43, 64, 3, 3, 1, 1)],
+    ['Δ filter 1×9', geometry(1, 1, 40, 174, 1, 1, 9, 0, 4)],
+    ['2×3 kernel, padding 0 and 2', geometry(3, 4, 5, 6, 7, 2, 3, 0, 2)],
+    ['5×5, no padding', geometry(1, 2, 9, 11, 5, 5, 5, 0, 0)],
+    ['3×1 on a 1-wide image', geometry(1, 2, 3, 1, 3, 3, 1, 1, 0)],
+    ['1×1', geometry(2, 6, 4, 9, 10, 1, 1, 0, 0)],
+  ];
+  for (const [name, g] of cases) {
+    it(`${name}: forward (with bias) and input gradient`, () => {
+      setSimd(true);
+      const x = lcg(g.batch * g.inC * g.inH * g.inW, 11, 1);
+      const w = lcg(g.outC * g.inC * g.kH * g.kW, 12, 1);
+      const bias = lcg(g.outC, 13, 1);
+      const gy = lcg(g.batch * g.outC * g.outH * g.outW, 14, 1);
+      const y = conv2d(x, w, bias, g);
+      const yRef = conv2d(x, w, bias, g, 'im2col');
+      expect(y.length).toBe(yRef.length);
+      expect(relError(y, yRef)).toBeLessThan(2e-6);
+      const dx = conv2dBackwardInput(gy, w, g);
+      const dxRef = conv2dBackwardInput(gy, w, g, 'im2col');
+      expect(dx.length).toBe(dxRef.length);
+      expect(relError(dx, dxRef)).toBeLessThan(2e-6);
+      // and the same without a bias: no stale bias left in the kernel's memory
+      expect(relError(conv2d(x, w, null, g), conv2d(x, w, null, g, 'im2col'))).toBeLessThan(2e-6);
+    });
+  }
+
+  it('writes every output and nothing else: a NaN input stays in its receptive field', () => {
+    const g = geometry(1, 2, 6, 10, 5, 3, 3, 1, 1);
+    const x = lcg(2 * 6 * 10, 15, 1);
+    x[1 * 60 + 2 * 10 + 9] = NaN; // channel 1, row 2, last column
+    const y = conv2d(x, lcg(5 * 18, 16, 1), null, g);
+    for (let co = 0; co < 5; co++) {
+      for (let oh = 0; oh < 6; oh++) {
+        for (let ow = 0; ow < 10; ow++) {
+          const reaches = Math.abs(oh - 2) <= 1 && ow >= 8;
+          expect(Number.isNaN(y[(co * 6 + oh) * 10 + ow]!), `${co},${oh},${ow}`).toBe(reaches);
+        }
+      }
+    }
+  });
 });

@@ -2,9 +2,12 @@ import type { Conv2dGeometry } from '../backend.js';
 import { packA, packColPanels, packRowPanels, packedProduct } from './gemm.js';
 import { alloc, chunks, lanesFor, runLanes } from './parallel.js';
 import { scratch } from './scratch.js';
+import { simdConv } from './wasm/conv.js';
 
 /**
- * Convolution as im2col + GEMM. Work is cut into chunks (whole samples, or ranges of output
+ * Convolution as im2col + GEMM, and at stride 1 with SIMD as a direct kernel that reads the image
+ * in place (./wasm/conv.ts; the im2col path stays as its reference and the JavaScript fallback).
+ * Work is cut into chunks (whole samples, or ranges of output
  * positions of one sample) so lanes can share it. im2col writes each chunk's column matrix
  * (C·kH·kW rows × positions) straight into the panel layout the GEMM reads, so the unfolded input
  * is written once and never repacked.
@@ -157,10 +160,36 @@ const mine = <T>(items: T[], lane: number, lanes: number) => items.filter((_, i)
 
 // ── forward ───────────────────────────────────────────────────────────────────────────────────
 
-export function conv2dLane(lane: number, lanes: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, g: Conv2dGeometry): void {
+/** Whether the direct SIMD kernel computes this convolution: stride 1 and SIMD on. */
+const direct = (g: Conv2dGeometry) => g.strideH === 1 && g.strideW === 1 && simdConv() !== null;
+
+/**
+ * Splits `batch` samples of `rows` output rows for `lanes` lanes, as `chunks` splits positions:
+ * whole samples when there are enough, otherwise ranges of rows.
+ */
+function rowChunks(batch: number, rows: number, lanes: number): { n: number; r0: number; r1: number }[] {
+  const parts = batch >= lanes ? 1 : Math.ceil(lanes / batch);
+  const step = Math.ceil(rows / parts);
+  const out: { n: number; r0: number; r1: number }[] = [];
+  for (let n = 0; n < batch; n++) for (let r0 = 0; r0 < rows; r0 += step) out.push({ n, r0, r1: Math.min(rows, r0 + step) });
+  return out;
+}
+
+/** `method` 'im2col' forces the GEMM path (the reference the tests hold the direct kernel to). */
+export function conv2dLane(
+  lane: number, lanes: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, g: Conv2dGeometry,
+  method: 'auto' | 'im2col' = 'auto',
+): void {
   const ohw = positions(g);
-  const K = colRows(g);
   const inSize = g.inC * g.inH * g.inW;
+  if (method === 'auto' && direct(g)) {
+    const kernel = simdConv()!;
+    for (const { n, r0, r1 } of mine(rowChunks(g.batch, g.outH, lanes), lane, lanes)) {
+      kernel.run(x, n * inSize, w, bias, out, n * g.outC * ohw, g, r0, r1);
+    }
+    return;
+  }
+  const K = colRows(g);
   const parts = mine(chunks(g.batch, ohw, lanes), lane, lanes);
   if (parts.length === 0) return;
   const p = packedProduct(g.outC, K, Math.max(...parts.map(({ o0, o1 }) => o1 - o0)));
@@ -171,9 +200,9 @@ export function conv2dLane(lane: number, lanes: number, x: Float32Array, w: Floa
   }
 }
 
-export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry): Float32Array {
+export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, method: 'auto' | 'im2col' = 'auto'): Float32Array {
   const out = alloc(g.batch * g.outC * positions(g));
-  runLanes('conv2d', conv2dLane, [x, w, bias, out, g], lanesFor(macs(g)));
+  runLanes('conv2d', conv2dLane, [x, w, bias, out, g, method], lanesFor(macs(g)));
   return out;
 }
 
@@ -207,7 +236,32 @@ export function conv2dBackwardInputLane(
   }
 }
 
-export function conv2dBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2dGeometry): Float32Array {
+/**
+ * At stride 1 the input gradient is itself a stride-1 convolution: dy, padded by kH − 1 − padH and
+ * kW − 1 − padW, correlated with the weight flipped in both spatial axes and with its channel axes
+ * swapped. So the direct kernel computes it too, with neither the K × positions matrix nor col2im.
+ */
+function backwardInputAsConv(gy: Float32Array, w: Float32Array, g: Conv2dGeometry): Float32Array {
+  const { inC, outC, kH, kW } = g;
+  const flipped = alloc(w.length);
+  for (let o = 0; o < outC; o++) {
+    for (let c = 0; c < inC; c++) {
+      for (let ki = 0; ki < kH; ki++) {
+        for (let kj = 0; kj < kW; kj++) {
+          flipped[((c * outC + o) * kH + kH - 1 - ki) * kW + kW - 1 - kj] = w[((o * inC + c) * kH + ki) * kW + kj]!;
+        }
+      }
+    }
+  }
+  const gt: Conv2dGeometry = {
+    batch: g.batch, inC: outC, inH: g.outH, inW: g.outW, outC: inC, kH, kW, strideH: 1, strideW: 1,
+    padH: kH - 1 - g.padH, padW: kW - 1 - g.padW, outH: g.inH, outW: g.inW,
+  };
+  return conv2d(gy, flipped, null, gt);
+}
+
+export function conv2dBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2dGeometry, method: 'auto' | 'im2col' = 'auto'): Float32Array {
+  if (method === 'auto' && direct(g) && g.padH < g.kH && g.padW < g.kW) return backwardInputAsConv(gy, w, g);
   const inSize = g.inC * g.inH * g.inW;
   const dx = alloc(g.batch * inSize);
   const lanes = lanesFor(macs(g));

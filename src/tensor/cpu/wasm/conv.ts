@@ -1,0 +1,221 @@
+/**
+ * Stride-1 convolution read straight from the image, in WebAssembly SIMD: no im2col.
+ *
+ * The GEMM path (../conv.ts) first writes the unfolded input, C·kH·kW values per output position,
+ * and then multiplies. At stride 1 the column that the micro-kernel wants for tap (c, ki, kj) and
+ * four neighbouring positions of one output row is four neighbouring floats of the (zero-padded)
+ * input row ih = oh + ki, starting at column ow + kj: one unaligned vector load. So this kernel runs
+ * the GEMM micro-kernel's loop (4 output channels × 8 positions, eight f32x4 sums, one splat weight
+ * per channel and tap) with its B operand loaded from the padded image through a table of K
+ * offsets (an "indirection" table, as XNNPACK calls it), and never writes the unfolded matrix.
+ * The same float32 products, summed in the same tap order r = 0 … K − 1 as the GEMM path, except
+ * that the sums start at the bias instead of adding it last; what is gone is im2col's pass over
+ * memory and the GEMM's copy of each tile.
+ *
+ * Memory of one instance (one per thread), from address 0:
+ *   [packed weight: row panels of 4 output channels, K × 4 | K byte offsets (i32) | bias, 4·mp |
+ *    padded input slab: C × rows × wp | output tile: 4·mp channels × rows × wo4]
+ * where wo4 = outW rounded up to 4 (positions past outW are computed and dropped) and
+ * wp = wo4 + kW − 1, so every load stays inside its row.
+ */
+import { simdEnabled } from '../../../wasm/simd.js';
+import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from '../../../wasm/emit.js';
+
+// parameters
+const W = 0, OFFS = 1, X = 2, Y = 3, BIAS = 4, MP = 5, K = 6, ROWS = 7, NB8 = 8, TAIL = 9, XROW = 10, YROW = 11, YCHAN = 12;
+// locals
+const IP = 13, OH = 14, OB = 15, XB = 16, YB = 17, PA = 18, PO = 19, END = 20, ADDR = 21, KB = 22;
+const V0 = 23, V1 = 24, S = 25, ACC = 26; // ACC … ACC + 7
+
+const addTo = (i: number, value: number): Bytes[] => [op.get(i), op.i32(value), op.add(), op.set(i)];
+const addLocal = (i: number, j: number): Bytes[] => [op.get(i), op.get(j), op.add(), op.set(i)];
+
+/**
+ * One tile: output channels 4·ip … 4·ip + 3 at the 8 (wide) or 4 positions from XB/YB. acc[2r + h]
+ * holds channel r, positions 4h … 4h + 3.
+ */
+function tile(wide: boolean): Bytes[] {
+  const acc = (r: number, h: number) => ACC + 2 * r + h;
+  const halves = wide ? [0, 1] : [0];
+  const code: Bytes[] = [];
+  // sums start at the bias: bias + 16·ip holds the four channels' values
+  code.push(op.get(BIAS), op.get(IP), op.i32(4), op.shl(), op.add(), op.set(ADDR));
+  for (let r = 0; r < 4; r++) {
+    code.push(op.get(ADDR), op.load32Splat(4 * r), op.set(S));
+    for (const h of halves) code.push(op.get(S), op.set(acc(r, h)));
+  }
+  // pa = w + ip·kb; po = offs; end = offs + 4k
+  code.push(op.get(W), op.get(IP), op.get(KB), op.mul(), op.add(), op.set(PA));
+  code.push(op.get(OFFS), op.tee(PO), op.get(K), op.i32(2), op.shl(), op.add(), op.set(END));
+  // for each tap: the input vector(s) at xb + offs[r], times each channel's weight for that tap
+  code.push(op.loop());
+  code.push(op.get(XB), op.get(PO), op.i32Load(), op.add(), op.tee(ADDR), op.load(), op.set(V0));
+  if (wide) code.push(op.get(ADDR), op.load(16), op.set(V1));
+  for (let r = 0; r < 4; r++) {
+    code.push(op.get(PA), op.load32Splat(4 * r), op.set(S));
+    for (const h of halves) {
+      code.push(op.get(acc(r, h)), op.get(S), op.get(h ? V1 : V0), op.f32x4Mul(), op.f32x4Add(), op.set(acc(r, h)));
+    }
+  }
+  code.push(...addTo(PA, 16), ...addTo(PO, 4));
+  code.push(op.get(PO), op.get(END), op.ltU(), op.brIf(0), op.end());
+  // four channel planes, YCHAN bytes apart
+  code.push(op.get(YB), op.set(ADDR));
+  for (let r = 0; r < 4; r++) {
+    for (const h of halves) code.push(op.get(ADDR), op.get(acc(r, h)), op.store(16 * h));
+    if (r < 3) code.push(...addLocal(ADDR, YCHAN));
+  }
+  return code;
+}
+
+/**
+ * conv(w, offs, x, y, bias, mp, k, rows, nb8, tail, xrow, yrow, ychan): for every panel ip < mp
+ * and output row oh < rows, nb8 tiles of 8 positions, then one of 4 when tail ≠ 0. Row oh reads
+ * from x + oh·xrow and writes y + 4·ip·ychan + oh·yrow (byte strides). mp, k, rows ≥ 1.
+ */
+const convFunction: WasmFunction = {
+  name: 'conv',
+  params: new Array<typeof i32>(13).fill(i32),
+  locals: [...new Array<typeof i32>(10).fill(i32), v128, v128, v128, ...new Array<typeof v128>(8).fill(v128)],
+  body: [
+    op.get(K), op.i32(4), op.shl(), op.set(KB),
+    op.i32(0), op.set(IP),
+    op.loop(),
+    op.i32(0), op.set(OH),
+    op.loop(),
+    // xb = x + oh·xrow; yb = y + 4·ip·ychan + oh·yrow
+    op.get(X), op.get(OH), op.get(XROW), op.mul(), op.add(), op.set(XB),
+    op.get(Y), op.get(IP), op.i32(2), op.shl(), op.get(YCHAN), op.mul(), op.add(), op.get(OH), op.get(YROW), op.mul(), op.add(), op.set(YB),
+    op.i32(0), op.set(OB),
+    op.block(), op.loop(),
+    op.get(OB), op.get(NB8), op.geU(), op.brIf(1),
+    ...tile(true),
+    ...addTo(XB, 32), ...addTo(YB, 32), ...addTo(OB, 1),
+    op.br(0), op.end(), op.end(),
+    op.get(TAIL), op.if(), ...tile(false), op.end(),
+    ...addTo(OH, 1), op.get(OH), op.get(ROWS), op.ltU(), op.brIf(0), op.end(),
+    ...addTo(IP, 1), op.get(IP), op.get(MP), op.ltU(), op.brIf(0), op.end(),
+  ],
+};
+
+type ConvExport = (
+  w: number, offs: number, x: number, y: number, bias: number, mp: number, k: number, rows: number,
+  nb8: number, tail: number, xrow: number, yrow: number, ychan: number,
+) => void;
+
+/** What one call convolves: channels, kernel, and the output rows [r0, r1) of one sample. */
+export interface DirectConvShape {
+  inC: number; inH: number; inW: number; outC: number; kH: number; kW: number;
+  padH: number; padW: number; outH: number; outW: number;
+}
+
+const PAGE_FLOATS = 65536 / 4;
+const ceil4 = (v: number) => (v + 3) & ~3;
+
+/** One instance per thread (its own memory, grown as needed, never shrunk). */
+export class SimdConv {
+  private readonly memory: WebAssembly.Memory;
+  private readonly conv: ConvExport;
+  private heap: Float32Array;
+  private words: Int32Array;
+
+  constructor(module: WebAssembly.Module) {
+    const instance = new WebAssembly.Instance(module, {});
+    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.conv = instance.exports.conv as ConvExport;
+    this.heap = new Float32Array(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
+  }
+
+  private ensure(floats: number): void {
+    if (this.heap.length >= floats) return;
+    this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
+    this.heap = new Float32Array(this.memory.buffer);
+    this.words = new Int32Array(this.memory.buffer);
+  }
+
+  /**
+   * out[outOff + co·outH·outW + oh·outW + ow] = bias[co] + Σ w[co][c][ki][kj]·x[xOff + …] for output
+   * rows oh in [r0, r1) of one sample (stride 1, zero padding padH, padW). `w` is [outC, inC, kH, kW].
+   */
+  run(
+    x: Float32Array, xOff: number, w: Float32Array, bias: Float32Array | null,
+    out: Float32Array, outOff: number, s: DirectConvShape, r0: number, r1: number,
+  ): void {
+    const { inC, inH, inW, outC, kH, kW, padH, padW, outH, outW } = s;
+    const K = inC * kH * kW;
+    const mp = (outC + 3) >> 2;
+    const rows = r1 - r0;
+    const slab = rows + kH - 1; // input rows the output rows read
+    const wo4 = ceil4(outW);
+    const wp = wo4 + kW - 1;
+    const wAt = 0;
+    const offAt = wAt + mp * 4 * K;
+    const biasAt = offAt + K;
+    const xAt = biasAt + mp * 4;
+    const yAt = xAt + inC * slab * wp;
+    this.ensure(yAt + mp * 4 * rows * wo4);
+    const heap = this.heap;
+    const words = this.words;
+
+    // weights as 4-channel row panels: heap[wAt + (ip·K + r)·4 + i] = w[4·ip + i][r], zero past outC
+    for (let ip = 0; ip < mp; ip++) {
+      const base = wAt + ip * K * 4;
+      for (let i = 0; i < 4; i++) {
+        const co = ip * 4 + i;
+        if (co < outC) for (let r = 0; r < K; r++) heap[base + r * 4 + i] = w[co * K + r]!;
+        else for (let r = 0; r < K; r++) heap[base + r * 4 + i] = 0;
+      }
+    }
+    // tap r = (c, ki, kj) reads the slab at byte offset 4·((c·slab + ki)·wp + kj)
+    for (let c = 0, r = 0; c < inC; c++) {
+      for (let ki = 0; ki < kH; ki++) for (let kj = 0; kj < kW; kj++, r++) words[offAt + r] = 4 * ((c * slab + ki) * wp + kj);
+    }
+    heap.fill(0, biasAt, xAt);
+    if (bias) heap.set(bias.subarray(0, outC), biasAt);
+    // the slab: input rows r0 − padH … r1 + kH − 2 − padH, zero outside the image and in the margins
+    heap.fill(0, xAt, yAt);
+    for (let c = 0; c < inC; c++) {
+      for (let t = 0; t < slab; t++) {
+        const ih = r0 + t - padH;
+        if (ih < 0 || ih >= inH) continue;
+        const src = xOff + (c * inH + ih) * inW;
+        heap.set(x.subarray(src, src + inW), xAt + (c * slab + t) * wp + padW);
+      }
+    }
+    this.conv(
+      wAt * 4, offAt * 4, xAt * 4, yAt * 4, biasAt * 4, mp, K, rows, wo4 >> 3, wo4 & 4 ? 1 : 0,
+      wp * 4, wo4 * 4, rows * wo4 * 4,
+    );
+    for (let co = 0; co < outC; co++) {
+      for (let t = 0; t < rows; t++) {
+        const src = yAt + (co * rows + t) * wo4;
+        out.set(heap.subarray(src, src + outW), outOff + (co * outH + r0 + t) * outW);
+      }
+    }
+  }
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+let instance: SimdConv | null = null;
+
+function compile(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  try {
+    const bytes = assemble([convFunction], 4);
+    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+  } catch {
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** The direct SIMD convolution, or null when SIMD is off or unavailable. */
+export function simdConv(): SimdConv | null {
+  if (!simdEnabled()) return null;
+  const module = compile();
+  if (!module) return null;
+  if (!instance) instance = new SimdConv(module);
+  return instance;
+}
