@@ -110,6 +110,11 @@ export interface Backend {
   /** Batched C[b] = op(A[b])·op(B[b]) with op = transpose when the flag is set. A: [batch, m, k] (or [batch, k, m] transposed). */
   matmul(a: Handle, b: Handle, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean): Handle;
   conv2d(x: Handle, w: Handle, bias: Handle | null, g: Conv2dGeometry): Handle;
+  /**
+   * Inference only (optional: else conv2d, maxPool2dInfer and relu in turn): conv2d, then 2×2
+   * max-pool at stride 2, then ReLU when `relu`. Output [N, outC, ⌊outH/2⌋, ⌊outW/2⌋].
+   */
+  conv2dMaxPool2?(x: Handle, w: Handle, bias: Handle | null, g: Conv2dGeometry, relu: boolean): Handle;
   conv2dBackwardInput(gy: Handle, w: Handle, g: Conv2dGeometry): Handle;
   conv2dBackwardWeight(gy: Handle, x: Handle, g: Conv2dGeometry): Handle;
   /** Returns the pooled output and a handle to the argmax positions that backward needs. */

@@ -98,6 +98,10 @@ export const op = {
   f32x4ExtractLane: (lane: number): Bytes => simd(0x1f, lane),
   f32x4Add: (): Bytes => simd(0xe4),
   f32x4Mul: (): Bytes => simd(0xe6),
+  /** Lane-wise maximum; NaN in either operand gives NaN (as Math.max). */
+  f32x4Max: (): Bytes => simd(0xe9),
+  /** Pseudo-maximum pmax(a, b) = a < b ? b : a: pmax(0, x) is x > 0 ? x : 0, NaN included (the CPU ReLU). */
+  f32x4Pmax: (): Bytes => simd(0xeb),
   f64x2Add: (): Bytes => simd(0xf0),
   f64x2Sub: (): Bytes => simd(0xf1),
   f64x2Mul: (): Bytes => simd(0xf2),

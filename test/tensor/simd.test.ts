@@ -2,7 +2,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
 import type { Conv2dGeometry } from '../../src/tensor/backend.js';
-import { conv2d, conv2dBackwardInput } from '../../src/tensor/cpu/conv.js';
+import { conv2d, conv2dBackwardInput, conv2dMaxPool2 } from '../../src/tensor/cpu/conv.js';
+import { maxPool2dInfer } from '../../src/tensor/cpu/pool.js';
 import { gemmNT, packColPanels, packRowPanels, packedProduct } from '../../src/tensor/cpu/gemm.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
 import { relError } from '../helpers/fixtures.js';
@@ -123,6 +124,42 @@ describe.runIf(simdAvailable())('direct stride-1 SIMD convolution against im2col
       expect(relError(conv2d(x, w, null, g), conv2d(x, w, null, g, 'im2col'))).toBeLessThan(2e-6);
     });
   }
+
+  /** conv, then 2×2 max-pool, then ReLU (x > 0 ? x : 0), step by step on the im2col path. */
+  function convPoolReluReference(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, relu: boolean) {
+    const pooled = maxPool2dInfer(conv2d(x, w, bias, g, 'im2col'), {
+      batch: g.batch, channels: g.outC, inH: g.outH, inW: g.outW, kH: 2, kW: 2, strideH: 2, strideW: 2, outH: g.outH >> 1, outW: g.outW >> 1,
+    });
+    return relu ? pooled.map((v) => (v > 0 ? v : 0)) : pooled;
+  }
+  for (const [name, g] of cases.filter(([, g]) => g.outH >= 2 && g.outW >= 2)) {
+    for (const relu of [true, false]) {
+      it(`${name}: fused with 2×2 max-pool${relu ? ' and ReLU' : ''} as the three steps`, () => {
+        setSimd(true);
+        const x = lcg(g.batch * g.inC * g.inH * g.inW, 21, 1);
+        const w = lcg(g.outC * g.inC * g.kH * g.kW, 22, 1);
+        const bias = lcg(g.outC, 23, 1);
+        const y = conv2dMaxPool2(x, w, bias, g, relu);
+        const ref = convPoolReluReference(x, w, bias, g, relu);
+        expect(y.length).toBe(g.batch * g.outC * (g.outH >> 1) * (g.outW >> 1));
+        expect(relError(y, ref)).toBeLessThan(2e-6);
+        if (relu) expect(Math.min(...y)).toBe(0);
+      });
+    }
+  }
+
+  it('fused pooling: NaN propagates through the max and ReLU maps it to 0, as the separate ops do', () => {
+    const g = geometry(1, 1, 4, 9, 1, 1, 1, 0, 0); // 1×1 kernel of weight 1: the output is the input
+    const x = lcg(36, 24, 1);
+    x[0] = NaN; // pooled output (0, 0)
+    const w = new Float32Array([1]);
+    const plain = conv2dMaxPool2(x, w, null, g, false);
+    expect(Number.isNaN(plain[0]!)).toBe(true);
+    expect(plain.slice(1).every((v) => !Number.isNaN(v))).toBe(true);
+    const rectified = conv2dMaxPool2(x, w, null, g, true);
+    expect(rectified[0]).toBe(0);
+    expect(relError(rectified, convPoolReluReference(x, w, null, g, true))).toBe(0);
+  });
 
   it('writes every output and nothing else: a NaN input stays in its receptive field', () => {
     const g = geometry(1, 2, 6, 10, 5, 3, 3, 1, 1);

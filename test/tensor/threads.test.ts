@@ -66,6 +66,23 @@ describe('CPU kernels on two worker lanes', () => {
     setMinParallelWork(old);
   });
 
+  it('the fused inference block (conv, 2×2 max-pool, ReLU) split across lanes equals the three ops on one', async () => {
+    manualSeed(5);
+    const w = randn([24, 8, 3, 3]);
+    const b = randn([24]);
+    for (const [batch, h] of [[1, 30], [3, 31]] as const) {
+      const x = randn([batch, 8, h, 50]);
+      const before = laneStats.parallelRuns;
+      const fused = noGrad(() => ops.fusedConv2d(x, w, b, { padding: 1, maxPool: 2, activation: 'relu' })).toArray();
+      expect(laneStats.parallelRuns - before).toBe(1);
+      await disableThreads();
+      const steps = noGrad(() => ops.relu(ops.maxPool2d(ops.conv2d(x, w, b, { padding: 1 }), 2)));
+      enableThreads(2);
+      expect(steps.shape).toEqual([batch, 24, h >> 1, 25]);
+      expectClose(fused, steps.toArray(), 1e-6, `batch ${batch}`);
+    }
+  });
+
   it('large convolutions and matmuls (above the parallel threshold) match one lane, batch 1 and 5', async () => {
     manualSeed(4);
     const w = randn([24, 8, 3, 3]);

@@ -1,6 +1,7 @@
 import type { Conv2dGeometry } from '../backend.js';
 import { packA, packColPanels, packRowPanels, packedProduct } from './gemm.js';
 import { alloc, chunks, lanesFor, runLanes } from './parallel.js';
+import { maxPool2dInfer } from './pool.js';
 import { scratch } from './scratch.js';
 import { simdConv } from './wasm/conv.js';
 
@@ -204,6 +205,37 @@ export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | nu
   const out = alloc(g.batch * g.outC * positions(g));
   runLanes('conv2d', conv2dLane, [x, w, bias, out, g, method], lanesFor(macs(g)));
   return out;
+}
+
+/**
+ * conv → max-pool 2×2 (stride 2) → ReLU when `relu`, for inference: with the direct kernel the
+ * pooling runs on the tile in the kernel's memory and only the pooled quarter is written out;
+ * otherwise the three steps one after another. Output [N, outC, ⌊outH/2⌋, ⌊outW/2⌋].
+ */
+export function conv2dMaxPool2(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, relu: boolean): Float32Array {
+  const ph = g.outH >> 1;
+  const pw = g.outW >> 1;
+  if (direct(g) && ph > 0 && pw > 0) {
+    const out = alloc(g.batch * g.outC * ph * pw);
+    runLanes('conv2dMaxPool2', conv2dMaxPool2Lane, [x, w, bias, out, g, relu], lanesFor(macs(g)));
+    return out;
+  }
+  const pooled = maxPool2dInfer(conv2d(x, w, bias, g), {
+    batch: g.batch, channels: g.outC, inH: g.outH, inW: g.outW, kH: 2, kW: 2, strideH: 2, strideW: 2, outH: ph, outW: pw,
+  });
+  if (relu) for (let i = 0; i < pooled.length; i++) pooled[i] = pooled[i]! > 0 ? pooled[i]! : 0;
+  return pooled;
+}
+
+export function conv2dMaxPool2Lane(
+  lane: number, lanes: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, g: Conv2dGeometry, relu: boolean,
+): void {
+  const kernel = simdConv()!;
+  const inSize = g.inC * g.inH * g.inW;
+  const pooledSize = g.outC * (g.outH >> 1) * (g.outW >> 1);
+  for (const { n, r0, r1 } of mine(rowChunks(g.batch, g.outH >> 1, lanes), lane, lanes)) {
+    kernel.run(x, n * inSize, w, bias, out, n * pooledSize, g, r0, r1, true, relu);
+  }
 }
 
 // ── gradient of the input ─────────────────────────────────────────────────────────────────────

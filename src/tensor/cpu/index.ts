@@ -1,6 +1,6 @@
 import type { Backend } from '../backend.js';
 import { batchNormBackward, batchNormInfer, batchNormTrain } from './batchnorm.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from './conv.js';
+import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dMaxPool2 } from './conv.js';
 import { affine, binary, broadcastTo, powScalar, unary } from './elementwise.js';
 import { matmul } from './gemm.js';
 import { concat, permute, reduce, slice } from './layout.js';
@@ -29,6 +29,7 @@ export function createCpuBackend(): Backend {
     concat: (xs, shapes, axis) => concat(xs as F[], shapes, axis),
     matmul: (a, b, batch, m, k, n, ta, tb) => matmul(a as F, b as F, batch, m, k, n, ta, tb),
     conv2d: (x, w, bias, g) => conv2d(x as F, w as F, bias as F | null, g),
+    conv2dMaxPool2: (x, w, bias, g, relu) => conv2dMaxPool2(x as F, w as F, bias as F | null, g, relu),
     conv2dBackwardInput: (gy, w, g) => conv2dBackwardInput(gy as F, w as F, g),
     conv2dBackwardWeight: (gy, x, g) => conv2dBackwardWeight(gy as F, x as F, g),
     maxPool2d: (x, g) => maxPool2d(x as F, g),

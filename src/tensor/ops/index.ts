@@ -4,6 +4,7 @@ export { reshape, flatten, unsqueeze, squeeze, permute, transpose, narrow, cat, 
 export { matmul, linear } from './matmul.js';
 export { conv2d, type Conv2dOptions, type Pair } from './conv.js';
 export { maxPool2d } from './pool.js';
+export { fusedConv2d, type FusedConv2dOptions } from './fused.js';
 export { batchNorm, type BatchNormOptions } from './norm.js';
 export { logSoftmax, softmax } from './softmax.js';
 export { crossEntropy, nllLoss, mseLoss, type CrossEntropyOptions, type Reduction } from './loss.js';

@@ -14,9 +14,14 @@
  *
  * Memory of one instance (one per thread), from address 0:
  *   [packed weight: row panels of 4 output channels, K × 4 | K byte offsets (i32) | bias, 4·mp |
- *    padded input slab: C × rows × wp | output tile: 4·mp channels × rows × wo4]
+ *    padded input slab: C × rows × wp | output tile: 4·mp channels × rows × wo4 (+ 8 spare) |
+ *    pooled tile: 4·mp channels × rows/2 × pw4, when pooling]
  * where wo4 = outW rounded up to 4 (positions past outW are computed and dropped) and
  * wp = wo4 + kW − 1, so every load stays inside its row.
+ *
+ * Inference can also max-pool (2×2, stride 2) and apply ReLU to the tile before it leaves the
+ * kernel's memory (`pool`), so the full-resolution activations are never copied out only to be read
+ * back by the next op: for a block, the pooled quarter is all that leaves.
  */
 import { simdEnabled } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from '../../../wasm/emit.js';
@@ -98,6 +103,40 @@ const convFunction: WasmFunction = {
   ],
 };
 
+// pool(src, dst, rows, nb, srow, drow, relu): for pooled row t < rows (each from tile rows 2t and
+// 2t + 1, srow bytes apart), nb blocks of 4 outputs, dst + t·drow; max(·, 0) after when relu ≠ 0
+const PS = 0, PD = 1, PROWS = 2, PNB = 3, PSROW = 4, PDROW = 5, PRELU = 6;
+const PT = 7, PB = 8, PA0 = 9, PA1 = 10, PDST = 11, PV = 12, PU = 13, PR = 14;
+const EVEN = [0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27];
+const ODD = [4, 5, 6, 7, 12, 13, 14, 15, 20, 21, 22, 23, 28, 29, 30, 31];
+const poolFunction: WasmFunction = {
+  name: 'pool',
+  params: new Array<typeof i32>(7).fill(i32),
+  locals: [i32, i32, i32, i32, i32, v128, v128, v128],
+  body: [
+    op.i32(0), op.set(PT),
+    op.loop(),
+    // a0 = src + 2t·srow (row 2t), a1 = a0 + srow (row 2t + 1), dst = dst + t·drow
+    op.get(PS), op.get(PT), op.i32(1), op.shl(), op.get(PSROW), op.mul(), op.add(), op.tee(PA0),
+    op.get(PSROW), op.add(), op.set(PA1),
+    op.get(PD), op.get(PT), op.get(PDROW), op.mul(), op.add(), op.set(PDST),
+    op.i32(0), op.set(PB),
+    op.loop(),
+    // the vertical maxima of 8 columns, then the larger of each neighbouring pair
+    op.get(PA0), op.load(), op.get(PA1), op.load(), op.f32x4Max(), op.set(PV),
+    op.get(PA0), op.load(16), op.get(PA1), op.load(16), op.f32x4Max(), op.set(PU),
+    op.get(PV), op.get(PU), op.shuffle(EVEN), op.get(PV), op.get(PU), op.shuffle(ODD), op.f32x4Max(), op.set(PR),
+    // ReLU as the CPU backend's: x > 0 ? x : 0 (so NaN gives 0), which pmax(0, x) is exactly
+    op.get(PRELU), op.if(), op.zero(), op.get(PR), op.f32x4Pmax(), op.set(PR), op.end(),
+    op.get(PDST), op.get(PR), op.store(),
+    ...addTo(PA0, 32), ...addTo(PA1, 32), ...addTo(PDST, 16), ...addTo(PB, 1),
+    op.get(PB), op.get(PNB), op.ltU(), op.brIf(0), op.end(),
+    ...addTo(PT, 1), op.get(PT), op.get(PROWS), op.ltU(), op.brIf(0), op.end(),
+  ],
+};
+
+type PoolExport = (src: number, dst: number, rows: number, nb: number, srow: number, drow: number, relu: number) => void;
+
 type ConvExport = (
   w: number, offs: number, x: number, y: number, bias: number, mp: number, k: number, rows: number,
   nb8: number, tail: number, xrow: number, yrow: number, ychan: number,
@@ -116,6 +155,7 @@ const ceil4 = (v: number) => (v + 3) & ~3;
 export class SimdConv {
   private readonly memory: WebAssembly.Memory;
   private readonly conv: ConvExport;
+  private readonly pool: PoolExport;
   private heap: Float32Array;
   private words: Int32Array;
 
@@ -123,6 +163,7 @@ export class SimdConv {
     const instance = new WebAssembly.Instance(module, {});
     this.memory = instance.exports.memory as WebAssembly.Memory;
     this.conv = instance.exports.conv as ConvExport;
+    this.pool = instance.exports.pool as PoolExport;
     this.heap = new Float32Array(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
   }
@@ -137,24 +178,32 @@ export class SimdConv {
   /**
    * out[outOff + co·outH·outW + oh·outW + ow] = bias[co] + Σ w[co][c][ki][kj]·x[xOff + …] for output
    * rows oh in [r0, r1) of one sample (stride 1, zero padding padH, padW). `w` is [outC, inC, kH, kW].
+   * With `pool`: the 2×2, stride-2 max-pool of that (then ReLU when `relu`), pooled rows [r0, r1)
+   * of a [outC, ⌊outH/2⌋, ⌊outW/2⌋] output.
    */
   run(
     x: Float32Array, xOff: number, w: Float32Array, bias: Float32Array | null,
     out: Float32Array, outOff: number, s: DirectConvShape, r0: number, r1: number,
+    pool = false, relu = false,
   ): void {
     const { inC, inH, inW, outC, kH, kW, padH, padW, outH, outW } = s;
     const K = inC * kH * kW;
     const mp = (outC + 3) >> 2;
-    const rows = r1 - r0;
+    const c0 = pool ? 2 * r0 : r0; // the convolution's rows
+    const rows = pool ? 2 * (r1 - r0) : r1 - r0;
     const slab = rows + kH - 1; // input rows the output rows read
     const wo4 = ceil4(outW);
     const wp = wo4 + kW - 1;
+    const pw = outW >> 1;
+    const pw4 = ceil4(pw);
     const wAt = 0;
     const offAt = wAt + mp * 4 * K;
     const biasAt = offAt + K;
     const xAt = biasAt + mp * 4;
     const yAt = xAt + inC * slab * wp;
-    this.ensure(yAt + mp * 4 * rows * wo4);
+    // pooling reads up to 2·pw4 columns of a wo4-wide row: at most 6 past the tile's end
+    const pAt = yAt + mp * 4 * rows * wo4 + 8;
+    this.ensure(pool ? pAt + mp * 4 * (rows >> 1) * pw4 : pAt);
     const heap = this.heap;
     const words = this.words;
 
@@ -173,11 +222,11 @@ export class SimdConv {
     }
     heap.fill(0, biasAt, xAt);
     if (bias) heap.set(bias.subarray(0, outC), biasAt);
-    // the slab: input rows r0 − padH … r1 + kH − 2 − padH, zero outside the image and in the margins
+    // the slab: input rows c0 − padH … c0 + rows + kH − 2 − padH, zero outside the image and in the margins
     heap.fill(0, xAt, yAt);
     for (let c = 0; c < inC; c++) {
       for (let t = 0; t < slab; t++) {
-        const ih = r0 + t - padH;
+        const ih = c0 + t - padH;
         if (ih < 0 || ih >= inH) continue;
         const src = xOff + (c * inH + ih) * inW;
         heap.set(x.subarray(src, src + inW), xAt + (c * slab + t) * wp + padW);
@@ -187,10 +236,22 @@ export class SimdConv {
       wAt * 4, offAt * 4, xAt * 4, yAt * 4, biasAt * 4, mp, K, rows, wo4 >> 3, wo4 & 4 ? 1 : 0,
       wp * 4, wo4 * 4, rows * wo4 * 4,
     );
+    if (!pool) {
+      for (let co = 0; co < outC; co++) {
+        for (let t = 0; t < rows; t++) {
+          const src = yAt + (co * rows + t) * wo4;
+          out.set(heap.subarray(src, src + outW), outOff + (co * outH + r0 + t) * outW);
+        }
+      }
+      return;
+    }
+    const prows = rows >> 1;
+    this.pool(yAt * 4, pAt * 4, mp * 4 * prows, pw4 >> 2, wo4 * 4, pw4 * 4, relu ? 1 : 0);
+    const ph = outH >> 1;
     for (let co = 0; co < outC; co++) {
-      for (let t = 0; t < rows; t++) {
-        const src = yAt + (co * rows + t) * wo4;
-        out.set(heap.subarray(src, src + outW), outOff + (co * outH + r0 + t) * outW);
+      for (let t = 0; t < prows; t++) {
+        const src = pAt + (co * prows + t) * pw4;
+        out.set(heap.subarray(src, src + pw), outOff + (co * ph + r0 + t) * pw);
       }
     }
   }
@@ -203,7 +264,7 @@ function compile(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = assemble([convFunction], 4);
+    const bytes = assemble([convFunction, poolFunction], 4);
     if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
   } catch {
     compiled = null;
