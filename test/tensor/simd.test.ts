@@ -4,6 +4,7 @@ import { setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
 import type { Conv2dGeometry } from '../../src/tensor/backend.js';
 import { conv2d, conv2dBackwardInput, conv2dMaxPool2 } from '../../src/tensor/cpu/conv.js';
 import { maxPool2dInfer } from '../../src/tensor/cpu/pool.js';
+import { markWritten } from '../../src/tensor/cpu/wasm/resident.js';
 import { gemmNT, packColPanels, packRowPanels, packedProduct } from '../../src/tensor/cpu/gemm.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
 import { relError } from '../helpers/fixtures.js';
@@ -174,5 +175,56 @@ describe.runIf(simdAvailable())('direct stride-1 SIMD convolution against im2col
         }
       }
     }
+  });
+});
+
+describe.runIf(simdAvailable())('weights resident in WebAssembly memory (one-row products with a large weight)', () => {
+  const k = 700, n = 100; // 70 000 floats: above the size that stays resident
+  const product = (a: Float32Array, w: Float32Array) => {
+    const c = new Float32Array(n);
+    gemmNT(a, 0, k, w, 0, k, c, 0, 1, k, n, false);
+    return c;
+  };
+  const reference = (a: Float32Array, w: Float32Array) => {
+    setSimd(false);
+    const c = product(a, w);
+    setSimd(true);
+    return c;
+  };
+
+  it('gives the copied product, call after call, for more weights than it keeps (least recently used goes)', () => {
+    setSimd(true);
+    const weights = [0, 1, 2, 3, 4, 5].map((i) => lcg(n * k, 30 + i, 1));
+    const a = lcg(k, 40, 1);
+    for (let round = 0; round < 3; round++) {
+      for (const w of [...weights, weights[0]!, weights[5]!]) expect(relError(product(a, w), reference(a, w))).toBeLessThan(1e-6);
+    }
+  });
+
+  it('sees a weight written in place once the writer says so (the optimisers do, every step)', () => {
+    setSimd(true);
+    const w = lcg(n * k, 50, 1);
+    const a = lcg(k, 51, 1);
+    expect(relError(product(a, w), reference(a, w))).toBeLessThan(1e-6);
+    w.fill(0.5, 0, k); // row 0 changes
+    markWritten();
+    const after = product(a, w);
+    expect(relError(after, reference(a, w))).toBeLessThan(1e-6);
+    expect(Math.abs(after[0]! - 0.5 * a.reduce((s, v) => s + v, 0))).toBeLessThan(1e-3);
+  });
+
+  it('an Adam step on a Linear layer is seen by the next eval forward pass', async () => {
+    const { nn, optim, noGrad, randn, manualSeed, ops } = await import('../../src/index.js');
+    manualSeed(7);
+    const fc = new nn.Linear(6720, 16);
+    const x = randn([1, 6720]);
+    const before = noGrad(() => fc.forward(x)).toArray();
+    const opt = new optim.Adam(fc.parameters(), { lr: 0.1 });
+    ops.sum(fc.forward(x)).backward();
+    opt.step();
+    const after = noGrad(() => fc.forward(x)).toArray();
+    const expected = noGrad(() => ops.add(ops.matmul(x, ops.transpose(fc.weight, 0, 1)), fc.bias!)).toArray();
+    expect(relError(after, expected)).toBeLessThan(1e-5);
+    expect(relError(after, before)).toBeGreaterThan(1e-2);
   });
 });

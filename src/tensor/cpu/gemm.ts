@@ -8,6 +8,7 @@
 import { alloc, lanesFor, runLanes } from './parallel.js';
 import { scratch } from './scratch.js';
 import { simdGemm } from './wasm/gemm.js';
+import { residentRowsTimesT } from './wasm/resident.js';
 
 /**
  * One product C = A·B whose operands the caller packs in place: A as row panels (m×k), B as column
@@ -151,6 +152,7 @@ export function gemmNT(
 ): void {
   const wasm = simdGemm();
   if (wasm && m < 4) {
+    if (ldb === k && residentRowsTimesT(A, aOff, lda, B, bOff, C, cOff, ldc, m, k, n, accumulate)) return;
     wasm.rowsTimesT(A, aOff, lda, B, bOff, ldb, C, cOff, ldc, m, k, n, accumulate);
     return;
   }

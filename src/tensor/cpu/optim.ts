@@ -1,7 +1,9 @@
 import type { AdamHyper, SgdHyper } from '../backend.js';
+import { markWritten } from './wasm/resident.js';
 
 /** torch.optim.Adam / AdamW, in place, in the same order of operations as PyTorch's single-tensor path. */
 export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: Float32Array, size: number, h: AdamHyper) {
+  markWritten(); // p changes in place: weights copied into WebAssembly memory are stale
   const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = h;
   const bc1 = 1 - Math.pow(beta1, step);
   const bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
@@ -21,6 +23,7 @@ export function adamStep(p: Float32Array, g: Float32Array, m: Float32Array, v: F
 
 /** torch.optim.SGD with momentum, dampening, Nesterov and L2 weight decay, in place. */
 export function sgdStep(p: Float32Array, g: Float32Array, buf: Float32Array | null, size: number, h: SgdHyper) {
+  markWritten();
   const { lr, momentum, dampening, weightDecay, nesterov, first } = h;
   let b = buf;
   if (momentum !== 0 && !b) b = new Float32Array(size);

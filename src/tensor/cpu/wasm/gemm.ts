@@ -190,13 +190,17 @@ export class SimdGemm {
   rowsTimesT(
     A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number, ldb: number,
     C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean,
+    bInPlace = false,
   ): void {
     const kv = k & ~3;
     this.ensure(k + n * k + n);
     const heap = this.heap;
     const wAt = k;
     const yAt = k + n * k;
-    if (ldb === k) heap.set(B.subarray(bOff, bOff + n * k), wAt);
+    // bInPlace: this instance already holds these rows of B from the last call (see resident.ts)
+    if (bInPlace) {
+      // nothing to copy
+    } else if (ldb === k) heap.set(B.subarray(bOff, bOff + n * k), wAt);
     else for (let j = 0; j < n; j++) heap.set(B.subarray(bOff + j * ldb, bOff + j * ldb + k), wAt + j * k);
     for (let i = 0; i < m; i++) {
       const a = aOff + i * lda;
@@ -227,6 +231,12 @@ function compile(): WebAssembly.Module | null {
     compiled = null;
   }
   return compiled;
+}
+
+/** A fresh instance with its own memory (for weights kept resident between calls: resident.ts). */
+export function newSimdGemm(): SimdGemm | null {
+  const module = simdEnabled() ? compile() : null;
+  return module ? new SimdGemm(module) : null;
 }
 
 /** The SIMD micro-kernel, or null when it is off or unavailable. */
