@@ -307,14 +307,26 @@ export function conv2dBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2d
 
 // ── gradient of the weight ────────────────────────────────────────────────────────────────────
 
-/** Each lane sums dy (O×positions) · colsᵀ over its chunks into its own slice of `partials`. */
+/**
+ * Each lane sums dy (O×positions) · colsᵀ over its chunks into its own slice of `partials`: at
+ * stride 1 with SIMD by the direct kernel (dot products of dy with the padded image at each tap's
+ * offset, no unfolded matrix), otherwise through im2col and the GEMM.
+ */
 export function conv2dBackwardWeightLane(
   lane: number, lanes: number, gy: Float32Array, x: Float32Array, partials: Float32Array, g: Conv2dGeometry,
+  method: 'auto' | 'im2col' = 'auto',
 ): void {
   const ohw = positions(g);
   const K = colRows(g);
   const inSize = g.inC * g.inH * g.inW;
   const dw = lane * g.outC * K;
+  if (method === 'auto' && direct(g)) {
+    const kernel = simdConv()!;
+    for (const { n, r0, r1 } of mine(rowChunks(g.batch, g.outH, lanes), lane, lanes)) {
+      kernel.weightGrad(gy, n * g.outC * ohw, x, n * inSize, partials, dw, g, r0, r1);
+    }
+    return;
+  }
   for (const { n, o0, o1 } of mine(chunks(g.batch, ohw, lanes), lane, lanes)) {
     const len = o1 - o0;
     // the sum runs over positions: k = len, so the operands are laid out per chunk
@@ -325,11 +337,11 @@ export function conv2dBackwardWeightLane(
   }
 }
 
-export function conv2dBackwardWeight(gy: Float32Array, x: Float32Array, g: Conv2dGeometry): Float32Array {
+export function conv2dBackwardWeight(gy: Float32Array, x: Float32Array, g: Conv2dGeometry, method: 'auto' | 'im2col' = 'auto'): Float32Array {
   const size = g.outC * colRows(g);
   const lanes = lanesFor(macs(g));
   const partials = alloc(lanes * size);
-  runLanes('conv2dBackwardWeight', conv2dBackwardWeightLane, [gy, x, partials, g], lanes);
+  runLanes('conv2dBackwardWeight', conv2dBackwardWeightLane, [gy, x, partials, g, method], lanes);
   if (lanes === 1) return partials;
   const dw = alloc(size);
   for (let l = 0; l < lanes; l++) {

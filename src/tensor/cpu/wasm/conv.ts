@@ -135,6 +135,57 @@ const poolFunction: WasmFunction = {
   ],
 };
 
+// wgrad(offs, x, gy, out, mp, pairs, rows, nb4, xrow, gyrow, gychan): for each panel of 4 output
+// channels (ip < mp) and pair of taps (offs[2q], offs[2q + 1]), the dot products over `rows`
+// output rows of nb4·4 positions each of dy (4 channels, gychan bytes apart) with the slab at that
+// tap's offset, as 8 vectors of 4 partial sums at out + 128·(ip·pairs + q)
+const GO = 0, GXS = 1, GG = 2, GOUT = 3, GMP = 4, GPAIRS = 5, GROWS = 6, GNB = 7, GXROW = 8, GGROW = 9, GGCHAN = 10;
+const GIP = 11, GQ = 12, GOH = 13, GOB = 14, GXA = 15, GXB = 16, GGB = 17, GDST = 18, GADDR = 19;
+const GVA = 20, GVB = 21, GS = 22, GACC = 23; // GACC … GACC + 7: channel r against tap h at GACC + 2r + h
+const wgradFunction: WasmFunction = {
+  name: 'wgrad',
+  params: new Array<typeof i32>(11).fill(i32),
+  locals: [...new Array<typeof i32>(9).fill(i32), v128, v128, v128, ...new Array<typeof v128>(8).fill(v128)],
+  body: [
+    op.get(GOUT), op.set(GDST),
+    op.i32(0), op.set(GIP),
+    op.loop(),
+    op.i32(0), op.set(GQ),
+    op.loop(),
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((a) => [op.zero(), op.set(GACC + a)]),
+    op.i32(0), op.set(GOH),
+    op.loop(),
+    // xa, xb: the slab at row oh and the two taps' offsets; gb: dy row oh of channel 4·ip
+    op.get(GXS), op.get(GOH), op.get(GXROW), op.mul(), op.add(), op.tee(GADDR),
+    op.get(GO), op.get(GQ), op.i32(3), op.shl(), op.add(), op.i32Load(), op.add(), op.set(GXA),
+    op.get(GADDR), op.get(GO), op.get(GQ), op.i32(3), op.shl(), op.add(), op.i32Load(4), op.add(), op.set(GXB),
+    op.get(GG), op.get(GIP), op.i32(2), op.shl(), op.get(GGCHAN), op.mul(), op.add(), op.get(GOH), op.get(GGROW), op.mul(), op.add(), op.set(GGB),
+    op.i32(0), op.set(GOB),
+    op.loop(),
+    op.get(GXA), op.load(), op.set(GVA),
+    op.get(GXB), op.load(), op.set(GVB),
+    op.get(GGB), op.set(GADDR),
+    ...[0, 1, 2, 3].flatMap((r) => [
+      op.get(GADDR), op.load(), op.set(GS),
+      op.get(GACC + 2 * r), op.get(GS), op.get(GVA), op.f32x4Mul(), op.f32x4Add(), op.set(GACC + 2 * r),
+      op.get(GACC + 2 * r + 1), op.get(GS), op.get(GVB), op.f32x4Mul(), op.f32x4Add(), op.set(GACC + 2 * r + 1),
+      ...(r < 3 ? addLocal(GADDR, GGCHAN) : []),
+    ]),
+    ...addTo(GXA, 16), ...addTo(GXB, 16), ...addTo(GGB, 16), ...addTo(GOB, 1),
+    op.get(GOB), op.get(GNB), op.ltU(), op.brIf(0), op.end(),
+    ...addTo(GOH, 1), op.get(GOH), op.get(GROWS), op.ltU(), op.brIf(0), op.end(),
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((a) => [op.get(GDST), op.get(GACC + a), op.store(16 * a)]),
+    ...addTo(GDST, 128),
+    ...addTo(GQ, 1), op.get(GQ), op.get(GPAIRS), op.ltU(), op.brIf(0), op.end(),
+    ...addTo(GIP, 1), op.get(GIP), op.get(GMP), op.ltU(), op.brIf(0), op.end(),
+  ],
+};
+
+type WgradExport = (
+  offs: number, x: number, gy: number, out: number, mp: number, pairs: number, rows: number, nb4: number,
+  xrow: number, gyrow: number, gychan: number,
+) => void;
+
 type PoolExport = (src: number, dst: number, rows: number, nb: number, srow: number, drow: number, relu: number) => void;
 
 type ConvExport = (
@@ -156,6 +207,7 @@ export class SimdConv {
   private readonly memory: WebAssembly.Memory;
   private readonly conv: ConvExport;
   private readonly pool: PoolExport;
+  private readonly wgrad: WgradExport;
   private heap: Float32Array;
   private words: Int32Array;
 
@@ -164,6 +216,7 @@ export class SimdConv {
     this.memory = instance.exports.memory as WebAssembly.Memory;
     this.conv = instance.exports.conv as ConvExport;
     this.pool = instance.exports.pool as PoolExport;
+    this.wgrad = instance.exports.wgrad as WgradExport;
     this.heap = new Float32Array(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
   }
@@ -255,6 +308,68 @@ export class SimdConv {
       }
     }
   }
+
+  /**
+   * dw[co·K + r] += Σ dy[co][oh][ow]·x[c][oh + ki − padH][ow + kj − padW] over output rows
+   * [r0, r1) of one sample: the weight gradient (tap r = (c, ki, kj), stride 1). Each dot product
+   * runs over the rows and over positions four at a time, dy zero past outW so the padded
+   * columns add nothing; the four partial sums are added here.
+   */
+  weightGrad(
+    gy: Float32Array, gyOff: number, x: Float32Array, xOff: number, dw: Float32Array, dwOff: number,
+    s: DirectConvShape, r0: number, r1: number,
+  ): void {
+    const { inC, inH, inW, outC, kH, kW, padH, padW, outH, outW } = s;
+    const K = inC * kH * kW;
+    const pairs = (K + 1) >> 1;
+    const mp = (outC + 3) >> 2;
+    const rows = r1 - r0;
+    const slab = rows + kH - 1;
+    const wo4 = ceil4(outW);
+    const wp = wo4 + kW - 1;
+    const offAt = 0;
+    const xAt = offAt + 2 * pairs;
+    const gAt = xAt + inC * slab * wp;
+    const oAt = gAt + mp * 4 * rows * wo4;
+    this.ensure(oAt + mp * pairs * 32);
+    const heap = this.heap;
+    const words = this.words;
+    for (let c = 0, r = 0; c < inC; c++) {
+      for (let ki = 0; ki < kH; ki++) for (let kj = 0; kj < kW; kj++, r++) words[offAt + r] = 4 * ((c * slab + ki) * wp + kj);
+    }
+    if (K & 1) words[offAt + K] = 0; // a last, unused tap
+    heap.fill(0, xAt, oAt);
+    for (let c = 0; c < inC; c++) {
+      for (let t = 0; t < slab; t++) {
+        const ih = r0 + t - padH;
+        if (ih < 0 || ih >= inH) continue;
+        const src = xOff + (c * inH + ih) * inW;
+        heap.set(x.subarray(src, src + inW), xAt + (c * slab + t) * wp + padW);
+      }
+    }
+    for (let co = 0; co < outC; co++) {
+      for (let t = 0; t < rows; t++) {
+        const src = gyOff + (co * outH + r0 + t) * outW;
+        heap.set(gy.subarray(src, src + outW), gAt + (co * rows + t) * wo4);
+      }
+    }
+    this.wgrad(offAt * 4, xAt * 4, gAt * 4, oAt * 4, mp, pairs, rows, wo4 >> 2, wp * 4, wo4 * 4, rows * wo4 * 4);
+    for (let ip = 0; ip < mp; ip++) {
+      for (let q = 0; q < pairs; q++) {
+        const tile = oAt + (ip * pairs + q) * 32;
+        for (let i = 0; i < 4; i++) {
+          const co = ip * 4 + i;
+          if (co >= outC) break;
+          for (let h = 0; h < 2; h++) {
+            const r = 2 * q + h;
+            if (r >= K) break;
+            const v = tile + (2 * i + h) * 4;
+            dw[dwOff + co * K + r] += heap[v]! + heap[v + 1]! + heap[v + 2]! + heap[v + 3]!;
+          }
+        }
+      }
+    }
+  }
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -264,7 +379,7 @@ function compile(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
   compiled = null;
   try {
-    const bytes = assemble([convFunction, poolFunction], 4);
+    const bytes = assemble([convFunction, poolFunction, wgradFunction], 4);
     if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
   } catch {
     compiled = null;
