@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { MessageChannel, type MessagePort, Worker, receiveMessageOnPort } from 'node:worker_threads';
 import { SerTsError } from '../tensor/errors.js';
-import { simdEnabled } from '../wasm/simd.js';
+import { relaxedSimdEnabled, simdEnabled } from '../wasm/simd.js';
 import { type LaneFunction, type LaneRunner, laneCount, setLaneRunner } from '../tensor/cpu/parallel.js';
 
 export class ThreadError extends SerTsError {}
@@ -65,7 +65,7 @@ class WorkerRunner implements LaneRunner {
     if (!this.started) this.awaitStartup();
     const done = new Int32Array(new SharedArrayBuffer(4));
     const helpers = Math.min(lanes, this.lanes) - 1;
-    for (let l = 1; l <= helpers; l++) this.pool[l - 1]!.worker.postMessage({ name, args, lane: l, lanes: helpers + 1, done, simd: simdEnabled() });
+    for (let l = 1; l <= helpers; l++) this.pool[l - 1]!.worker.postMessage({ name, args, lane: l, lanes: helpers + 1, done, simd: simdEnabled(), relaxed: relaxedSimdEnabled() });
     let failure: unknown = null;
     try {
       fn(0, helpers + 1, ...args);

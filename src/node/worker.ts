@@ -2,7 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { laneKernels } from '../tensor/cpu/lanes.js';
-import { setSimd, simdEnabled } from '../wasm/simd.js';
+import { relaxedSimdEnabled, setRelaxedSimd, setSimd, simdEnabled } from '../wasm/simd.js';
 
 interface Task {
   name: string;
@@ -12,6 +12,8 @@ interface Task {
   done: Int32Array;
   /** The caller's kernel choice, so every lane computes the same way. */
   simd: boolean;
+  /** And its relaxed-SIMD choice. */
+  relaxed: boolean;
 }
 
 const { errors, ready, index } = workerData as { errors: MessagePort; ready: Int32Array; index: number };
@@ -21,6 +23,7 @@ parentPort!.on('message', (t: Task) => {
     const fn = laneKernels[t.name];
     if (!fn) throw new Error(`unknown lane kernel '${t.name}'`);
     if (t.simd !== simdEnabled()) setSimd(t.simd);
+    if (t.simd && t.relaxed !== relaxedSimdEnabled()) setRelaxedSimd(t.relaxed);
     fn(t.lane, t.lanes, ...t.args);
   } catch (e) {
     errors.postMessage({ message: (e as Error).message ?? String(e) });

@@ -11,4 +11,4 @@ export { SerTsError, SerError, ShapeError, ValueError, StateDictError, GradError
 export { type Shape, sizeOf, broadcastShapes } from './shape.js';
 export * as ops from './ops/index.js';
 export { rand, randn } from './factories.js';
-export { setSimd, simdEnabled, simdAvailable } from '../wasm/simd.js';
+export { setSimd, simdEnabled, simdAvailable, setRelaxedSimd, relaxedSimdEnabled, relaxedSimdAvailable } from '../wasm/simd.js';

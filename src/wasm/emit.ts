@@ -98,6 +98,11 @@ export const op = {
   f32x4ExtractLane: (lane: number): Bytes => simd(0x1f, lane),
   f32x4Add: (): Bytes => simd(0xe4),
   f32x4Mul: (): Bytes => simd(0xe6),
+  /**
+   * Relaxed SIMD's f32x4.relaxed_madd(a, b, c) = a·b + c, fused (one rounding) where the CPU has
+   * FMA; engines without relaxed SIMD reject the module.
+   */
+  f32x4RelaxedMadd: (): Bytes => simd(0x105),
   /** Lane-wise maximum; NaN in either operand gives NaN (as Math.max). */
   f32x4Max: (): Bytes => simd(0xe9),
   /** Pseudo-maximum pmax(a, b) = a < b ? b : a: pmax(0, x) is x > 0 ? x : 0, NaN included (the CPU ReLU). */
@@ -106,6 +111,15 @@ export const op = {
   f64x2Sub: (): Bytes => simd(0xf1),
   f64x2Mul: (): Bytes => simd(0xf2),
 };
+
+/**
+ * acc = acc + a·b on f32x4 locals: a multiply and an add, or with `fma` one relaxed multiply-add
+ * (half the instructions; the kernels' inner loops are made of these).
+ */
+export function mulAdd(acc: number, a: number, b: number, fma: boolean): Bytes[] {
+  if (fma) return [op.get(a), op.get(b), op.get(acc), op.f32x4RelaxedMadd(), op.set(acc)];
+  return [op.get(acc), op.get(a), op.get(b), op.f32x4Mul(), op.f32x4Add(), op.set(acc)];
+}
 
 export interface WasmFunction {
   name: string;

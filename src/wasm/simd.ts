@@ -9,6 +9,8 @@ import { assemble, op } from './emit.js';
 
 let available: boolean | undefined;
 let enabled: boolean | undefined;
+let relaxedAvailable: boolean | undefined;
+let relaxedOn: boolean | undefined;
 
 /** Whether this JavaScript engine runs WebAssembly SIMD (Node ≥ 16.4, current browsers): a one-instruction module is validated. */
 export function simdAvailable(): boolean {
@@ -36,4 +38,36 @@ export function simdEnabled(): boolean {
 export function setSimd(on: boolean): void {
   if (on && !simdAvailable()) throw new ValueError('setSimd: this JavaScript engine has no WebAssembly SIMD');
   enabled = on;
+}
+
+/**
+ * Whether this engine runs relaxed SIMD (Chrome ≥ 114, Node ≥ 22; Node 20 with
+ * --experimental-wasm-relaxed-simd): a module using f32x4.relaxed_madd is validated.
+ */
+export function relaxedSimdAvailable(): boolean {
+  if (relaxedAvailable === undefined) {
+    try {
+      const probe = assemble([{ name: 'probe', params: [], locals: [], body: [op.i32(0), op.zero(), op.zero(), op.zero(), op.f32x4RelaxedMadd(), op.store()] }], 1);
+      relaxedAvailable = simdAvailable() && WebAssembly.validate(probe);
+    } catch {
+      relaxedAvailable = false;
+    }
+  }
+  return relaxedAvailable;
+}
+
+/**
+ * Whether the matrix and convolution kernels use relaxed SIMD's multiply-add: wherever it is
+ * available and SIMD is on. Sums then round once per multiply-add where the CPU fuses it (as
+ * PyTorch's FMA kernels do) instead of twice.
+ */
+export function relaxedSimdEnabled(): boolean {
+  if (relaxedOn === undefined) relaxedOn = relaxedSimdAvailable();
+  return relaxedOn && simdEnabled();
+}
+
+/** Turns the relaxed multiply-add off (the plain SIMD kernels) or back on where available. */
+export function setRelaxedSimd(on: boolean): void {
+  if (on && !relaxedSimdAvailable()) throw new ValueError('setRelaxedSimd: this JavaScript engine has no relaxed SIMD');
+  relaxedOn = on;
 }

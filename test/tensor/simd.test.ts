@@ -1,6 +1,6 @@
 /** The WebAssembly SIMD micro-kernel against the JavaScript one, and the bytes that assemble it. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
+import { relaxedSimdAvailable, relaxedSimdEnabled, setRelaxedSimd, setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
 import type { Conv2dGeometry } from '../../src/tensor/backend.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dMaxPool2 } from '../../src/tensor/cpu/conv.js';
 import { maxPool2dInfer } from '../../src/tensor/cpu/pool.js';
@@ -231,5 +231,41 @@ describe.runIf(simdAvailable())('weights resident in WebAssembly memory (one-row
     const expected = noGrad(() => ops.add(ops.matmul(x, ops.transpose(fc.weight, 0, 1)), fc.bias!)).toArray();
     expect(relError(after, expected)).toBeLessThan(1e-5);
     expect(relError(after, before)).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('relaxed SIMD (fused multiply-add) kernels', () => {
+  it.runIf(process.env.SER_TS_TEST_RELAXED === '1')('are on in the run that enables them (vitest project relaxed)', () => {
+    expect(relaxedSimdAvailable()).toBe(true);
+    expect(relaxedSimdEnabled()).toBe(true);
+  });
+
+  it.runIf(!relaxedSimdAvailable())('cannot be switched on where the engine lacks them', () => {
+    expect(() => setRelaxedSimd(true)).toThrow(/no relaxed SIMD/);
+    expect(relaxedSimdEnabled()).toBe(false);
+  });
+
+  it.runIf(relaxedSimdAvailable())('agree with the plain SIMD kernels: GEMM, direct convolution and its gradients, fused pooling', () => {
+    setSimd(true);
+    const g: Conv2dGeometry = { batch: 2, inC: 16, inH: 20, inW: 87, outC: 32, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: 20, outW: 87 };
+    const x = lcg(2 * 16 * 20 * 87, 61, 1);
+    const w = lcg(32 * 16 * 9, 62, 1);
+    const b = lcg(32, 63, 1);
+    const gy = lcg(2 * 32 * 20 * 87, 64, 1);
+    const A = lcg(33 * 144, 65, 1);
+    const B = lcg(144 * 70, 66, 1);
+    const run = (relaxed: boolean) => {
+      setRelaxedSimd(relaxed);
+      const p = packedProduct(33, 144, 70);
+      packRowPanels(A, 0, 33, 144, p.A);
+      packColPanels(B, 0, 144, 70, p.B);
+      const C = new Float32Array(33 * 70);
+      p.multiply(C, 0, 70, 33, 144, 70, false);
+      return [C, conv2d(x, w, b, g), conv2dBackwardInput(gy, w, g), conv2dBackwardWeight(gy, x, g), conv2dMaxPool2(x, w, b, g, true)];
+    };
+    const fused = run(true);
+    const plain = run(false);
+    setRelaxedSimd(true);
+    fused.forEach((v, i) => expect(relError(v, plain[i]!), `output ${i}`).toBeLessThan(i === 3 ? 1e-5 : 2e-6));
   });
 });

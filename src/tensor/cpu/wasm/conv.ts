@@ -23,8 +23,8 @@
  * kernel's memory (`pool`), so the full-resolution activations are never copied out only to be read
  * back by the next op: for a block, the pooled quarter is all that leaves.
  */
-import { simdEnabled } from '../../../wasm/simd.js';
-import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from '../../../wasm/emit.js';
+import { relaxedSimdEnabled, simdEnabled } from '../../../wasm/simd.js';
+import { type Bytes, type WasmFunction, assemble, i32, mulAdd, op, v128 } from '../../../wasm/emit.js';
 
 // parameters
 const W = 0, OFFS = 1, X = 2, Y = 3, BIAS = 4, MP = 5, K = 6, ROWS = 7, NB8 = 8, TAIL = 9, XROW = 10, YROW = 11, YCHAN = 12;
@@ -39,7 +39,7 @@ const addLocal = (i: number, j: number): Bytes[] => [op.get(i), op.get(j), op.ad
  * One tile: output channels 4·ip … 4·ip + 3 at the 8 (wide) or 4 positions from XB/YB. acc[2r + h]
  * holds channel r, positions 4h … 4h + 3.
  */
-function tile(wide: boolean): Bytes[] {
+function tile(wide: boolean, fma: boolean): Bytes[] {
   const acc = (r: number, h: number) => ACC + 2 * r + h;
   const halves = wide ? [0, 1] : [0];
   const code: Bytes[] = [];
@@ -59,7 +59,7 @@ function tile(wide: boolean): Bytes[] {
   for (let r = 0; r < 4; r++) {
     code.push(op.get(PA), op.load32Splat(4 * r), op.set(S));
     for (const h of halves) {
-      code.push(op.get(acc(r, h)), op.get(S), op.get(h ? V1 : V0), op.f32x4Mul(), op.f32x4Add(), op.set(acc(r, h)));
+      code.push(...mulAdd(acc(r, h), S, h ? V1 : V0, fma));
     }
   }
   code.push(...addTo(PA, 16), ...addTo(PO, 4));
@@ -78,7 +78,7 @@ function tile(wide: boolean): Bytes[] {
  * and output row oh < rows, nb8 tiles of 8 positions, then one of 4 when tail ≠ 0. Row oh reads
  * from x + oh·xrow and writes y + 4·ip·ychan + oh·yrow (byte strides). mp, k, rows ≥ 1.
  */
-const convFunction: WasmFunction = {
+const convFunction = (fma: boolean): WasmFunction => ({
   name: 'conv',
   params: new Array<typeof i32>(13).fill(i32),
   locals: [...new Array<typeof i32>(10).fill(i32), v128, v128, v128, ...new Array<typeof v128>(8).fill(v128)],
@@ -94,14 +94,14 @@ const convFunction: WasmFunction = {
     op.i32(0), op.set(OB),
     op.block(), op.loop(),
     op.get(OB), op.get(NB8), op.geU(), op.brIf(1),
-    ...tile(true),
+    ...tile(true, fma),
     ...addTo(XB, 32), ...addTo(YB, 32), ...addTo(OB, 1),
     op.br(0), op.end(), op.end(),
-    op.get(TAIL), op.if(), ...tile(false), op.end(),
+    op.get(TAIL), op.if(), ...tile(false, fma), op.end(),
     ...addTo(OH, 1), op.get(OH), op.get(ROWS), op.ltU(), op.brIf(0), op.end(),
     ...addTo(IP, 1), op.get(IP), op.get(MP), op.ltU(), op.brIf(0), op.end(),
   ],
-};
+});
 
 // pool(src, dst, rows, nb, srow, drow, relu): for pooled row t < rows (each from tile rows 2t and
 // 2t + 1, srow bytes apart), nb blocks of 4 outputs, dst + t·drow; max(·, 0) after when relu ≠ 0
@@ -142,7 +142,7 @@ const poolFunction: WasmFunction = {
 const GO = 0, GXS = 1, GG = 2, GOUT = 3, GMP = 4, GPAIRS = 5, GROWS = 6, GNB = 7, GXROW = 8, GGROW = 9, GGCHAN = 10;
 const GIP = 11, GQ = 12, GOH = 13, GOB = 14, GXA = 15, GXB = 16, GGB = 17, GDST = 18, GADDR = 19;
 const GVA = 20, GVB = 21, GS = 22, GACC = 23; // GACC … GACC + 7: channel r against tap h at GACC + 2r + h
-const wgradFunction: WasmFunction = {
+const wgradFunction = (fma: boolean): WasmFunction => ({
   name: 'wgrad',
   params: new Array<typeof i32>(11).fill(i32),
   locals: [...new Array<typeof i32>(9).fill(i32), v128, v128, v128, ...new Array<typeof v128>(8).fill(v128)],
@@ -167,8 +167,8 @@ const wgradFunction: WasmFunction = {
     op.get(GGB), op.set(GADDR),
     ...[0, 1, 2, 3].flatMap((r) => [
       op.get(GADDR), op.load(), op.set(GS),
-      op.get(GACC + 2 * r), op.get(GS), op.get(GVA), op.f32x4Mul(), op.f32x4Add(), op.set(GACC + 2 * r),
-      op.get(GACC + 2 * r + 1), op.get(GS), op.get(GVB), op.f32x4Mul(), op.f32x4Add(), op.set(GACC + 2 * r + 1),
+      ...mulAdd(GACC + 2 * r, GS, GVA, fma),
+      ...mulAdd(GACC + 2 * r + 1, GS, GVB, fma),
       ...(r < 3 ? addLocal(GADDR, GGCHAN) : []),
     ]),
     ...addTo(GXA, 16), ...addTo(GXB, 16), ...addTo(GGB, 16), ...addTo(GOB, 1),
@@ -179,7 +179,7 @@ const wgradFunction: WasmFunction = {
     ...addTo(GQ, 1), op.get(GQ), op.get(GPAIRS), op.ltU(), op.brIf(0), op.end(),
     ...addTo(GIP, 1), op.get(GIP), op.get(GMP), op.ltU(), op.brIf(0), op.end(),
   ],
-};
+});
 
 type WgradExport = (
   offs: number, x: number, gy: number, out: number, mp: number, pairs: number, rows: number, nb4: number,
@@ -372,26 +372,32 @@ export class SimdConv {
   }
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-let instance: SimdConv | null = null;
+// one module (and one instance per thread) with the relaxed multiply-add, one without
+const compiled = new Map<boolean, WebAssembly.Module | null>();
+const instances = new Map<boolean, SimdConv>();
 
-function compile(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
+function compile(fma: boolean): WebAssembly.Module | null {
+  if (compiled.has(fma)) return compiled.get(fma)!;
+  let module: WebAssembly.Module | null = null;
   try {
-    const bytes = assemble([convFunction, poolFunction, wgradFunction], 4);
-    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    const bytes = assemble([convFunction(fma), poolFunction, wgradFunction(fma)], 4);
+    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) module = new WebAssembly.Module(bytes);
   } catch {
-    compiled = null;
+    module = null;
   }
-  return compiled;
+  compiled.set(fma, module);
+  return module;
 }
 
 /** The direct SIMD convolution, or null when SIMD is off or unavailable. */
 export function simdConv(): SimdConv | null {
   if (!simdEnabled()) return null;
-  const module = compile();
-  if (!module) return null;
-  if (!instance) instance = new SimdConv(module);
-  return instance;
+  const fma = relaxedSimdEnabled();
+  let kernel = instances.get(fma);
+  if (!kernel) {
+    const module = compile(fma);
+    if (!module) return null;
+    instances.set(fma, (kernel = new SimdConv(module)));
+  }
+  return kernel;
 }

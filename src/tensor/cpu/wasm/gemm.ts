@@ -8,8 +8,8 @@
  * Numerics differ from the JavaScript kernel in one way: sums accumulate in float32 (as PyTorch's
  * do), where JavaScript accumulates in float64 and rounds once.
  */
-import { simdEnabled } from '../../../wasm/simd.js';
-import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from '../../../wasm/emit.js';
+import { relaxedSimdEnabled, simdEnabled } from '../../../wasm/simd.js';
+import { type Bytes, type WasmFunction, assemble, i32, mulAdd, op, v128 } from '../../../wasm/emit.js';
 
 // parameters, then locals, by index
 const A = 0, B = 1, C = 2, MP = 3, K = 4, NP = 5, LDC = 6; // LDC in bytes
@@ -23,7 +23,7 @@ const addTo = (i: number, value: number): Bytes[] => [op.get(i), op.i32(value), 
  * One sweep over every 4-row panel of A against the B panel(s) at jp: C[4×4] per panel, or C[4×8]
  * when `wide` (panels jp and jp + 1). acc[2r] holds row r against panel jp, acc[2r + 1] against jp + 1.
  */
-function sweep(wide: boolean): Bytes[] {
+function sweep(wide: boolean, fma: boolean): Bytes[] {
   const acc = (r: number, half: number) => ACC + 2 * r + half;
   const halves = wide ? [0, 1] : [0];
   const code: Bytes[] = [op.i32(0), op.set(IP), op.loop()];
@@ -38,7 +38,7 @@ function sweep(wide: boolean): Bytes[] {
   for (let r = 0; r < 4; r++) {
     code.push(op.get(PA), op.load32Splat(4 * r), op.set(S));
     for (const h of halves) {
-      code.push(op.get(acc(r, h)), op.get(S), op.get(h ? V1 : V0), op.f32x4Mul(), op.f32x4Add(), op.set(acc(r, h)));
+      code.push(...mulAdd(acc(r, h), S, h ? V1 : V0, fma));
     }
   }
   code.push(...addTo(PA, 16), ...addTo(PB, 16), ...(wide ? addTo(PB2, 16) : []));
@@ -58,7 +58,7 @@ function sweep(wide: boolean): Bytes[] {
  * gemm(a, b, c, mp, k, np, ldc): C = Ap·Bp for mp row panels of A and np column panels of B
  * (k ≥ 1), both packed as gemm.ts packs them; C is row-major with ldc bytes per row.
  */
-const gemmFunction: WasmFunction = {
+const gemmFunction = (fma: boolean): WasmFunction => ({
   name: 'gemm',
   params: [i32, i32, i32, i32, i32, i32, i32],
   locals: [i32, i32, i32, i32, i32, i32, i32, i32, v128, v128, v128, ...new Array<typeof v128>(8).fill(v128)],
@@ -69,13 +69,13 @@ const gemmFunction: WasmFunction = {
     op.get(JP), op.get(NP), op.geU(), op.brIf(1),
     // two panels while two remain, then the last one alone
     op.get(JP), op.i32(1), op.add(), op.get(NP), op.ltU(), op.if(),
-    ...sweep(true), ...addTo(JP, 2),
+    ...sweep(true, fma), ...addTo(JP, 2),
     op.else(),
-    ...sweep(false), ...addTo(JP, 1),
+    ...sweep(false, fma), ...addTo(JP, 1),
     op.end(),
     op.br(0), op.end(), op.end(),
   ],
-};
+});
 
 /**
  * gemv(x, w, y, k, n, ldw): y[j] = Σ_{p<k} x[p]·W[j][p] for j < n, W's rows ldw bytes apart, k a
@@ -83,7 +83,7 @@ const gemmFunction: WasmFunction = {
  * sample), where packing the weight into panels would cost more than the product.
  */
 const GX = 0, GW = 1, GY = 2, GK = 3, GN = 4, GLDW = 5, GJ = 6, GPX = 7, GPW = 8, GEND = 9, GACC = 10;
-const gemvFunction: WasmFunction = {
+const gemvFunction = (fma: boolean): WasmFunction => ({
   name: 'gemv',
   params: [i32, i32, i32, i32, i32, i32],
   locals: [i32, i32, i32, i32, v128],
@@ -95,7 +95,7 @@ const gemvFunction: WasmFunction = {
     op.get(GX), op.tee(GPX), op.get(GK), op.i32(2), op.shl(), op.add(), op.set(GEND),
     op.get(GW), op.get(GJ), op.get(GLDW), op.mul(), op.add(), op.set(GPW),
     op.loop(),
-    op.get(GACC), op.get(GPX), op.load(), op.get(GPW), op.load(), op.f32x4Mul(), op.f32x4Add(), op.set(GACC),
+    op.get(GPX), op.load(), op.get(GPW), op.load(), ...(fma ? [op.get(GACC), op.f32x4RelaxedMadd()] : [op.f32x4Mul(), op.get(GACC), op.f32x4Add()]), op.set(GACC),
     ...addTo(GPX, 16), ...addTo(GPW, 16),
     op.get(GPX), op.get(GEND), op.ltU(), op.brIf(0), op.end(),
     // y[j] = the four partial sums added
@@ -105,7 +105,7 @@ const gemvFunction: WasmFunction = {
     op.f32Store(),
     ...addTo(GJ, 1), op.br(0), op.end(), op.end(),
   ],
-};
+});
 
 type GemvExport = (x: number, w: number, y: number, k: number, n: number, ldw: number) => void;
 type GemmExport = (a: number, b: number, c: number, mp: number, k: number, np: number, ldc: number) => void;
@@ -217,31 +217,39 @@ export class SimdGemm {
   }
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-let instance: SimdGemm | null = null;
+// one module (and one instance per thread) with the relaxed multiply-add, one without
+const compiled = new Map<boolean, WebAssembly.Module | null>();
+const instances = new Map<boolean, SimdGemm>();
 
-function compile(): WebAssembly.Module | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
+function compile(fma: boolean): WebAssembly.Module | null {
+  if (compiled.has(fma)) return compiled.get(fma)!;
+  let module: WebAssembly.Module | null = null;
   try {
-    const bytes = assemble([gemmFunction, gemvFunction], 16);
+    const bytes = assemble([gemmFunction(fma), gemvFunction(fma)], 16);
     // engines without SIMD (or without WebAssembly) reject the module: the JavaScript kernel stays
-    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) compiled = new WebAssembly.Module(bytes);
+    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) module = new WebAssembly.Module(bytes);
   } catch {
-    compiled = null;
+    module = null;
   }
-  return compiled;
+  compiled.set(fma, module);
+  return module;
 }
 
 /** A fresh instance with its own memory (for weights kept resident between calls: resident.ts). */
 export function newSimdGemm(): SimdGemm | null {
-  const module = simdEnabled() ? compile() : null;
+  const module = simdEnabled() ? compile(relaxedSimdEnabled()) : null;
   return module ? new SimdGemm(module) : null;
 }
 
 /** The SIMD micro-kernel, or null when it is off or unavailable. */
 export function simdGemm(): SimdGemm | null {
   if (!simdEnabled()) return null;
-  if (!instance) instance = new SimdGemm(compile()!);
-  return instance;
+  const fma = relaxedSimdEnabled();
+  let kernel = instances.get(fma);
+  if (!kernel) {
+    const module = compile(fma);
+    if (!module) return null;
+    instances.set(fma, (kernel = new SimdGemm(module)));
+  }
+  return kernel;
 }

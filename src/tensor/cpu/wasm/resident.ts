@@ -15,6 +15,7 @@
  * recently used one is reused. Worker threads get fresh array objects with every call, so they
  * never hit and copy as before.
  */
+import { relaxedSimdEnabled } from '../../../wasm/simd.js';
 import { type SimdGemm, newSimdGemm } from './gemm.js';
 
 /** Weights smaller than this many floats are copied per call: the copy is cheap next to dispatch. */
@@ -23,6 +24,8 @@ const MAX_ENTRIES = 4;
 
 interface Entry {
   kernel: SimdGemm;
+  /** Whether its kernel uses the relaxed multiply-add. */
+  fma: boolean;
   array: WeakRef<Float32Array> | null;
   off: number;
   n: number;
@@ -49,16 +52,18 @@ export function residentRowsTimesT(
   C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean,
 ): boolean {
   if (n * k < MIN_FLOATS) return false;
-  let hit = entries.find((e) => e.array?.deref() === B && e.off === bOff && e.n === n && e.k === k);
+  const fma = relaxedSimdEnabled();
+  let hit = entries.find((e) => e.fma === fma && e.array?.deref() === B && e.off === bOff && e.n === n && e.k === k);
   const fresh = hit !== undefined && hit.epoch === epoch;
   if (!hit) {
-    if (entries.length < MAX_ENTRIES) {
+    const spare = entries.filter((e) => e.fma === fma);
+    if (spare.length < MAX_ENTRIES) {
       const kernel = newSimdGemm();
       if (!kernel) return false;
-      hit = { kernel, array: null, off: 0, n: 0, k: 0, epoch: -1, used: 0 };
+      hit = { kernel, fma, array: null, off: 0, n: 0, k: 0, epoch: -1, used: 0 };
       entries.push(hit);
     } else {
-      hit = entries.reduce((a, b) => (a.used <= b.used ? a : b));
+      hit = spare.reduce((a, b) => (a.used <= b.used ? a : b));
     }
     Object.assign(hit, { array: new WeakRef(B), off: bOff, n, k });
   }
