@@ -7,7 +7,8 @@
  * Side by side in one process: our CPU backend (1 and 2 threads; and with the scalar JavaScript
  * micro-kernel instead of the SIMD one), our gpu.js backend in the mode
  * gpu.js has here, onnxruntime-web's WebAssembly backend on our ONNX export of the same model
- * (bench/ort.ts, 1 and 2 threads, with the ratio to ours), and TensorFlow.js (pure-JS `cpu`; `wasm` for inference only: it has no conv2d
+ * (bench/ort.ts, 1 and 2 threads, with the ratio to ours), ours with relaxed SIMD (bench/relaxed.ts,
+ * a child process with the V8 flag Node 20 needs), and TensorFlow.js (pure-JS `cpu`; `wasm` for inference only: it has no conv2d
  * backward). When /usr/bin/python3 has torch, PyTorch times the same model in the same run
  * (bench/pytorch_reference.py) for the ratio.
  */
@@ -165,6 +166,18 @@ for (const threads of [1, 2]) {
   } catch (e) {
     ortInfo.error = (e as Error).message.split('\n')[0]!;
   }
+}
+// ours with relaxed SIMD's multiply-add (the browsers' default), in a child with the V8 flag
+try {
+  const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', 'bench/relaxed.ts', ...(quick ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const o = JSON.parse(out.trim().split('\n').pop()!) as { rows: { name: string; batch: number; medianMs: number; minMs: number; samples: number }[] };
+  for (const x of o.rows) {
+    const row: Row = { group: 'model', name: x.name, engine: 'ours cpu, relaxed SIMD', threads: 1, medianMs: x.medianMs, madMs: 0, minMs: x.minMs, samples: x.samples, batch: x.batch, perSecond: (1000 * x.batch) / x.medianMs };
+    rows.push(row);
+    console.log(`  ${'ours cpu, relaxed SIMD'.padEnd(22)} ${row.name.padEnd(44)} ${row.medianMs.toFixed(2).padStart(9)} ms`);
+  }
+} catch (e) {
+  console.log(`  ours cpu, relaxed SIMD: not run (${(e as Error).message.split('\n')[0]})`);
 }
 // ours against onnxruntime-web, one thread each: the figure the speed issue sets targets on
 const versusOrt = [1, 32].map((batch) => {
