@@ -71,3 +71,45 @@ export function setRelaxedSimd(on: boolean): void {
   if (on && !relaxedSimdAvailable()) throw new ValueError('setRelaxedSimd: this JavaScript engine has no relaxed SIMD');
   relaxedOn = on;
 }
+
+/**
+ * A kernel module in its two variants, with and without relaxed SIMD's multiply-add, each
+ * compiled once (null where the engine rejects it), and one instance per variant on this thread:
+ * `current()` is the instance the present switches select, or null with SIMD off or unavailable.
+ */
+export function simdKernel<T>(assembleFor: (fma: boolean) => Uint8Array<ArrayBuffer>, instantiate: (module: WebAssembly.Module) => T) {
+  const compiled = new Map<boolean, WebAssembly.Module | null>();
+  const instances = new Map<boolean, T>();
+  const compile = (fma: boolean): WebAssembly.Module | null => {
+    if (!compiled.has(fma)) {
+      let module: WebAssembly.Module | null = null;
+      try {
+        const bytes = assembleFor(fma);
+        // engines without SIMD (or without WebAssembly) reject the module: the JavaScript paths stay
+        if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) module = new WebAssembly.Module(bytes);
+      } catch {
+        module = null;
+      }
+      compiled.set(fma, module);
+    }
+    return compiled.get(fma)!;
+  };
+  return {
+    /** The instance for the present switches (made on first use), or null. */
+    current(): T | null {
+      if (!simdEnabled()) return null;
+      const fma = relaxedSimdEnabled();
+      if (!instances.has(fma)) {
+        const module = compile(fma);
+        if (!module) return null;
+        instances.set(fma, instantiate(module));
+      }
+      return instances.get(fma)!;
+    },
+    /** A new instance with its own memory, or null. */
+    fresh(): T | null {
+      const module = simdEnabled() ? compile(relaxedSimdEnabled()) : null;
+      return module ? instantiate(module) : null;
+    },
+  };
+}

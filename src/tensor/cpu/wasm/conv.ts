@@ -23,7 +23,7 @@
  * kernel's memory (`pool`), so the full-resolution activations are never copied out only to be read
  * back by the next op: for a block, the pooled quarter is all that leaves.
  */
-import { relaxedSimdEnabled, simdEnabled } from '../../../wasm/simd.js';
+import { simdKernel } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, i32, mulAdd, op, v128 } from '../../../wasm/emit.js';
 
 // parameters
@@ -229,6 +229,28 @@ export class SimdConv {
   }
 
   /**
+   * The K tap offsets at offAt (tap r = (c, ki, kj) reads the slab at byte offset
+   * 4·((c·slab + ki)·wp + kj)) and the slab at xAt: input rows r0 − padH … r0 + slab − 1 − padH of
+   * one sample, each wp wide, zero outside the image and in the margins.
+   */
+  private loadSlab(x: Float32Array, xOff: number, s: DirectConvShape, r0: number, slab: number, wp: number, offAt: number, xAt: number): void {
+    const { inC, inH, inW, kH, kW, padH, padW } = s;
+    const heap = this.heap;
+    for (let c = 0, r = 0; c < inC; c++) {
+      for (let ki = 0; ki < kH; ki++) for (let kj = 0; kj < kW; kj++, r++) this.words[offAt + r] = 4 * ((c * slab + ki) * wp + kj);
+    }
+    heap.fill(0, xAt, xAt + inC * slab * wp);
+    for (let c = 0; c < inC; c++) {
+      for (let t = 0; t < slab; t++) {
+        const ih = r0 + t - padH;
+        if (ih < 0 || ih >= inH) continue;
+        const src = xOff + (c * inH + ih) * inW;
+        heap.set(x.subarray(src, src + inW), xAt + (c * slab + t) * wp + padW);
+      }
+    }
+  }
+
+  /**
    * out[outOff + co·outH·outW + oh·outW + ow] = bias[co] + Σ w[co][c][ki][kj]·x[xOff + …] for output
    * rows oh in [r0, r1) of one sample (stride 1, zero padding padH, padW). `w` is [outC, inC, kH, kW].
    * With `pool`: the 2×2, stride-2 max-pool of that (then ReLU when `relu`), pooled rows [r0, r1)
@@ -239,7 +261,7 @@ export class SimdConv {
     out: Float32Array, outOff: number, s: DirectConvShape, r0: number, r1: number,
     pool = false, relu = false,
   ): void {
-    const { inC, inH, inW, outC, kH, kW, padH, padW, outH, outW } = s;
+    const { inC, outC, kH, kW, outH, outW } = s;
     const K = inC * kH * kW;
     const mp = (outC + 3) >> 2;
     const c0 = pool ? 2 * r0 : r0; // the convolution's rows
@@ -258,7 +280,6 @@ export class SimdConv {
     const pAt = yAt + mp * 4 * rows * wo4 + 8;
     this.ensure(pool ? pAt + mp * 4 * (rows >> 1) * pw4 : pAt);
     const heap = this.heap;
-    const words = this.words;
 
     // weights as 4-channel row panels: heap[wAt + (ip·K + r)·4 + i] = w[4·ip + i][r], zero past outC
     for (let ip = 0; ip < mp; ip++) {
@@ -269,22 +290,9 @@ export class SimdConv {
         else for (let r = 0; r < K; r++) heap[base + r * 4 + i] = 0;
       }
     }
-    // tap r = (c, ki, kj) reads the slab at byte offset 4·((c·slab + ki)·wp + kj)
-    for (let c = 0, r = 0; c < inC; c++) {
-      for (let ki = 0; ki < kH; ki++) for (let kj = 0; kj < kW; kj++, r++) words[offAt + r] = 4 * ((c * slab + ki) * wp + kj);
-    }
     heap.fill(0, biasAt, xAt);
     if (bias) heap.set(bias.subarray(0, outC), biasAt);
-    // the slab: input rows c0 − padH … c0 + rows + kH − 2 − padH, zero outside the image and in the margins
-    heap.fill(0, xAt, yAt);
-    for (let c = 0; c < inC; c++) {
-      for (let t = 0; t < slab; t++) {
-        const ih = c0 + t - padH;
-        if (ih < 0 || ih >= inH) continue;
-        const src = xOff + (c * inH + ih) * inW;
-        heap.set(x.subarray(src, src + inW), xAt + (c * slab + t) * wp + padW);
-      }
-    }
+    this.loadSlab(x, xOff, s, c0, slab, wp, offAt, xAt);
     this.conv(
       wAt * 4, offAt * 4, xAt * 4, yAt * 4, biasAt * 4, mp, K, rows, wo4 >> 3, wo4 & 4 ? 1 : 0,
       wp * 4, wo4 * 4, rows * wo4 * 4,
@@ -319,7 +327,7 @@ export class SimdConv {
     gy: Float32Array, gyOff: number, x: Float32Array, xOff: number, dw: Float32Array, dwOff: number,
     s: DirectConvShape, r0: number, r1: number,
   ): void {
-    const { inC, inH, inW, outC, kH, kW, padH, padW, outH, outW } = s;
+    const { inC, outC, kH, kW, outH, outW } = s;
     const K = inC * kH * kW;
     const pairs = (K + 1) >> 1;
     const mp = (outC + 3) >> 2;
@@ -333,20 +341,9 @@ export class SimdConv {
     const oAt = gAt + mp * 4 * rows * wo4;
     this.ensure(oAt + mp * pairs * 32);
     const heap = this.heap;
-    const words = this.words;
-    for (let c = 0, r = 0; c < inC; c++) {
-      for (let ki = 0; ki < kH; ki++) for (let kj = 0; kj < kW; kj++, r++) words[offAt + r] = 4 * ((c * slab + ki) * wp + kj);
-    }
-    if (K & 1) words[offAt + K] = 0; // a last, unused tap
-    heap.fill(0, xAt, oAt);
-    for (let c = 0; c < inC; c++) {
-      for (let t = 0; t < slab; t++) {
-        const ih = r0 + t - padH;
-        if (ih < 0 || ih >= inH) continue;
-        const src = xOff + (c * inH + ih) * inW;
-        heap.set(x.subarray(src, src + inW), xAt + (c * slab + t) * wp + padW);
-      }
-    }
+    heap.fill(0, gAt, oAt);
+    this.loadSlab(x, xOff, s, r0, slab, wp, offAt, xAt);
+    if (K & 1) this.words[offAt + K] = 0; // a last, unused tap
     for (let co = 0; co < outC; co++) {
       for (let t = 0; t < rows; t++) {
         const src = gyOff + (co * outH + r0 + t) * outW;
@@ -372,32 +369,9 @@ export class SimdConv {
   }
 }
 
-// one module (and one instance per thread) with the relaxed multiply-add, one without
-const compiled = new Map<boolean, WebAssembly.Module | null>();
-const instances = new Map<boolean, SimdConv>();
+const kernels = simdKernel((fma) => assemble([convFunction(fma), poolFunction, wgradFunction(fma)], 4), (m) => new SimdConv(m));
 
-function compile(fma: boolean): WebAssembly.Module | null {
-  if (compiled.has(fma)) return compiled.get(fma)!;
-  let module: WebAssembly.Module | null = null;
-  try {
-    const bytes = assemble([convFunction(fma), poolFunction, wgradFunction(fma)], 4);
-    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) module = new WebAssembly.Module(bytes);
-  } catch {
-    module = null;
-  }
-  compiled.set(fma, module);
-  return module;
-}
-
-/** The direct SIMD convolution, or null when SIMD is off or unavailable. */
+/** The direct SIMD convolution (this thread's instance), or null when SIMD is off or unavailable. */
 export function simdConv(): SimdConv | null {
-  if (!simdEnabled()) return null;
-  const fma = relaxedSimdEnabled();
-  let kernel = instances.get(fma);
-  if (!kernel) {
-    const module = compile(fma);
-    if (!module) return null;
-    instances.set(fma, (kernel = new SimdConv(module)));
-  }
-  return kernel;
+  return kernels.current();
 }

@@ -8,7 +8,7 @@
  * Numerics differ from the JavaScript kernel in one way: sums accumulate in float32 (as PyTorch's
  * do), where JavaScript accumulates in float64 and rounds once.
  */
-import { relaxedSimdEnabled, simdEnabled } from '../../../wasm/simd.js';
+import { simdKernel } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, i32, mulAdd, op, v128 } from '../../../wasm/emit.js';
 
 // parameters, then locals, by index
@@ -217,39 +217,14 @@ export class SimdGemm {
   }
 }
 
-// one module (and one instance per thread) with the relaxed multiply-add, one without
-const compiled = new Map<boolean, WebAssembly.Module | null>();
-const instances = new Map<boolean, SimdGemm>();
-
-function compile(fma: boolean): WebAssembly.Module | null {
-  if (compiled.has(fma)) return compiled.get(fma)!;
-  let module: WebAssembly.Module | null = null;
-  try {
-    const bytes = assemble([gemmFunction(fma), gemvFunction(fma)], 16);
-    // engines without SIMD (or without WebAssembly) reject the module: the JavaScript kernel stays
-    if (typeof WebAssembly === 'object' && WebAssembly.validate(bytes)) module = new WebAssembly.Module(bytes);
-  } catch {
-    module = null;
-  }
-  compiled.set(fma, module);
-  return module;
-}
+const kernels = simdKernel((fma) => assemble([gemmFunction(fma), gemvFunction(fma)], 16), (m) => new SimdGemm(m));
 
 /** A fresh instance with its own memory (for weights kept resident between calls: resident.ts). */
 export function newSimdGemm(): SimdGemm | null {
-  const module = simdEnabled() ? compile(relaxedSimdEnabled()) : null;
-  return module ? new SimdGemm(module) : null;
+  return kernels.fresh();
 }
 
-/** The SIMD micro-kernel, or null when it is off or unavailable. */
+/** The SIMD micro-kernel (this thread's instance), or null when it is off or unavailable. */
 export function simdGemm(): SimdGemm | null {
-  if (!simdEnabled()) return null;
-  const fma = relaxedSimdEnabled();
-  let kernel = instances.get(fma);
-  if (!kernel) {
-    const module = compile(fma);
-    if (!module) return null;
-    instances.set(fma, (kernel = new SimdGemm(module)));
-  }
-  return kernel;
+  return kernels.current();
 }
