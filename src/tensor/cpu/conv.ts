@@ -185,9 +185,9 @@ export function conv2dLane(
   const inSize = g.inC * g.inH * g.inW;
   if (method === 'auto' && direct(g)) {
     const kernel = simdConv()!;
-    for (const { n, r0, r1 } of mine(rowChunks(g.batch, g.outH, lanes), lane, lanes)) {
-      kernel.run(x, n * inSize, w, bias, out, n * g.outC * ohw, g, r0, r1);
-    }
+    mine(rowChunks(g.batch, g.outH, lanes), lane, lanes).forEach(({ n, r0, r1 }, i) => {
+      kernel.run(x, n * inSize, w, bias, out, n * g.outC * ohw, g, r0, r1, false, false, i === 0);
+    });
     return;
   }
   const K = colRows(g);
@@ -233,9 +233,9 @@ export function conv2dMaxPool2Lane(
   const kernel = simdConv()!;
   const inSize = g.inC * g.inH * g.inW;
   const pooledSize = g.outC * (g.outH >> 1) * (g.outW >> 1);
-  for (const { n, r0, r1 } of mine(rowChunks(g.batch, g.outH >> 1, lanes), lane, lanes)) {
-    kernel.run(x, n * inSize, w, bias, out, n * pooledSize, g, r0, r1, true, relu);
-  }
+  mine(rowChunks(g.batch, g.outH >> 1, lanes), lane, lanes).forEach(({ n, r0, r1 }, i) => {
+    kernel.run(x, n * inSize, w, bias, out, n * pooledSize, g, r0, r1, true, relu, i === 0);
+  });
 }
 
 // ── gradient of the input ─────────────────────────────────────────────────────────────────────

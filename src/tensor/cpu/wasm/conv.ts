@@ -254,12 +254,13 @@ export class SimdConv {
    * out[outOff + co·outH·outW + oh·outW + ow] = bias[co] + Σ w[co][c][ki][kj]·x[xOff + …] for output
    * rows oh in [r0, r1) of one sample (stride 1, zero padding padH, padW). `w` is [outC, inC, kH, kW].
    * With `pool`: the 2×2, stride-2 max-pool of that (then ReLU when `relu`), pooled rows [r0, r1)
-   * of a [outC, ⌊outH/2⌋, ⌊outW/2⌋] output.
+   * of a [outC, ⌊outH/2⌋, ⌊outW/2⌋] output. `packWeights` false: the same `w` as the last call's,
+   * still packed (a lane's later samples or row ranges skip repacking it).
    */
   run(
     x: Float32Array, xOff: number, w: Float32Array, bias: Float32Array | null,
     out: Float32Array, outOff: number, s: DirectConvShape, r0: number, r1: number,
-    pool = false, relu = false,
+    pool = false, relu = false, packWeights = true,
   ): void {
     const { inC, outC, kH, kW, outH, outW } = s;
     const K = inC * kH * kW;
@@ -282,7 +283,8 @@ export class SimdConv {
     const heap = this.heap;
 
     // weights as 4-channel row panels: heap[wAt + (ip·K + r)·4 + i] = w[4·ip + i][r], zero past outC
-    for (let ip = 0; ip < mp; ip++) {
+    // (at address 0, so growing the memory keeps them)
+    for (let ip = 0; packWeights && ip < mp; ip++) {
       const base = wAt + ip * K * 4;
       for (let i = 0; i < 4; i++) {
         const co = ip * 4 + i;
