@@ -7,6 +7,7 @@ import { add, div, mul, relu, sqrt, sub } from '../tensor/ops/elementwise.js';
 import { cat, flatten, reshape } from '../tensor/ops/layout.js';
 import { type Tensor, tensor } from '../tensor/tensor.js';
 import { keep } from '../tensor/memory.js';
+import { isGradEnabled, noGrad } from '../tensor/autograd.js';
 import { EMOTIONS } from './labels.js';
 
 export const N_MFCC = 40;
@@ -59,6 +60,8 @@ export class EmotionCNN extends Module {
   readonly fc2: Linear;
   /** The delta filter as a tensor on the backend of the last input (see withDeltas). */
   private deltaFilter: Tensor | null = null;
+  /** Each block's eval-mode folded weight and bias, and what they were folded from (see block). */
+  private readonly folded = new Map<Conv2d, { from: readonly (Tensor | null)[]; versions: string; w: Tensor; b: Tensor }>();
 
   constructor(opts: EmotionCNNOptions = {}) {
     super();
@@ -94,15 +97,36 @@ export class EmotionCNN extends Module {
    * with fixed statistics, folded into the convolution: W' = W·γ/√(σ² + ε),
    * b' = (b − μ)·γ/√(σ² + ε) + β, and the block is one fused op (conv, pool, then ReLU: ReLU is
    * monotone, so max(relu(a), relu(b)) = relu(max(a, b)) exactly, on a quarter of the values).
-   * Folded on every call (from the tiny weight tensors), so it never goes stale when the weights
-   * change. Training keeps PyTorch's order.
+   * Folded once and kept while the six tensors it comes from are the same tensors at the same
+   * `version` on the same backend (an optimiser step, a loaded state dict or a move bumps it); when
+   * gradients are wanted through them, folded on the call, so they flow back to conv and batch norm.
+   * Training keeps PyTorch's order.
    */
   private block(conv: Conv2d, bn: BatchNorm2d, x: Tensor): Tensor {
     if (this.training || bn.training) return this.pool.forward(relu(bn.forward(conv.forward(x))));
-    const scale = div(bn.weight, sqrt(add(bn.runningVar, bn.eps)));
-    const w = mul(conv.weight, reshape(scale, [conv.outChannels, 1, 1, 1]));
-    const b = add(mul(conv.bias ? sub(conv.bias, bn.runningMean) : mul(bn.runningMean, -1), scale), bn.bias);
-    return fusedConv2d(x, w, b, { stride: conv.stride, padding: conv.padding, maxPool: 2, activation: 'relu' });
+    const from = [conv.weight, conv.bias, bn.weight, bn.bias, bn.runningMean, bn.runningVar];
+    const fold = () => {
+      const scale = div(bn.weight, sqrt(add(bn.runningVar, bn.eps)));
+      const w = mul(conv.weight, reshape(scale, [conv.outChannels, 1, 1, 1]));
+      const b = add(mul(conv.bias ? sub(conv.bias, bn.runningMean) : mul(bn.runningMean, -1), scale), bn.bias);
+      return { w, b };
+    };
+    const geometry = { stride: conv.stride, padding: conv.padding, maxPool: 2 as const, activation: 'relu' as const };
+    if (isGradEnabled() && from.some((t) => t?.requiresGrad)) {
+      const { w, b } = fold();
+      return fusedConv2d(x, w, b, geometry);
+    }
+    const versions = `${x.device}:${from.map((t) => t?.version ?? '-').join(',')}`;
+    let f = this.folded.get(conv);
+    if (!f || f.versions !== versions || f.from.some((t, i) => t !== from[i]) || f.w.isDisposed || f.b.isDisposed) {
+      f?.w.dispose();
+      f?.b.dispose();
+      // kept: it outlives the tidy scope of whichever call folded it
+      const { w, b } = noGrad(fold);
+      f = { from, versions, w: keep(w), b: keep(b) };
+      this.folded.set(conv, f);
+    }
+    return fusedConv2d(x, f.w, f.b, geometry);
   }
 
   /**

@@ -25,6 +25,7 @@ export class Tensor {
   /** @internal */
   _backend: Backend;
   private handle: Handle | null;
+  private writes = 0;
 
   /** @internal use `tensor()` or the factories; ops use `Tensor.fromHandle`. */
   constructor(backend: Backend, handle: Handle, shape: Shape, requiresGrad = false, node: GradNode | null = null) {
@@ -42,6 +43,15 @@ export class Tensor {
   get _handle(): Handle {
     if (this.handle === null) throw new DisposedError(`a tensor of shape ${fmtShape(this.shape)} was used after it was disposed (by dispose(), or by the tidy() it was made in; keep() it, or return it from tidy, to use it later)`);
     return this.handle;
+  }
+
+  /**
+   * How many times the storage was replaced in place (optimiser steps, running statistics, a loaded
+   * state dict, a move to another backend), as PyTorch's `_version`: what a cache of values derived
+   * from this tensor compares to know it is stale.
+   */
+  get version(): number {
+    return this.writes;
   }
 
   get isDisposed(): boolean {
@@ -136,6 +146,7 @@ export class Tensor {
     const old = this._handle;
     retain(handle); // first: a backend that updates in place returns the same handle
     this.handle = handle;
+    this.writes++;
     release(this._backend, old);
   }
 
@@ -147,6 +158,7 @@ export class Tensor {
     const from = this._backend;
     this._backend = b;
     this.handle = b.fromArray(values);
+    this.writes++;
     retain(this.handle);
     release(from, old);
     this.grad = null;
