@@ -82,6 +82,10 @@ export function seamCases(): SeamCase[] {
     add('conv', `conv2d no bias ${i}`, [lcg(xs, 10), lcg(ws, 11)], (b, [p, w]) => b.conv2d(p, w, null, g), [ys]);
     add('conv', `conv2d dx ${i}`, [lcg(ys, 13), lcg(ws, 11)], (b, [gy, w]) => b.conv2dBackwardInput(gy, w, g), [xs]);
     add('conv', `conv2d dW ${i}`, [lcg(ys, 13), lcg(xs, 10)], (b, [gy, p]) => b.conv2dBackwardWeight(gy, p, g), [ws]);
+    // the fused inference block: pooled 2×2 (floor mode drops an odd last row or column), ReLU or not
+    const pooled = g.batch * g.outC * (g.outH >> 1) * (g.outW >> 1);
+    add('conv', `conv2d + max-pool 2 + relu ${i}`, [lcg(xs, 10), lcg(ws, 11), lcg(g.outC, 12)], (b, [p, w, bias]) => b.conv2dMaxPool2!(p, w, bias, g, true), [pooled]);
+    add('conv', `conv2d + max-pool 2, no bias ${i}`, [lcg(xs, 10), lcg(ws, 11)], (b, [p, w]) => b.conv2dMaxPool2!(p, w, null, g, false), [pooled]);
   }
 
   const pools: Pool2dGeometry[] = [

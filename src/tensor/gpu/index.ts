@@ -267,6 +267,13 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       m, k, n, ai: transA ? 1 : k, ak: transA ? m : 1, bj: transB ? k : 1, bk: transB ? 1 : n,
     }, [a, b]),
     conv2d: (x, w, bias, g) => run('conv2d', K.conv2dKernel, g.batch * g.outC * g.outH * g.outW, { ...convConstants(g), hasBias: bias ? 1 : 0 }, [x, w, bias ?? empty]),
+    conv2dMaxPool2: (x, w, bias, g, relu) => {
+      const poolH = g.outH >> 1;
+      const poolW = g.outW >> 1;
+      return run('conv2dMaxPool2', K.conv2dMaxPool2Kernel, g.batch * g.outC * poolH * poolW, {
+        ...convConstants(g), poolH, poolW, hasBias: bias ? 1 : 0, relu: relu ? 1 : 0,
+      }, [x, w, bias ?? empty]);
+    },
     conv2dBackwardInput: (gy, w, g) => run('conv2dBackwardInput', K.conv2dBackwardInputKernel, g.batch * g.inC * g.inH * g.inW, convConstants(g), [gy, w]),
     conv2dBackwardWeight: (gy, x, g) => {
       const per = g.outC * g.inC * g.kH * g.kW;

@@ -175,6 +175,64 @@ export function conv2dKernel(this: KernelThis, x: A, w: A, bias: A): number {
   return s;
 }
 
+/**
+ * Inference: conv2d, 2×2 max-pool at stride 2 and (`relu` 1) ReLU in one launch. Each cell is one
+ * pooled output: it sums the four convolution outputs under its window at once, so each weight is
+ * fetched once for four products, and the full-resolution activations never reach memory. The
+ * sums run in conv2dKernel's order, the pool and ReLU as maxPoolKernel's and unaryKernel's: the
+ * same values as the three kernels in turn.
+ */
+export function conv2dMaxPool2Kernel(this: KernelThis, x: A, w: A, bias: A): number {
+  const cell = this.thread.x;
+  const px = cell % this.constants.poolW;
+  let r = Math.floor(cell / this.constants.poolW);
+  const py = r % this.constants.poolH;
+  r = Math.floor(r / this.constants.poolH);
+  const oc = r % this.constants.outC;
+  const n = Math.floor(r / this.constants.outC);
+  let b = 0;
+  if (this.constants.hasBias === 1) b = bias[oc];
+  let s00 = b;
+  let s01 = b;
+  let s10 = b;
+  let s11 = b;
+  const y0 = 2 * py * this.constants.strideH - this.constants.padH;
+  const x0 = 2 * px * this.constants.strideW - this.constants.padW;
+  for (let ic = 0; ic < this.constants.inC; ic++) {
+    const plane = (n * this.constants.inC + ic) * this.constants.inH;
+    for (let ky = 0; ky < this.constants.kH; ky++) {
+      const iyA = y0 + ky;
+      const iyB = iyA + this.constants.strideH;
+      for (let kx = 0; kx < this.constants.kW; kx++) {
+        const wv = w[((oc * this.constants.inC + ic) * this.constants.kH + ky) * this.constants.kW + kx];
+        const ixA = x0 + kx;
+        const ixB = ixA + this.constants.strideW;
+        if (iyA >= 0 && iyA < this.constants.inH) {
+          if (ixA >= 0 && ixA < this.constants.inW) s00 += x[(plane + iyA) * this.constants.inW + ixA] * wv;
+          if (ixB >= 0 && ixB < this.constants.inW) s01 += x[(plane + iyA) * this.constants.inW + ixB] * wv;
+        }
+        if (iyB >= 0 && iyB < this.constants.inH) {
+          if (ixA >= 0 && ixA < this.constants.inW) s10 += x[(plane + iyB) * this.constants.inW + ixA] * wv;
+          if (ixB >= 0 && ixB < this.constants.inW) s11 += x[(plane + iyB) * this.constants.inW + ixB] * wv;
+        }
+      }
+    }
+  }
+  // max in window order, the first NaN winning, as maxPoolKernel
+  let m = s00;
+  if (s00 === s00) {
+    if (s01 > m || s01 !== s01) m = s01;
+    if (m === m) {
+      if (s10 > m || s10 !== s10) m = s10;
+      if (m === m) {
+        if (s11 > m || s11 !== s11) m = s11;
+      }
+    }
+  }
+  if (this.constants.relu === 1) return Math.max(m, 0);
+  return m;
+}
+
 /** dx: each input cell gathers the output cells whose window covered it. */
 export function conv2dBackwardInputKernel(this: KernelThis, gy: A, w: A): number {
   const cell = this.thread.x;
