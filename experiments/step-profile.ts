@@ -1,7 +1,10 @@
 /**
  * Where a batch-32 EmotionCNN train step (and a batch-1 / batch-32 inference) spends its time, per
  * backend method: every method of the current backend wrapped with a timer, medians of the
- * per-step totals. One thread unless `--threads N`.  `npx tsx experiments/step-profile.ts [--threads 2]`
+ * per-step totals. One thread unless `--threads N`; the Δ/ΔΔ model with `--deltas 2`; each call
+ * of a method on its own row with `--calls`.
+ *
+ *   npx tsx experiments/step-profile.ts [--threads 2] [--deltas 2] [--calls]
  */
 import { getBackend, manualSeed, nn, noGrad, optim, randn } from '../src/index.js';
 import { backendByName } from '../src/tensor/backend.js';
@@ -10,6 +13,11 @@ import { EmotionCNN } from '../src/ser/model.js';
 
 const ti = process.argv.indexOf('--threads');
 const threads = ti > 0 ? Number(process.argv[ti + 1]) : 1;
+const di = process.argv.indexOf('--deltas');
+const deltas = di > 0 ? Number(process.argv[di + 1]) : 0;
+// with --calls, each call of a method in a pass is its own row (conv2d#0, conv2d#1, …)
+const perCall = process.argv.includes('--calls');
+const calls = new Map<string, number>();
 if (threads > 1) enableThreads(threads);
 const be = backendByName(getBackend()) as unknown as Record<string, unknown>;
 const spent = new Map<string, number>();
@@ -25,12 +33,15 @@ for (const k of Object.keys(be)) {
       return (f as (...a: unknown[]) => unknown)(...args);
     } finally {
       depth--;
-      spent.set(k, (spent.get(k) ?? 0) + performance.now() - t0);
+      const n = calls.get(k) ?? 0;
+      calls.set(k, n + 1);
+      const key = perCall ? `${k}#${n}` : k;
+      spent.set(key, (spent.get(key) ?? 0) + performance.now() - t0);
     }
   };
 }
 manualSeed(0);
-const model = new EmotionCNN();
+const model = new EmotionCNN({ deltas });
 const opt = new optim.Adam(model.parameters(), { lr: 5e-4 });
 const x = randn([32, 1, 40, 174]);
 const y = Array.from({ length: 32 }, (_, i) => i % 8);
@@ -40,6 +51,7 @@ function profile(name: string, fn: () => void, reps: number) {
   const totals: number[] = [];
   for (let r = 0; r < reps; r++) {
     spent.clear();
+    calls.clear();
     const t0 = performance.now();
     fn();
     totals.push(performance.now() - t0);
