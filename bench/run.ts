@@ -190,12 +190,16 @@ for (const v of versusOrt) console.log(`  inference, batch ${v.batch}, 1 thread:
 
 // on WebGL in Chromium: ours (gpu.js webgl2) against TF.js's webgl backend on the same renderer
 // (bench/webgl.ts; SwiftShader without a GPU); full runs only, it takes minutes there
-let webgl: { chromium?: string; renderer?: string; error?: string } | null = null;
+type PassCounts = { launches: number; uploads: number; readbacks: number };
+let webgl: { chromium?: string; renderer?: string; error?: string; perPass?: { inference: PassCounts; trainStep: PassCounts } } | null = null;
 if (!quick) {
   try {
     const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/webgl.ts'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    const o = JSON.parse(out.trim().split('\n').pop()!) as { chromium?: string; renderer?: string; error?: string; rows?: { engine: string; name: string; batch: number; medianMs: number; minMs: number; samples: number }[] };
-    webgl = { chromium: o.chromium, renderer: o.renderer, error: o.error };
+    const o = JSON.parse(out.trim().split('\n').pop()!) as {
+      chromium?: string; renderer?: string; error?: string; rows?: { engine: string; name: string; batch: number; medianMs: number; minMs: number; samples: number }[];
+      oursStats?: { perPass?: { inference: PassCounts; trainStep: PassCounts } };
+    };
+    webgl = { chromium: o.chromium, renderer: o.renderer, error: o.error, perPass: o.oursStats?.perPass };
     for (const x of o.rows ?? []) {
       rows.push({ group: 'webgl', name: x.name, engine: x.engine, threads: 1, medianMs: x.medianMs, madMs: 0, minMs: x.minMs, samples: x.samples, batch: x.batch, perSecond: (1000 * x.batch) / x.medianMs });
       console.log(`  ${x.engine.padEnd(22)} ${x.name.padEnd(44)} ${x.medianMs.toFixed(1).padStart(9)} ms (WebGL, ${o.renderer})`);

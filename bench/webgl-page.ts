@@ -59,10 +59,18 @@ async function runWebgl(opts: { trainReps: number; inferReps: number }) {
   out.push({ engine: 'ours gpu.js (webgl2)', name: 'train step, batch 32', batch: 32, ...timeIt(() => ours.train(), 1, opts.trainReps) });
   out.push({ engine: `TF.js webgl ${tf.version.tfjs}`, name: 'train step, batch 32', batch: 32, ...timeIt(() => theirs.trainStep!(32), 1, opts.trainReps) });
   const stats = gpu.stats();
+  // what one pass costs in launches and transfers (gpu.stats() counts them)
+  const perPass = (fn: () => void) => {
+    gpu.resetStats();
+    fn();
+    const s = gpu.stats();
+    return { launches: s.launches, uploads: s.uploads, readbacks: s.readbacks };
+  };
+  const counts = { inference: perPass(() => ours.infer(1)), trainStep: perPass(() => ours.train()) };
   theirs.dispose();
   gpu.destroy();
   setBackend('cpu');
-  return { renderer, rows: out, oursStats: { launchesPerRun: stats.launches, textures: stats.textures, kernels: stats.kernels } };
+  return { renderer, rows: out, oursStats: { launchesPerRun: stats.launches, textures: stats.textures, kernels: stats.kernels, perPass: counts } };
 }
 
 Object.assign(globalThis, { runWebgl });

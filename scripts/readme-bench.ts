@@ -12,7 +12,7 @@ const r = JSON.parse(readFileSync(file, 'utf8')) as {
   pytorch: { torch: string; threads: number; train_samples_per_s: number; infer_b1_ms: number } | null;
   versusPytorch: { ratios: number[]; torch: number[]; ours: number[] } | null;
   versusOnnxruntime?: { batch: number; oursMs: number; ortMs: number; speedup: number }[];
-  webgl?: { chromium?: string; renderer?: string; error?: string } | null;
+  webgl?: { chromium?: string; renderer?: string; error?: string; perPass?: Record<'inference' | 'trainStep', { launches: number; uploads: number; readbacks: number }> } | null;
 };
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 const med = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
@@ -49,6 +49,8 @@ const webglRows = r.rows.filter((x) => x.group === 'webgl');
 if (webglRows.length) {
   lines.push('', `On WebGL in ${r.webgl?.chromium ?? 'Chromium'}, renderer ${r.webgl?.renderer ?? 'unknown'} (bench/webgl.ts; a software renderer says how the kernels compare, not how fast a GPU is):`, '', '| EmotionCNN | engine | median | samples/s |', '| --- | --- | ---: | ---: |');
   for (const x of webglRows) lines.push(`| ${x.name} | ${x.engine} | ${ms(x.medianMs)} ms | ${x.perSecond?.toFixed(2) ?? '–'} |`);
+  const p = r.webgl?.perPass;
+  if (p) lines.push('', `Ours per pass (gpu.stats()): batch-1 inference ${p.inference.launches} kernel launches, ${p.inference.uploads} uploads, ${p.inference.readbacks} readback; batch-32 train step ${p.trainStep.launches} launches, ${p.trainStep.uploads} uploads, ${p.trainStep.readbacks} readback.`);
 }
 
 const scaling = r.rows.filter((x) => x.group === 'scaling');

@@ -8,7 +8,7 @@
 import { alloc, lanesFor, runLanes } from './parallel.js';
 import { scratch } from './scratch.js';
 import { simdGemm } from './wasm/gemm.js';
-import { residentRowsTimesT } from './wasm/resident.js';
+import { residentRowsTimesT, staysResident } from './wasm/resident.js';
 
 /**
  * One product C = A·B whose operands the caller packs in place: A as row panels (m×k), B as column
@@ -262,6 +262,7 @@ export function matmul(
   a: Float32Array, b: Float32Array, batch: number, m: number, k: number, n: number, transA: boolean, transB: boolean,
 ): Float32Array {
   const out = alloc(batch * m * n);
-  runLanes('matmul', matmulLane, [a, b, out, batch, m, k, n, transA, transB], lanesFor(batch * m * k * n));
+  const resident = batch === 1 && transB && !transA && simdGemm() !== null && staysResident(m, k, n);
+  runLanes('matmul', matmulLane, [a, b, out, batch, m, k, n, transA, transB], resident ? 1 : lanesFor(batch * m * k * n));
   return out;
 }

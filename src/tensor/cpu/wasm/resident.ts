@@ -20,6 +20,12 @@ import { type SimdGemm, newSimdGemm } from './gemm.js';
 
 /** Weights smaller than this many floats are copied per call: the copy is cheap next to dispatch. */
 const MIN_FLOATS = 1 << 16;
+
+/**
+ * Whether a one-row-ish product C[m×n] = A·B[n×k]ᵀ would keep B resident here. Such a product
+ * stays on the calling thread: a lane in a worker would copy all of B in on every call.
+ */
+export const staysResident = (m: number, k: number, n: number) => m < 4 && n * k >= MIN_FLOATS;
 const MAX_ENTRIES = 4;
 
 interface Entry {
