@@ -70,18 +70,6 @@ function butterworth(type: 'low' | 'high', hz: number, sampleRate: number, order
 export const lowPass = (y: Float32Array, sampleRate: number, hz: number, order = 8) => filter(y, butterworth('low', hz, sampleRate, order));
 export const highPass = (y: Float32Array, sampleRate: number, hz: number, order = 4) => filter(y, butterworth('high', hz, sampleRate, order));
 
-/**
- * The talker `factor` times faster (tempo, pitch and formants all scaled, as a tape played faster:
- * Kaldi's speed perturbation): `y` resampled from `sampleRate·factor` to `sampleRate`, so it has
- * about `y.length / factor` samples. The factor is rounded to a ratio of thousandths to keep the
- * resampler's polyphase plan small.
- */
-export function speed(y: Float32Array, factor: number): Float32Array {
-  if (!(Number.isFinite(factor) && factor >= 0.5 && factor <= 2)) throw new ValueError(`speed: factor must be from 0.5 to 2, got ${factor}`);
-  const from = Math.round(factor * 1000);
-  return from === 1000 ? Float32Array.from(y) : resample(y, from * 20, 20000);
-}
-
 /** As if recorded at `rate` and resampled back: everything above rate/2 gone, as our resampler removes it. */
 export function bandLimit(y: Float32Array, sampleRate: number, rate: number): Float32Array {
   if (!(rate > 0 && rate < sampleRate)) throw new ValueError(`bandLimit: rate must be below the clip's ${sampleRate} Hz, got ${rate}`);

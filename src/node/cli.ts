@@ -86,8 +86,6 @@ ser <command> --help for its options; ser --version for the version.`,
   --degrade N         N copies of every training clip under recording conditions drawn at random
                       (band limits, telephone, codec low-pass, rooms, noise, level, DC, tilt),
                       drawn half the time
-  --speed LIST        a copy of every training clip per factor (e.g. 0.9,1.1), the talker that much
-                      faster (tempo, pitch and formants), drawn a third of the time
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
   --epochs N          default: the recipe's (40)
@@ -287,7 +285,7 @@ function protocolOf(p: string | undefined, fold: string | undefined, testActors:
 /** The recipe the flags describe; its name records every change, as reports file it. */
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean; degrade?: string; speed?: string;
+  deltas?: string; balance?: boolean; degrade?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -325,12 +323,6 @@ function recipeOf(values: {
     recipe.sources.push({ kind: 'degraded', prob: 0.5, copies });
     recipe.name += ` with degraded copies ${copies}`;
   }
-  if (values.speed !== undefined) {
-    const factors = values.speed.split(',').map(Number);
-    // first among the sources, a third of the time: as often as each of Kaldi's three speeds
-    recipe.sources.unshift({ kind: 'speed', prob: 1 / 3, factors });
-    recipe.name += ` with speed ${factors.join(',')}`;
-  }
   try {
     return checkRecipe(recipe);
   } catch (e) {
@@ -344,7 +336,7 @@ function trainCommand(args: string[]): void {
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
     deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
-    degrade: { type: 'string' }, speed: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
+    degrade: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.train);

@@ -6,7 +6,6 @@ import { SerTsError } from '../tensor/errors.js';
 import { writeFileAtomic } from './files.js';
 import { Generator } from '../tensor/random.js';
 import { load } from '../audio/load.js';
-import { speed } from '../audio/degrade.js';
 import { noisyWaveform } from '../ser/augment.js';
 import { applyCondition, drawConditions } from '../ser/conditions.js';
 import { FEATURE_SETTINGS, SAMPLE_RATE, clipFeatures, wavFeatures } from '../ser/features.js';
@@ -202,14 +201,6 @@ export function otherVoices(items: readonly DatasetItem[], actor: number, rng: G
   const others = items.filter((it) => it.actor !== actor);
   if (!others.length) return [];
   return Array.from({ length: count }, () => pool.get(others[rng.int(others.length)]!.path));
-}
-
-/** Features of one copy of each item per factor, the talker that much faster (`speed`). */
-export function speedFeatures(items: readonly DatasetItem[], opts: { factors: readonly number[]; cache?: FeatureCache | null }): Float32Array[] {
-  return opts.factors.map((factor) => {
-    const cache = opts.cache ? new FeatureCache(opts.cache.dir, `speed:v1:${factor}`) : null;
-    return derivedFeatures(items, cache, 0, (bytes) => clipFeatures(speed(load(bytes, { sampleRate: SAMPLE_RATE }), factor)));
-  });
 }
 
 /**

@@ -13,7 +13,7 @@ import { prepareRun, runTraining } from '../ser/pipeline.js';
 import type { Recipe } from '../ser/recipe.js';
 import { renderReportHtml } from '../ser/report-html.js';
 import { type Protocol, checkProtocol, protocolSplits } from '../ser/splits.js';
-import { type Extracted, FeatureCache, degradedFeatures, extractFeatures, noisyFeatures, scanRavdess, speedFeatures } from './dataset.js';
+import { type Extracted, FeatureCache, degradedFeatures, extractFeatures, noisyFeatures, scanRavdess } from './dataset.js';
 import { removeStaleTemps, writeFileAtomic } from './files.js';
 
 export interface ExperimentOptions {
@@ -89,12 +89,6 @@ export function runExperiment(o: ExperimentOptions): SplitResult[] {
       const t0 = Date.now();
       const copies = degradedFeatures(idx.map((j) => data.items[j]!), { ...d, cache: new FeatureCache(cacheDir) });
       log(`${d.copies} degraded cop${d.copies > 1 ? 'ies' : 'y'} of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-      return copies;
-    },
-    speed: (idx: readonly number[], d: { factors: readonly number[] }) => {
-      const t0 = Date.now();
-      const copies = speedFeatures(idx.map((j) => data.items[j]!), { ...d, cache: new FeatureCache(cacheDir) });
-      log(`sped-up copies (${d.factors.join(', ')}) of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return copies;
     },
   };

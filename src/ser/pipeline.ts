@@ -32,8 +32,6 @@ export interface Waveforms {
   noisy(indices: readonly number[], opts: { seed: number; snrDb: [number, number] }): Float32Array;
   /** `copies` copies of each clip under drawn recording conditions (babble from the other clips at `indices`, of other speakers). */
   degraded?(indices: readonly number[], opts: { seed: number; copies: number }): Float32Array[];
-  /** One copy of each clip per factor, the talker that much faster. */
-  speed?(indices: readonly number[], opts: { factors: readonly number[] }): Float32Array[];
 }
 
 export interface RunOptions {
@@ -111,10 +109,6 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
     if (s.kind === 'degraded') {
       if (!opts.waveforms?.degraded) throw new ValueError(`recipe '${recipe.name}' draws degraded copies, which need the waveforms (RunOptions.waveforms.degraded)`);
       return { prob: s.prob, copies: opts.waveforms.degraded(val.train, { seed, copies: s.copies }).map((c) => perClip(c, val.train)) };
-    }
-    if (s.kind === 'speed') {
-      if (!opts.waveforms?.speed) throw new ValueError(`recipe '${recipe.name}' draws sped-up copies, which need the waveforms (RunOptions.waveforms.speed)`);
-      return { prob: s.prob, copies: opts.waveforms.speed(val.train, { factors: s.factors }).map((c) => perClip(c, val.train)) };
     }
     // normalised as an enrolled speaker is: statistics from 1, 2, 4 or 8 clips, shrunk toward the training speakers'
     const raw = subset(corpus.features, val.train);

@@ -27,9 +27,7 @@ export type ClipSource =
    * telephone line, a codec's low-pass, a room, noise, a level, a DC offset or a tilt, sometimes two:
    * `drawConditions` in conditions.ts), computed once on the waveform.
    */
-  | { kind: 'degraded'; prob: number; copies: number }
-  /** One copy of each clip per factor, the talker sped up or slowed down by it (`speed` in degrade.ts). */
-  | { kind: 'speed'; prob: number; factors: number[] };
+  | { kind: 'degraded'; prob: number; copies: number };
 
 /** An augmentation applied to every training clip each time it is drawn, on the (normalised) MFCC image. */
 export type Augmentation =
@@ -123,8 +121,7 @@ export function checkRecipe(r: Recipe): Recipe {
   for (const s of r.sources) {
     if (!isProb(s.prob)) bad(`source '${s.kind}': prob must be in [0, 1], got ${s.prob}`);
     if (s.kind === 'noisy' && !(Number.isFinite(s.snrDb[0]) && s.snrDb[0] <= s.snrDb[1] && Number.isFinite(s.snrDb[1]))) bad(`source 'noisy': snrDb must be [low, high] in dB, got [${s.snrDb.join(', ')}]`);
-    if (s.kind === 'speed' && !(s.factors.length >= 1 && s.factors.length <= 16 && s.factors.every((f) => Number.isFinite(f) && f >= 0.5 && f <= 2))) bad(`source 'speed': factors must be 1 to 16 numbers from 0.5 to 2, got [${s.factors.join(', ')}]`);
-    if (s.kind !== 'noisy' && s.kind !== 'speed' && !(Number.isInteger(s.copies) && s.copies >= 1 && s.copies <= 16)) bad(`source '${s.kind}': copies must be an integer from 1 to 16, got ${s.copies}`);
+    if (s.kind !== 'noisy' && !(Number.isInteger(s.copies) && s.copies >= 1 && s.copies <= 16)) bad(`source '${s.kind}': copies must be an integer from 1 to 16, got ${s.copies}`);
     if (s.kind === 'enrolled' && !r.speakerNorm) bad("source 'enrolled' (enrolment copies) needs speaker normalisation");
   }
   if (new Set(r.sources.map((s) => s.kind)).size !== r.sources.length) bad('each kind of source may appear once');
