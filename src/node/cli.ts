@@ -86,7 +86,6 @@ ser <command> --help for its options; ser --version for the version.`,
   --degrade N         N copies of every training clip under recording conditions drawn at random
                       (band limits, telephone, codec low-pass, rooms, noise, level, DC, tilt),
                       drawn half the time
-  --babble P          with --degrade: a drawn noise is babble with probability P (default 1/3)
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
   --epochs N          default: the recipe's (40)
@@ -286,7 +285,7 @@ function protocolOf(p: string | undefined, fold: string | undefined, testActors:
 /** The recipe the flags describe; its name records every change, as reports file it. */
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean; degrade?: string; babble?: string;
+  deltas?: string; balance?: boolean; degrade?: string;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -321,12 +320,8 @@ function recipeOf(values: {
   }
   if (values.degrade !== undefined) {
     const copies = intOpt(values.degrade, 'degrade', 1);
-    const babble = values.babble === undefined ? undefined : Number(values.babble);
-    if (babble !== undefined && !(babble >= 0 && babble <= 1)) fail(`--babble must be a probability from 0 to 1, got '${values.babble}'`);
-    recipe.sources.push({ kind: 'degraded', prob: 0.5, copies, ...(babble === undefined ? {} : { babble }) });
-    recipe.name += ` with degraded copies ${copies}${babble === undefined ? '' : ` babble ${babble}`}`;
-  } else if (values.babble !== undefined) {
-    fail('--babble goes with --degrade');
+    recipe.sources.push({ kind: 'degraded', prob: 0.5, copies });
+    recipe.name += ` with degraded copies ${copies}`;
   }
   try {
     return checkRecipe(recipe);
@@ -341,7 +336,7 @@ function trainCommand(args: string[]): void {
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
     deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
-    degrade: { type: 'string' }, babble: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
+    degrade: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
     help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.train);

@@ -209,15 +209,15 @@ export function otherVoices(items: readonly DatasetItem[], actor: number, rng: G
  * seed, the copy's index and the clip's bytes; cached under a variant that names the seed, the copy
  * and the list of clips (babble depends on which other clips there are).
  */
-export function degradedFeatures(items: readonly DatasetItem[], opts: { seed?: number; copies: number; babble?: number; cache?: FeatureCache | null }): Float32Array[] {
+export function degradedFeatures(items: readonly DatasetItem[], opts: { seed?: number; copies: number; cache?: FeatureCache | null }): Float32Array[] {
   const seed = opts.seed ?? 0;
   const pool = new WaveformPool();
   const list = createHash('sha256').update(items.map((it) => it.path).join('\n')).digest('hex').slice(0, 16);
   return Array.from({ length: opts.copies }, (_, e) => {
-    const cache = opts.cache ? new FeatureCache(opts.cache.dir, `degraded:v1:${seed}:${e}:${list}${opts.babble === undefined ? '' : `:babble${opts.babble}`}`) : null;
+    const cache = opts.cache ? new FeatureCache(opts.cache.dir, `degraded:v1:${seed}:${e}:${list}`) : null;
     return derivedFeatures(items, cache, seed ^ Math.imul(e + 1, 0x9e3779b1), (bytes, rng, item) => {
       let y = load(bytes, { sampleRate: SAMPLE_RATE });
-      for (const c of drawConditions(rng, { babble: opts.babble })) {
+      for (const c of drawConditions(rng)) {
         y = applyCondition(y, c, { sampleRate: SAMPLE_RATE, rng, voices: () => otherVoices(items, item.actor, rng, pool) });
       }
       return clipFeatures(y);

@@ -85,7 +85,7 @@ export function runExperiment(o: ExperimentOptions): SplitResult[] {
       log(`noisy copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return copies;
     },
-    degraded: (idx: readonly number[], d: { seed: number; copies: number; babble?: number }) => {
+    degraded: (idx: readonly number[], d: { seed: number; copies: number }) => {
       const t0 = Date.now();
       const copies = degradedFeatures(idx.map((j) => data.items[j]!), { ...d, cache: new FeatureCache(cacheDir) });
       log(`${d.copies} degraded cop${d.copies > 1 ? 'ies' : 'y'} of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

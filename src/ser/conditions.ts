@@ -95,16 +95,13 @@ export const BENCHMARK_CONDITIONS: readonly Condition[] = [
 const uniform = (rng: Generator, lo: number, hi: number) => lo + (hi - lo) * rng.uniform();
 
 /** One condition of a family drawn at random, its level drawn over a range wider than the benchmark's. */
-function drawOne(rng: Generator, family: number, babble?: number): Condition {
+function drawOne(rng: Generator, family: number): Condition {
   switch (family) {
     case 0: return { kind: 'bandlimit', rate: Math.round(uniform(rng, 6000, 16000)) };
     case 1: return { kind: 'telephone' };
     case 2: return { kind: 'lowpass', hz: Math.round(uniform(rng, 3000, 8000)) };
     case 3: return { kind: 'reverb', rt60: uniform(rng, 0.2, 1.0) };
-    case 4: {
-      const noise = babble === undefined ? (['white', 'pink', 'babble'] as const)[rng.int(3)]! : rng.uniform() < babble ? 'babble' : (['white', 'pink'] as const)[rng.int(2)]!;
-      return { kind: 'noise', noise, snrDb: uniform(rng, 0, 25) };
-    }
+    case 4: return { kind: 'noise', noise: (['white', 'pink', 'babble'] as const)[rng.int(3)]!, snrDb: uniform(rng, 0, 25) };
     case 5: return { kind: 'gain', db: uniform(rng, -30, 10) };
     case 6: return { kind: 'dc', offset: uniform(rng, -0.1, 0.1) };
     default: return { kind: 'tilt', db: uniform(rng, -9, 9) };
@@ -116,11 +113,11 @@ const FAMILIES = 8;
 /**
  * The conditions of one training copy: one family drawn uniformly, and half the time a second of
  * another family applied after it (a reverberant room and a noisy one, say, as real recordings
- * combine them). A noise is babble a third of the time, or with probability `babble`.
+ * combine them).
  */
-export function drawConditions(rng: Generator, opts: { babble?: number } = {}): Condition[] {
+export function drawConditions(rng: Generator): Condition[] {
   const first = rng.int(FAMILIES);
-  const out = [drawOne(rng, first, opts.babble)];
-  if (rng.uniform() < 0.5) out.push(drawOne(rng, (first + 1 + rng.int(FAMILIES - 1)) % FAMILIES, opts.babble));
+  const out = [drawOne(rng, first)];
+  if (rng.uniform() < 0.5) out.push(drawOne(rng, (first + 1 + rng.int(FAMILIES - 1)) % FAMILIES));
   return out;
 }

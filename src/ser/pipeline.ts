@@ -31,7 +31,7 @@ export interface Waveforms {
   /** One copy of each clip with white noise. */
   noisy(indices: readonly number[], opts: { seed: number; snrDb: [number, number] }): Float32Array;
   /** `copies` copies of each clip under drawn recording conditions (babble from the other clips at `indices`, of other speakers). */
-  degraded?(indices: readonly number[], opts: { seed: number; copies: number; babble?: number }): Float32Array[];
+  degraded?(indices: readonly number[], opts: { seed: number; copies: number }): Float32Array[];
 }
 
 export interface RunOptions {
@@ -108,7 +108,7 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
     }
     if (s.kind === 'degraded') {
       if (!opts.waveforms?.degraded) throw new ValueError(`recipe '${recipe.name}' draws degraded copies, which need the waveforms (RunOptions.waveforms.degraded)`);
-      return { prob: s.prob, copies: opts.waveforms.degraded(val.train, { seed, copies: s.copies, babble: s.babble }).map((c) => perClip(c, val.train)) };
+      return { prob: s.prob, copies: opts.waveforms.degraded(val.train, { seed, copies: s.copies }).map((c) => perClip(c, val.train)) };
     }
     // normalised as an enrolled speaker is: statistics from 1, 2, 4 or 8 clips, shrunk toward the training speakers'
     const raw = subset(corpus.features, val.train);

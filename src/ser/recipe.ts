@@ -27,7 +27,7 @@ export type ClipSource =
    * telephone line, a codec's low-pass, a room, noise, a level, a DC offset or a tilt, sometimes two:
    * `drawConditions` in conditions.ts), computed once on the waveform.
    */
-  | { kind: 'degraded'; prob: number; copies: number; babble?: number };
+  | { kind: 'degraded'; prob: number; copies: number };
 
 /** An augmentation applied to every training clip each time it is drawn, on the (normalised) MFCC image. */
 export type Augmentation =
@@ -121,7 +121,6 @@ export function checkRecipe(r: Recipe): Recipe {
   for (const s of r.sources) {
     if (!isProb(s.prob)) bad(`source '${s.kind}': prob must be in [0, 1], got ${s.prob}`);
     if (s.kind === 'noisy' && !(Number.isFinite(s.snrDb[0]) && s.snrDb[0] <= s.snrDb[1] && Number.isFinite(s.snrDb[1]))) bad(`source 'noisy': snrDb must be [low, high] in dB, got [${s.snrDb.join(', ')}]`);
-    if (s.kind === 'degraded' && s.babble !== undefined && !(s.babble >= 0 && s.babble <= 1)) bad(`source 'degraded': babble must be a probability from 0 to 1, got ${s.babble}`);
     if (s.kind !== 'noisy' && !(Number.isInteger(s.copies) && s.copies >= 1 && s.copies <= 16)) bad(`source '${s.kind}': copies must be an integer from 1 to 16, got ${s.copies}`);
     if (s.kind === 'enrolled' && !r.speakerNorm) bad("source 'enrolled' (enrolment copies) needs speaker normalisation");
   }
