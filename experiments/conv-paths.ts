@@ -5,6 +5,7 @@
  */
 import type { Conv2dGeometry } from '../src/tensor/backend.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../src/tensor/cpu/conv.js';
+import { medianMs } from './median-time.js';
 
 const values = (n: number, seed: number) => {
   const a = new Float32Array(n);
@@ -18,16 +19,7 @@ const values = (n: number, seed: number) => {
 const geometry = (batch: number, inC: number, inH: number, inW: number, outC: number): Conv2dGeometry => ({
   batch, inC, inH, inW, outC, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: inH, outW: inW,
 });
-const median = (f: () => void, n: number) => {
-  for (let i = 0; i < 3; i++) f();
-  const t: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = performance.now();
-    f();
-    t.push(performance.now() - a);
-  }
-  return t.sort((a, b) => a - b)[n >> 1]!;
-};
+const median = (f: () => void, n: number) => medianMs(f, n, 3);
 for (const batch of [1, 32]) {
   for (const [name, inC, inH, inW, outC] of [['conv1', 1, 40, 174, 16], ['conv2', 16, 20, 87, 32], ['conv3', 32, 10, 43, 64]] as const) {
     const g = geometry(batch, inC, inH, inW, outC);

@@ -4,22 +4,14 @@
  * two checkouts can be timed in alternation on the same machine (an A/B that outlasts its drift):
  *
  *   git worktree add /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/node_modules
- *   cp experiments/model-timing.ts /tmp/before/experiments/
+ *   cp experiments/model-timing.ts experiments/median-time.ts /tmp/before/experiments/
  *   for r in 1 2 3; do npx tsx experiments/model-timing.ts; (cd /tmp/before && npx tsx experiments/model-timing.ts); done
  */
 import { manualSeed, noGrad, ops, optim, randn, setSimd } from '../src/index.js';
 import { EmotionCNN } from '../src/ser/model.js';
+import { medianMs } from './median-time.js';
 
-const median = (f: () => void, n: number) => {
-  for (let i = 0; i < Math.min(20, n); i++) f();
-  const t: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = performance.now();
-    f();
-    t.push(performance.now() - a);
-  }
-  return t.sort((a, b) => a - b)[n >> 1]!;
-};
+const median = (f: () => void, n: number) => medianMs(f, n, Math.min(20, n));
 manualSeed(0);
 const out: string[] = [];
 for (const deltas of [0, 2]) {

@@ -57,7 +57,7 @@ export function residentRowsTimesT(
   A: Float32Array, aOff: number, lda: number, B: Float32Array, bOff: number,
   C: Float32Array, cOff: number, ldc: number, m: number, k: number, n: number, accumulate: boolean,
 ): boolean {
-  if (n * k < MIN_FLOATS) return false;
+  if (!staysResident(m, k, n)) return false;
   const fma = relaxedSimdEnabled();
   let hit = entries.find((e) => e.fma === fma && e.array?.deref() === B && e.off === bOff && e.n === n && e.k === k);
   const fresh = hit !== undefined && hit.epoch === epoch;
