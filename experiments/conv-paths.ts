@@ -1,11 +1,14 @@
 /**
- * The direct stride-1 SIMD convolution against im2col + GEMM (its reference), both in this
- * checkout, one thread, in one process and in alternation: forward, input gradient and weight
- * gradient of the EmotionCNN's three convolutions at batch 1 and 32. `npx tsx experiments/conv-paths.ts`
+ * The convolution kernels of this checkout against each other, one thread, in one process and in
+ * alternation: the forward pass (alone and fused with the 2×2 max-pool and ReLU, as eval runs it)
+ * by Winograd F(2×2, 3×3), the direct SIMD kernel and im2col + GEMM (the reference), and the input
+ * and weight gradients by the direct kernel against im2col, for the EmotionCNN's three
+ * convolutions (conv1 also with Δ/ΔΔ, three channels) at batch 1 and 32. Each figure is the fastest
+ * of n calls, which under load from other processes is the least disturbed.
+ * `npx tsx experiments/conv-paths.ts`
  */
 import type { Conv2dGeometry } from '../src/tensor/backend.js';
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from '../src/tensor/cpu/conv.js';
-import { medianMs } from './median-time.js';
+import { type ConvMethod, conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dMaxPool2 } from '../src/tensor/cpu/conv.js';
 
 const values = (n: number, seed: number) => {
   const a = new Float32Array(n);
@@ -19,15 +22,31 @@ const values = (n: number, seed: number) => {
 const geometry = (batch: number, inC: number, inH: number, inW: number, outC: number): Conv2dGeometry => ({
   batch, inC, inH, inW, outC, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: inH, outW: inW,
 });
-const median = (f: () => void, n: number) => medianMs(f, n, 3);
+const fastest = (f: () => void, n: number) => {
+  for (let i = 0; i < 3; i++) f();
+  let best = Infinity;
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t);
+  }
+  return best.toFixed(3);
+};
+const layers = [['conv1', 1, 40, 174, 16], ['conv1 Δ/ΔΔ', 3, 40, 174, 16], ['conv2', 16, 20, 87, 32], ['conv3', 32, 10, 43, 64]] as const;
 for (const batch of [1, 32]) {
-  for (const [name, inC, inH, inW, outC] of [['conv1', 1, 40, 174, 16], ['conv2', 16, 20, 87, 32], ['conv3', 32, 10, 43, 64]] as const) {
+  for (const [name, inC, inH, inW, outC] of layers) {
     const g = geometry(batch, inC, inH, inW, outC);
     const x = values(batch * inC * inH * inW, 1);
     const w = values(outC * inC * 9, 2);
     const gy = values(batch * outC * inH * inW, 3);
     const n = batch === 1 ? 200 : 10;
-    const pair = (f: (m: 'auto' | 'im2col') => void) => `${median(() => f('auto'), n).toFixed(2)} vs ${median(() => f('im2col'), n).toFixed(2)}`;
-    console.log(`${name}, batch ${batch}, direct vs im2col (ms): forward ${pair((m) => conv2d(x, w, null, g, m))}, input gradient ${pair((m) => conv2dBackwardInput(gy, w, g, m))}, weight gradient ${pair((m) => conv2dBackwardWeight(gy, x, g, m))}`);
+    const methods: ConvMethod[] = ['winograd', 'direct', 'im2col'];
+    const each = (f: (m: ConvMethod) => void) => methods.map((m) => fastest(() => f(m), n)).join(' / ');
+    const pair = (f: (m: 'auto' | 'im2col') => void) => `${fastest(() => f('auto'), n)} vs ${fastest(() => f('im2col'), n)}`;
+    console.log(
+      `${name}, batch ${batch} (ms; winograd / direct / im2col): forward ${each((m) => conv2d(x, w, null, g, m))}, ` +
+      `with pool and ReLU ${each((m) => conv2dMaxPool2(x, w, null, g, true, m))}; auto vs im2col: ` +
+      `input gradient ${pair((m) => conv2dBackwardInput(gy, w, g, m))}, weight gradient ${pair((m) => conv2dBackwardWeight(gy, x, g, m))}`,
+    );
   }
 }

@@ -69,6 +69,7 @@ export const op = {
   shrU: (): Bytes => [0x76],
   i32Load: (offset = 0): Bytes => [0x28, ...memarg(2, offset)],
   // f32
+  f32Load: (offset = 0): Bytes => [0x2a, ...memarg(2, offset)],
   f32Store: (offset = 0): Bytes => [0x38, ...memarg(2, offset)],
   f32Add: (): Bytes => [0x92],
   // f64
@@ -86,6 +87,11 @@ export const op = {
     const b = new Uint8Array(new Float64Array([v, v]).buffer);
     return simd(0x0c, ...b);
   },
+  /** v128.const of the same float32 in all four lanes. */
+  f32x4Const: (v: number): Bytes => {
+    const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
+    return simd(0x0c, ...b);
+  },
   /** i8x16.shuffle: byte i of the result is byte lanes[i] of a‖b (0-15 from a, 16-31 from b). */
   shuffle: (lanes: readonly number[]): Bytes => simd(0x0d, ...lanes),
   store32Lane: (lane: number, offset = 0): Bytes => simd(0x5a, ...memarg(2, offset), lane),
@@ -96,7 +102,10 @@ export const op = {
   f64x2Neg: (): Bytes => simd(0xed),
   f64x2Sqrt: (): Bytes => simd(0xef),
   f32x4ExtractLane: (lane: number): Bytes => simd(0x1f, lane),
+  f32x4Splat: (): Bytes => simd(0x13),
+  f32x4ReplaceLane: (lane: number): Bytes => simd(0x20, lane),
   f32x4Add: (): Bytes => simd(0xe4),
+  f32x4Sub: (): Bytes => simd(0xe5),
   f32x4Mul: (): Bytes => simd(0xe6),
   /**
    * Relaxed SIMD's f32x4.relaxed_madd(a, b, c) = a·b + c, fused (one rounding) where the CPU has

@@ -183,6 +183,72 @@ describe.runIf(simdAvailable())('direct stride-1 SIMD convolution against im2col
   });
 });
 
+describe.runIf(simdAvailable())('Winograd F(2×2, 3×3) against im2col + GEMM', () => {
+  afterAll(() => setSimd(true));
+
+  const geometry = (batch: number, inC: number, inH: number, inW: number, outC: number, pad: number): Conv2dGeometry => ({
+    batch, inC, inH, inW, outC, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: pad, padW: pad,
+    outH: inH + 2 * pad - 2, outW: inW + 2 * pad - 2,
+  });
+  // conv2 and conv3 (where 'auto' picks it), and odd ones: fewer channels than 'auto' asks for, odd
+  // output heights and widths (a last tile half outside), tiles per row not a multiple of 4, output
+  // channels not a multiple of 4, no padding, padding 2, a 2-wide output, batches
+  const cases: [string, Conv2dGeometry][] = [
+    ['conv2', geometry(1, 16, 20, 87, 32, 1)],
+    ['conv3', geometry(2, 32, 10, 43, 64, 1)],
+    ['conv1 with Δ and ΔΔ', geometry(1, 3, 40, 174, 16, 1)],
+    ['odd sizes, no padding', geometry(1, 4, 7, 9, 6, 0)],
+    ['padding 2, 3 output channels', geometry(3, 9, 5, 13, 3, 2)],
+    ['a 3×2 output', geometry(2, 8, 3, 2, 5, 1)],
+  ];
+  for (const [name, g] of cases) {
+    it(`${name}: forward with bias, and fused with 2×2 max-pool and ReLU`, () => {
+      setSimd(true);
+      const x = lcg(g.batch * g.inC * g.inH * g.inW, 31, 1);
+      const w = lcg(g.outC * g.inC * 9, 32, 1);
+      const bias = lcg(g.outC, 33, 1);
+      const y = conv2d(x, w, bias, g, 'winograd');
+      const ref = conv2d(x, w, bias, g, 'im2col');
+      expect(y.length).toBe(ref.length);
+      expect(relError(y, ref)).toBeLessThan(2e-6);
+      expect(relError(conv2d(x, w, null, g, 'winograd'), conv2d(x, w, null, g, 'im2col'))).toBeLessThan(2e-6);
+      if (g.outH >= 2 && g.outW >= 2) {
+        for (const relu of [true, false]) {
+          const pooled = conv2dMaxPool2(x, w, bias, g, relu, 'winograd');
+          expect(pooled.length).toBe(g.batch * g.outC * (g.outH >> 1) * (g.outW >> 1));
+          expect(relError(pooled, conv2dMaxPool2(x, w, bias, g, relu, 'im2col'))).toBeLessThan(2e-6);
+        }
+      }
+    });
+  }
+
+  it('is what auto picks for conv2 and conv3, and their input gradients (a convolution too)', () => {
+    setSimd(true);
+    for (const g of [cases[0]![1], cases[1]![1]]) {
+      const x = lcg(g.batch * g.inC * g.inH * g.inW, 34, 1);
+      const w = lcg(g.outC * g.inC * 9, 35, 1);
+      const gy = lcg(g.batch * g.outC * g.outH * g.outW, 36, 1);
+      expect(conv2d(x, w, null, g)).toEqual(conv2d(x, w, null, g, 'winograd'));
+      expect(relError(conv2dBackwardInput(gy, w, g), conv2dBackwardInput(gy, w, g, 'im2col'))).toBeLessThan(2e-6);
+    }
+  });
+
+  it('a weight changed between calls is transformed again (nothing stale kept from the last call)', () => {
+    setSimd(true);
+    const g = cases[0]![1];
+    const x = lcg(g.inC * g.inH * g.inW, 37, 1);
+    const w = lcg(g.outC * g.inC * 9, 38, 1);
+    conv2dMaxPool2(x, w, null, g, true, 'winograd');
+    w[5] += 1;
+    expect(relError(conv2dMaxPool2(x, w, null, g, true, 'winograd'), conv2dMaxPool2(x, w, null, g, true, 'im2col'))).toBeLessThan(2e-6);
+  });
+
+  it('refuses kernels it does not compute', () => {
+    const g: Conv2dGeometry = { ...cases[0]![1], kH: 5, kW: 5, outH: 16, outW: 83, padH: 0, padW: 0 };
+    expect(() => conv2d(lcg(16 * 20 * 87, 1, 1), lcg(32 * 16 * 25, 2, 1), null, g, 'winograd')).toThrow(/3×3/);
+  });
+});
+
 describe.runIf(simdAvailable())('weights resident in WebAssembly memory (one-row products with a large weight)', () => {
   const k = 700, n = 100; // 70 000 floats: above the size that stays resident
   const product = (a: Float32Array, w: Float32Array) => {

@@ -3,6 +3,7 @@ import { packA, packColPanels, packRowPanels, packedProduct } from './gemm.js';
 import { alloc, chunks, lanesFor, runLanes } from './parallel.js';
 import { maxPool2dInfer } from './pool.js';
 import { scratch } from './scratch.js';
+import { ValueError } from '../errors.js';
 import { simdConv } from './wasm/conv.js';
 
 /**
@@ -165,6 +166,26 @@ const mine = <T>(items: T[], lane: number, lanes: number) => items.filter((_, i)
 const direct = (g: Conv2dGeometry) => g.strideH === 1 && g.strideW === 1 && simdConv() !== null;
 
 /**
+ * Whether Winograd F(2×2, 3×3) (./wasm/winograd.ts) computes it instead: a 3×3 kernel with enough
+ * input channels that the transforms, which cost per channel what the products save per channel
+ * pair, are repaid (conv2 and conv3, not conv1).
+ */
+const WINOGRAD_MIN_CHANNELS = 8;
+const winograd = (g: Conv2dGeometry) => direct(g) && g.kH === 3 && g.kW === 3 && g.inC >= WINOGRAD_MIN_CHANNELS;
+
+/**
+ * Which kernel a forward convolution runs: 'auto' picks (Winograd, else direct, else im2col);
+ * the others force one, so the tests can hold each fast path to the im2col reference.
+ */
+export type ConvMethod = 'auto' | 'im2col' | 'direct' | 'winograd';
+function forwardKernel(g: Conv2dGeometry, method: ConvMethod): 'im2col' | 'direct' | 'winograd' {
+  if (method === 'auto') return winograd(g) ? 'winograd' : direct(g) ? 'direct' : 'im2col';
+  if (method === 'direct' && !direct(g)) throw new ValueError('conv2d: the direct kernel needs stride 1 and SIMD');
+  if (method === 'winograd' && !(direct(g) && g.kH === 3 && g.kW === 3)) throw new ValueError('conv2d: Winograd needs a 3×3 kernel, stride 1 and SIMD');
+  return method;
+}
+
+/**
  * Splits `batch` samples of `rows` output rows for `lanes` lanes, as `chunks` splits positions:
  * whole samples when there are enough, otherwise ranges of rows.
  */
@@ -176,17 +197,18 @@ function rowChunks(batch: number, rows: number, lanes: number): { n: number; r0:
   return out;
 }
 
-/** `method` 'im2col' forces the GEMM path (the reference the tests hold the direct kernel to). */
 export function conv2dLane(
   lane: number, lanes: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, g: Conv2dGeometry,
-  method: 'auto' | 'im2col' = 'auto',
+  method: ConvMethod = 'auto',
 ): void {
   const ohw = positions(g);
   const inSize = g.inC * g.inH * g.inW;
-  if (method === 'auto' && direct(g)) {
+  const kind = forwardKernel(g, method);
+  if (kind !== 'im2col') {
     const kernel = simdConv()!;
     mine(rowChunks(g.batch, g.outH, lanes), lane, lanes).forEach(({ n, r0, r1 }, i) => {
-      kernel.run(x, n * inSize, w, bias, out, n * g.outC * ohw, g, r0, r1, false, false, i === 0);
+      if (kind === 'winograd') kernel.runWinograd(x, n * inSize, w, bias, out, n * g.outC * ohw, g, r0, r1, false, false, i === 0);
+      else kernel.run(x, n * inSize, w, bias, out, n * g.outC * ohw, g, r0, r1, false, false, i === 0);
     });
     return;
   }
@@ -201,7 +223,7 @@ export function conv2dLane(
   }
 }
 
-export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, method: 'auto' | 'im2col' = 'auto'): Float32Array {
+export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, method: ConvMethod = 'auto'): Float32Array {
   const out = alloc(g.batch * g.outC * positions(g));
   runLanes('conv2d', conv2dLane, [x, w, bias, out, g, method], lanesFor(macs(g)));
   return out;
@@ -212,15 +234,18 @@ export function conv2d(x: Float32Array, w: Float32Array, bias: Float32Array | nu
  * pooling runs on the tile in the kernel's memory and only the pooled quarter is written out;
  * otherwise the three steps one after another. Output [N, outC, ⌊outH/2⌋, ⌊outW/2⌋].
  */
-export function conv2dMaxPool2(x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, relu: boolean): Float32Array {
+export function conv2dMaxPool2(
+  x: Float32Array, w: Float32Array, bias: Float32Array | null, g: Conv2dGeometry, relu: boolean, method: ConvMethod = 'auto',
+): Float32Array {
   const ph = g.outH >> 1;
   const pw = g.outW >> 1;
-  if (direct(g) && ph > 0 && pw > 0) {
+  const kind = forwardKernel(g, method);
+  if (kind !== 'im2col' && ph > 0 && pw > 0) {
     const out = alloc(g.batch * g.outC * ph * pw);
-    runLanes('conv2dMaxPool2', conv2dMaxPool2Lane, [x, w, bias, out, g, relu], lanesFor(macs(g)));
+    runLanes('conv2dMaxPool2', conv2dMaxPool2Lane, [x, w, bias, out, g, relu, kind], lanesFor(macs(g)));
     return out;
   }
-  const pooled = maxPool2dInfer(conv2d(x, w, bias, g), {
+  const pooled = maxPool2dInfer(conv2d(x, w, bias, g, kind), {
     batch: g.batch, channels: g.outC, inH: g.outH, inW: g.outW, kH: 2, kW: 2, strideH: 2, strideW: 2, outH: ph, outW: pw,
   });
   if (relu) for (let i = 0; i < pooled.length; i++) pooled[i] = pooled[i]! > 0 ? pooled[i]! : 0;
@@ -229,12 +254,14 @@ export function conv2dMaxPool2(x: Float32Array, w: Float32Array, bias: Float32Ar
 
 export function conv2dMaxPool2Lane(
   lane: number, lanes: number, x: Float32Array, w: Float32Array, bias: Float32Array | null, out: Float32Array, g: Conv2dGeometry, relu: boolean,
+  kind: 'direct' | 'winograd',
 ): void {
   const kernel = simdConv()!;
   const inSize = g.inC * g.inH * g.inW;
   const pooledSize = g.outC * (g.outH >> 1) * (g.outW >> 1);
   mine(rowChunks(g.batch, g.outH >> 1, lanes), lane, lanes).forEach(({ n, r0, r1 }, i) => {
-    kernel.run(x, n * inSize, w, bias, out, n * pooledSize, g, r0, r1, true, relu, i === 0);
+    if (kind === 'winograd') kernel.runWinograd(x, n * inSize, w, bias, out, n * pooledSize, g, r0, r1, true, relu, i === 0);
+    else kernel.run(x, n * inSize, w, bias, out, n * pooledSize, g, r0, r1, true, relu, i === 0);
   });
 }
 

@@ -25,6 +25,10 @@
  */
 import { simdKernel } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, i32, mulAdd, op, v128 } from '../../../wasm/emit.js';
+import {
+  type WinogradInputExport, type WinogradOutputExport, type WinogradSplitExport, type WinogradWeightsExport,
+  winogradInput, winogradOutput, winogradSplit, winogradWeights,
+} from './winograd.js';
 
 // parameters
 const W = 0, OFFS = 1, X = 2, Y = 3, BIAS = 4, MP = 5, K = 6, ROWS = 7, NB8 = 8, TAIL = 9, XROW = 10, YROW = 11, YCHAN = 12;
@@ -200,6 +204,21 @@ export interface DirectConvShape {
 }
 
 const PAGE_FLOATS = 65536 / 4;
+
+/** A [outC, K] weight as 4-channel row panels: heap[at + (ip·K + r)·4 + i] = w[4·ip + i][r], zero past outC. */
+function packPanels(w: Float32Array, outC: number, K: number, heap: Float32Array, at: number): void {
+  const mp = (outC + 3) >> 2;
+  for (let ip = 0; ip < mp; ip++) {
+    const base = at + ip * K * 4;
+    for (let i = 0; i < 4; i++) {
+      const co = ip * 4 + i;
+      if (co < outC) for (let r = 0; r < K; r++) heap[base + r * 4 + i] = w[co * K + r]!;
+      else for (let r = 0; r < K; r++) heap[base + r * 4 + i] = 0;
+    }
+  }
+}
+/** Floats of transformed input and products per group of tile rows: 256 KB, about this machine's L2 share. */
+const WINOGRAD_GROUP_FLOATS = 65536;
 const ceil4 = (v: number) => (v + 3) & ~3;
 
 /** One instance per thread (its own memory, grown as needed, never shrunk). */
@@ -208,6 +227,10 @@ export class SimdConv {
   private readonly conv: ConvExport;
   private readonly pool: PoolExport;
   private readonly wgrad: WgradExport;
+  private readonly winIn: WinogradInputExport;
+  private readonly winOut: WinogradOutputExport;
+  private readonly winW: WinogradWeightsExport;
+  private readonly winSplit: WinogradSplitExport;
   private heap: Float32Array;
   private words: Int32Array;
 
@@ -217,6 +240,10 @@ export class SimdConv {
     this.conv = instance.exports.conv as ConvExport;
     this.pool = instance.exports.pool as PoolExport;
     this.wgrad = instance.exports.wgrad as WgradExport;
+    this.winIn = instance.exports.winIn as WinogradInputExport;
+    this.winOut = instance.exports.winOut as WinogradOutputExport;
+    this.winW = instance.exports.winW as WinogradWeightsExport;
+    this.winSplit = instance.exports.winSplit as WinogradSplitExport;
     this.heap = new Float32Array(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
   }
@@ -282,16 +309,8 @@ export class SimdConv {
     this.ensure(pool ? pAt + mp * 4 * (rows >> 1) * pw4 : pAt);
     const heap = this.heap;
 
-    // weights as 4-channel row panels: heap[wAt + (ip·K + r)·4 + i] = w[4·ip + i][r], zero past outC
-    // (at address 0, so growing the memory keeps them)
-    for (let ip = 0; packWeights && ip < mp; ip++) {
-      const base = wAt + ip * K * 4;
-      for (let i = 0; i < 4; i++) {
-        const co = ip * 4 + i;
-        if (co < outC) for (let r = 0; r < K; r++) heap[base + r * 4 + i] = w[co * K + r]!;
-        else for (let r = 0; r < K; r++) heap[base + r * 4 + i] = 0;
-      }
-    }
+    // weights as 4-channel row panels (at address 0, so growing the memory keeps them)
+    if (packWeights) packPanels(w, outC, K, heap, wAt);
     heap.fill(0, biasAt, xAt);
     if (bias) heap.set(bias.subarray(0, outC), biasAt);
     this.loadSlab(x, xOff, s, c0, slab, wp, offAt, xAt);
@@ -315,6 +334,113 @@ export class SimdConv {
       for (let t = 0; t < prows; t++) {
         const src = pAt + (co * prows + t) * pw4;
         out.set(heap.subarray(src, src + pw), outOff + (co * ph + r0 + t) * pw);
+      }
+    }
+  }
+
+  /**
+   * The same as `run` for a 3×3 kernel (any padding, stride 1), by Winograd F(2×2, 3×3)
+   * (./winograd.ts): output rows [r0, r1), or with `pool` pooled rows [r0, r1) (then ReLU when
+   * `relu`). `packWeights` false: the same `w` as the last call's, still transformed. Tiles are 2×2 output blocks at even coordinates, tw < tiles per row rounded up to 4;
+   * the tile rows are taken a group at a time so that a group's transformed input and products
+   * stay in cache.
+   */
+  runWinograd(
+    x: Float32Array, xOff: number, w: Float32Array, bias: Float32Array | null,
+    out: Float32Array, outOff: number, s: DirectConvShape, r0: number, r1: number, pool = false, relu = false,
+    packWeights = true,
+  ): void {
+    const { inC, inH, inW, outC, outH, outW, padH, padW } = s;
+    const mp = (outC + 3) >> 2;
+    const th0 = pool ? r0 : r0 >> 1;
+    const th1 = pool ? r1 : (r1 + 1) >> 1;
+    const tw = pool ? outW >> 1 : (outW + 1) >> 1; // tiles per row that are needed
+    const tw4 = ceil4(tw);
+    const nt = th1 - th0;
+    const ew = tw4 + 4; // E and O row lengths (a block reads E and O at tw … tw + 4)
+    const sr = 2 * nt + 2; // input rows of the chunk's tiles
+    const group = Math.max(1, Math.min(nt, Math.floor(WINOGRAD_GROUP_FLOATS / (16 * (inC + 4 * mp) * tw4))));
+    const t4 = group * tw4; // tiles of a full group
+    const uAt = 0;
+    const rawAt = uAt + 16 * mp * 4 * inC; // the weight as it is, [4·mp, inC, 3, 3], before its transform
+    const offAt = rawAt + mp * 4 * 9 * inC;
+    const zeroAt = offAt + inC;
+    const biasAt = zeroAt + 4 * mp;
+    const slabAt = biasAt + 4 * mp;
+    const vAt = slabAt + inC * sr * 2 * ew;
+    const mAt = vAt + 16 * inC * t4;
+    const yAt = mAt + 16 * 4 * mp * t4;
+    const yRow = pool ? tw4 : 4 * tw4; // floats per tile row of the output region
+    // the chunk's input rows as they are, with room for winSplit's reads before and past them
+    const rawAt2 = yAt + outC * nt * yRow + 4;
+    this.ensure(rawAt2 + inC * sr * inW + 2 * ew + 8);
+    const heap = this.heap;
+
+    // U = G g Gᵀ, kept with the weights at address 0 for a lane's later samples and row ranges
+    if (packWeights) {
+      heap.set(w.subarray(0, outC * inC * 9), rawAt);
+      heap.fill(0, rawAt + outC * inC * 9, offAt);
+      this.winW(4 * rawAt, 4 * uAt, mp, inC, 4 * mp * 4 * inC);
+    }
+    for (let c = 0; c < inC; c++) this.words[offAt + c] = 4 * c * t4;
+    heap.fill(0, zeroAt, slabAt);
+    if (bias) heap.set(bias.subarray(0, outC), biasAt);
+    // the input rows 2·th0 − padH … of the chunk, padded (column m is input column m − padW) and
+    // split into even columns (E) and odd ones (O): copied in as they are (one copy when the chunk
+    // reads the whole sample), split by winSplit, then the margins zeroed
+    const ihLo = Math.max(0, 2 * th0 - padH);
+    const ihHi = Math.min(inH, 2 * th0 - padH + sr);
+    const rawRows = ihHi - ihLo;
+    if (rawRows > 0) {
+      if (rawRows === inH) heap.set(x.subarray(xOff, xOff + inC * inH * inW), rawAt2);
+      else for (let c = 0; c < inC; c++) heap.set(x.subarray(xOff + (c * inH + ihLo) * inW, xOff + (c * inH + ihHi) * inW), rawAt2 + c * rawRows * inW);
+    }
+    heap.fill(0, slabAt, vAt);
+    this.winSplit(
+      4 * rawAt2, 4 * slabAt, inC, sr, rawRows, 2 * th0 - padH - ihLo, 4 * inW, 4 * padW, ew >> 2, 4 * sr * 2 * ew, 4 * 2 * ew, 4 * ew,
+    );
+    for (let c = 0; c < inC; c++) {
+      for (let t = 0; t < sr; t++) {
+        const ih = 2 * th0 - padH + t;
+        if (ih < 0 || ih >= inH) continue;
+        const e = slabAt + (c * sr + t) * 2 * ew;
+        for (let m = 0; m < padW; m++) heap[e + (m & 1) * ew + (m >> 1)] = 0;
+        for (let m = padW + inW; m < 2 * ew; m++) heap[e + (m & 1) * ew + (m >> 1)] = 0;
+      }
+    }
+    for (let g0 = 0; g0 < nt; g0 += group) {
+      const rows = Math.min(group, nt - g0);
+      const tiles = rows * tw4;
+      this.winIn(
+        4 * (slabAt + 2 * g0 * 2 * ew), 4 * vAt, inC, rows, tw4 >> 2, 4 * sr * 2 * ew, 4 * 2 * ew, 4 * ew,
+        4 * inC * t4, 4 * t4, 4 * tw4,
+      );
+      for (let xi = 0; xi < 16; xi++) {
+        this.conv(
+          4 * (uAt + xi * mp * 4 * inC), 4 * offAt, 4 * (vAt + xi * inC * t4), 4 * (mAt + xi * 4 * mp * t4), 4 * zeroAt,
+          mp, inC, 1, tiles >> 3, tiles & 4 ? 1 : 0, 0, 0, 4 * t4,
+        );
+      }
+      this.winOut(
+        4 * mAt, 4 * (yAt + g0 * yRow), 4 * biasAt, outC, rows, tw4 >> 2, 4 * 4 * mp * t4, 4 * t4, 4 * tw4,
+        4 * nt * yRow, 4 * (pool ? tw4 : 2 * tw4), pool ? 1 : 0, relu ? 1 : 0,
+      );
+    }
+    if (pool) {
+      const pw = outW >> 1;
+      const ph = outH >> 1;
+      for (let co = 0; co < outC; co++) {
+        for (let t = 0; t < nt; t++) {
+          const src = yAt + co * nt * yRow + t * tw4;
+          out.set(heap.subarray(src, src + pw), outOff + (co * ph + th0 + t) * pw);
+        }
+      }
+      return;
+    }
+    for (let co = 0; co < outC; co++) {
+      for (let oh = r0; oh < r1; oh++) {
+        const src = yAt + co * nt * yRow + (oh - 2 * th0) * 2 * tw4;
+        out.set(heap.subarray(src, src + outW), outOff + (co * outH + oh) * outW);
       }
     }
   }
@@ -371,7 +497,7 @@ export class SimdConv {
   }
 }
 
-const kernels = simdKernel((fma) => assemble([convFunction(fma), poolFunction, wgradFunction(fma)], 4), (m) => new SimdConv(m));
+const kernels = simdKernel((fma) => assemble([convFunction(fma), poolFunction, wgradFunction(fma), winogradInput, winogradOutput, winogradWeights, winogradSplit], 4), (m) => new SimdConv(m));
 
 /** The direct SIMD convolution (this thread's instance), or null when SIMD is off or unavailable. */
 export function simdConv(): SimdConv | null {
