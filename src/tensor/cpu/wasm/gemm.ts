@@ -80,32 +80,62 @@ const gemmFunction = (fma: boolean): WasmFunction => ({
 /**
  * gemv(x, w, y, k, n, ldw): y[j] = Σ_{p<k} x[p]·W[j][p] for j < n, W's rows ldw bytes apart, k a
  * positive multiple of 4. One row of the product with a transposed weight (a linear layer on one
- * sample), where packing the weight into panels would cost more than the product.
+ * sample), where packing the weight into panels would cost more than the product. Rows go four at a
+ * time: each row's sum is one chain of vector additions, which waits on the adder's latency, so
+ * four independent chains (sharing each load of x) keep the loads streaming; the last n mod 4 rows
+ * go one at a time. Every row is summed in the same order either way.
  */
 const GX = 0, GW = 1, GY = 2, GK = 3, GN = 4, GLDW = 5, GJ = 6, GPX = 7, GPW = 8, GEND = 9, GACC = 10;
-const gemvFunction = (fma: boolean): WasmFunction => ({
-  name: 'gemv',
-  params: [i32, i32, i32, i32, i32, i32],
-  locals: [i32, i32, i32, i32, v128],
-  body: [
-    op.i32(0), op.set(GJ),
-    op.block(), op.loop(),
-    op.get(GJ), op.get(GN), op.geU(), op.brIf(1),
-    op.zero(), op.set(GACC),
-    op.get(GX), op.tee(GPX), op.get(GK), op.i32(2), op.shl(), op.add(), op.set(GEND),
-    op.get(GW), op.get(GJ), op.get(GLDW), op.mul(), op.add(), op.set(GPW),
-    op.loop(),
-    op.get(GPX), op.load(), op.get(GPW), op.load(), ...(fma ? [op.get(GACC), op.f32x4RelaxedMadd()] : [op.f32x4Mul(), op.get(GACC), op.f32x4Add()]), op.set(GACC),
-    ...addTo(GPX, 16), ...addTo(GPW, 16),
-    op.get(GPX), op.get(GEND), op.ltU(), op.brIf(0), op.end(),
-    // y[j] = the four partial sums added
-    op.get(GY), op.get(GJ), op.i32(2), op.shl(), op.add(),
-    op.get(GACC), op.f32x4ExtractLane(0), op.get(GACC), op.f32x4ExtractLane(1), op.f32Add(),
-    op.get(GACC), op.f32x4ExtractLane(2), op.f32Add(), op.get(GACC), op.f32x4ExtractLane(3), op.f32Add(),
-    op.f32Store(),
-    ...addTo(GJ, 1), op.br(0), op.end(), op.end(),
-  ],
-});
+const GPW1 = 11, GXV = 14, GACC1 = 15; // GPW1 … GPW1 + 2: rows j + 1 … j + 3; GACC1 … GACC1 + 2 their sums
+/** y[j + i] = the four lanes of `acc` added, lane 0 first */
+const storeSum = (acc: number, i: number): Bytes[] => [
+  op.get(GY), op.get(GJ), op.i32(2), op.shl(), op.add(),
+  op.get(acc), op.f32x4ExtractLane(0), op.get(acc), op.f32x4ExtractLane(1), op.f32Add(),
+  op.get(acc), op.f32x4ExtractLane(2), op.f32Add(), op.get(acc), op.f32x4ExtractLane(3), op.f32Add(),
+  op.f32Store(4 * i),
+];
+const gemvFunction = (fma: boolean): WasmFunction => {
+  const rows = [GACC, GACC1, GACC1 + 1, GACC1 + 2];
+  const pointers = [GPW, GPW1, GPW1 + 1, GPW1 + 2];
+  const madd = (acc: number, w: Bytes[]): Bytes[] => (fma
+    ? [op.get(GXV), ...w, op.get(acc), op.f32x4RelaxedMadd(), op.set(acc)]
+    : [op.get(GXV), ...w, op.f32x4Mul(), op.get(acc), op.f32x4Add(), op.set(acc)]);
+  return {
+    name: 'gemv',
+    params: [i32, i32, i32, i32, i32, i32],
+    locals: [i32, i32, i32, i32, v128, i32, i32, i32, v128, v128, v128, v128],
+    body: [
+      op.i32(0), op.set(GJ),
+      // four rows at a time while j + 4 ≤ n
+      op.block(), op.loop(),
+      op.get(GN), op.get(GJ), op.i32(4), op.add(), op.ltU(), op.brIf(1),
+      ...rows.flatMap((acc) => [op.zero(), op.set(acc)]),
+      op.get(GX), op.tee(GPX), op.get(GK), op.i32(2), op.shl(), op.add(), op.set(GEND),
+      op.get(GW), op.get(GJ), op.get(GLDW), op.mul(), op.add(), op.set(GPW),
+      ...[1, 2, 3].flatMap((i) => [op.get(pointers[i - 1]!), op.get(GLDW), op.add(), op.set(pointers[i]!)]),
+      op.loop(),
+      op.get(GPX), op.load(), op.set(GXV),
+      ...rows.flatMap((acc, i) => madd(acc, [op.get(pointers[i]!), op.load()])),
+      ...addTo(GPX, 16), ...pointers.flatMap((p) => addTo(p, 16)),
+      op.get(GPX), op.get(GEND), op.ltU(), op.brIf(0), op.end(),
+      ...rows.flatMap((acc, i) => storeSum(acc, i)),
+      ...addTo(GJ, 4), op.br(0), op.end(), op.end(),
+      // the rest one at a time
+      op.block(), op.loop(),
+      op.get(GJ), op.get(GN), op.geU(), op.brIf(1),
+      op.zero(), op.set(GACC),
+      op.get(GX), op.tee(GPX), op.get(GK), op.i32(2), op.shl(), op.add(), op.set(GEND),
+      op.get(GW), op.get(GJ), op.get(GLDW), op.mul(), op.add(), op.set(GPW),
+      op.loop(),
+      op.get(GPX), op.load(), op.set(GXV),
+      ...madd(GACC, [op.get(GPW), op.load()]),
+      ...addTo(GPX, 16), ...addTo(GPW, 16),
+      op.get(GPX), op.get(GEND), op.ltU(), op.brIf(0), op.end(),
+      ...storeSum(GACC, 0),
+      ...addTo(GJ, 1), op.br(0), op.end(), op.end(),
+    ],
+  };
+};
 
 type GemvExport = (x: number, w: number, y: number, k: number, n: number, ldw: number) => void;
 type GemmExport = (a: number, b: number, c: number, mp: number, k: number, np: number, ldc: number) => void;
