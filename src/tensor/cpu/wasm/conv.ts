@@ -185,6 +185,28 @@ const wgradFunction = (fma: boolean): WasmFunction => ({
   ],
 });
 
+// compact(src, dst, rows, n4, srow, drow): rows r < rows of n4 vectors, from src + r·srow to
+// dst + r·drow, in order. In place (dst = src, drow ≤ srow, 16·n4 ≤ srow) a row's stores never reach
+// a row not yet read, and what a row's last vector writes past its end the next row overwrites.
+const CS = 0, CD = 1, CROWS = 2, CN4 = 3, CSROW = 4, CDROW = 5, CR = 6, CQ = 7, CA = 8, CB = 9;
+const compactFunction: WasmFunction = {
+  name: 'compact',
+  params: new Array<typeof i32>(6).fill(i32),
+  locals: [i32, i32, i32, i32],
+  body: [
+    op.i32(0), op.set(CR),
+    op.loop(),
+    op.get(CS), op.set(CA), op.get(CD), op.set(CB), op.i32(0), op.set(CQ),
+    op.loop(),
+    op.get(CB), op.get(CA), op.load(), op.store(),
+    ...addTo(CA, 16), ...addTo(CB, 16), ...addTo(CQ, 1),
+    op.get(CQ), op.get(CN4), op.ltU(), op.brIf(0), op.end(),
+    ...addLocal(CS, CSROW), ...addLocal(CD, CDROW), ...addTo(CR, 1),
+    op.get(CR), op.get(CROWS), op.ltU(), op.brIf(0), op.end(),
+  ],
+};
+type CompactExport = (src: number, dst: number, rows: number, n4: number, srow: number, drow: number) => void;
+
 type WgradExport = (
   offs: number, x: number, gy: number, out: number, mp: number, pairs: number, rows: number, nb4: number,
   xrow: number, gyrow: number, gychan: number,
@@ -231,6 +253,7 @@ export class SimdConv {
   private readonly winOut: WinogradOutputExport;
   private readonly winW: WinogradWeightsExport;
   private readonly winSplit: WinogradSplitExport;
+  private readonly compact: CompactExport;
   private heap: Float32Array;
   private words: Int32Array;
 
@@ -244,6 +267,7 @@ export class SimdConv {
     this.winOut = instance.exports.winOut as WinogradOutputExport;
     this.winW = instance.exports.winW as WinogradWeightsExport;
     this.winSplit = instance.exports.winSplit as WinogradSplitExport;
+    this.compact = instance.exports.compact as CompactExport;
     this.heap = new Float32Array(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
   }
@@ -253,6 +277,33 @@ export class SimdConv {
     this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
     this.heap = new Float32Array(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
+  }
+
+  /**
+   * Copies `channels` planes out of the kernel's memory: plane c's `rows` rows of `len` floats at
+   * heap[at + (c·rows + t)·stride] go to out[outOff + c·plane + t·len]. The rows are first made
+   * contiguous in place (one pass in WebAssembly), so a plane, or all of them when they are
+   * contiguous in `out` too, is one copy: a copy per row costs more in JavaScript than the row.
+   */
+  private copyOut(at: number, channels: number, rows: number, len: number, stride: number, out: Float32Array, outOff: number, plane: number): void {
+    this.compactAndCopyRows(at, channels, rows, len, stride, 0, rows, out, outOff, plane);
+  }
+
+  /** As copyOut, but of each plane's `rows` rows only rows first … first + count − 1 go out. */
+  private compactAndCopyRows(
+    at: number, channels: number, rows: number, len: number, stride: number, first: number, count: number,
+    out: Float32Array, outOff: number, plane: number,
+  ): void {
+    if (len !== stride) this.compact(4 * at, 4 * at, channels * rows, ceil4(len) >> 2, 4 * stride, 4 * len);
+    const heap = this.heap;
+    if (first === 0 && count === rows && plane === rows * len) {
+      out.set(heap.subarray(at, at + channels * rows * len), outOff);
+      return;
+    }
+    for (let c = 0; c < channels; c++) {
+      const src = at + (c * rows + first) * len;
+      out.set(heap.subarray(src, src + count * len), outOff + c * plane);
+    }
   }
 
   /**
@@ -319,23 +370,12 @@ export class SimdConv {
       wp * 4, wo4 * 4, rows * wo4 * 4,
     );
     if (!pool) {
-      for (let co = 0; co < outC; co++) {
-        for (let t = 0; t < rows; t++) {
-          const src = yAt + (co * rows + t) * wo4;
-          out.set(heap.subarray(src, src + outW), outOff + (co * outH + r0 + t) * outW);
-        }
-      }
+      this.copyOut(yAt, outC, rows, outW, wo4, out, outOff + r0 * outW, outH * outW);
       return;
     }
     const prows = rows >> 1;
     this.pool(yAt * 4, pAt * 4, mp * 4 * prows, pw4 >> 2, wo4 * 4, pw4 * 4, relu ? 1 : 0);
-    const ph = outH >> 1;
-    for (let co = 0; co < outC; co++) {
-      for (let t = 0; t < prows; t++) {
-        const src = pAt + (co * prows + t) * pw4;
-        out.set(heap.subarray(src, src + pw), outOff + (co * ph + r0 + t) * pw);
-      }
-    }
+    this.copyOut(pAt, outC, prows, pw, pw4, out, outOff + r0 * pw, (outH >> 1) * pw);
   }
 
   /**
@@ -428,21 +468,11 @@ export class SimdConv {
     }
     if (pool) {
       const pw = outW >> 1;
-      const ph = outH >> 1;
-      for (let co = 0; co < outC; co++) {
-        for (let t = 0; t < nt; t++) {
-          const src = yAt + co * nt * yRow + t * tw4;
-          out.set(heap.subarray(src, src + pw), outOff + (co * ph + th0 + t) * pw);
-        }
-      }
+      this.copyOut(yAt, outC, nt, pw, tw4, out, outOff + th0 * pw, (outH >> 1) * pw);
       return;
     }
-    for (let co = 0; co < outC; co++) {
-      for (let oh = r0; oh < r1; oh++) {
-        const src = yAt + co * nt * yRow + (oh - 2 * th0) * 2 * tw4;
-        out.set(heap.subarray(src, src + outW), outOff + (co * outH + oh) * outW);
-      }
-    }
+    // rows 2·th0 … 2·th1 − 1 were computed; [r0, r1) go out
+    this.compactAndCopyRows(yAt, outC, 2 * nt, outW, 2 * tw4, r0 - 2 * th0, r1 - r0, out, outOff + r0 * outW, outH * outW);
   }
 
   /**
@@ -497,7 +527,7 @@ export class SimdConv {
   }
 }
 
-const kernels = simdKernel((fma) => assemble([convFunction(fma), poolFunction, wgradFunction(fma), winogradInput, winogradOutput, winogradWeights, winogradSplit], 4), (m) => new SimdConv(m));
+const kernels = simdKernel((fma) => assemble([convFunction(fma), poolFunction, wgradFunction(fma), winogradInput, winogradOutput, winogradWeights, winogradSplit, compactFunction], 4), (m) => new SimdConv(m));
 
 /** The direct SIMD convolution (this thread's instance), or null when SIMD is off or unavailable. */
 export function simdConv(): SimdConv | null {
