@@ -2,7 +2,8 @@
  * The convolution kernels of this checkout against each other, one thread, in one process and in
  * alternation: the forward pass (alone and fused with the 2×2 max-pool and ReLU, as eval runs it)
  * by Winograd F(2×2, 3×3), the direct SIMD kernel and im2col + GEMM (the reference), and the input
- * and weight gradients by the direct kernel against im2col, for the EmotionCNN's three
+ * and weight gradients as 'auto' computes them (Winograd from 8 input channels on, else the direct
+ * kernel) against im2col, for the EmotionCNN's three
  * convolutions (conv1 also with Δ/ΔΔ, three channels) at batch 1 and 32. Each figure is the fastest
  * of n calls, which under load from other processes is the least disturbed.
  * `npx tsx experiments/conv-paths.ts`

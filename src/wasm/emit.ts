@@ -106,6 +106,7 @@ export const op = {
   f32x4ReplaceLane: (lane: number): Bytes => simd(0x20, lane),
   f32x4Add: (): Bytes => simd(0xe4),
   f32x4Sub: (): Bytes => simd(0xe5),
+  f32x4Neg: (): Bytes => simd(0xe1),
   f32x4Mul: (): Bytes => simd(0xe6),
   /**
    * Relaxed SIMD's f32x4.relaxed_madd(a, b, c) = a·b + c, fused (one rounding) where the CPU has

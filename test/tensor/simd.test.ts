@@ -222,7 +222,20 @@ describe.runIf(simdAvailable())('Winograd F(2×2, 3×3) against im2col + GEMM', 
     });
   }
 
-  it('is what auto picks for conv2 and conv3, and their input gradients (a convolution too)', () => {
+  for (const [name, g] of cases) {
+    it(`${name}: weight gradient`, () => {
+      setSimd(true);
+      const x = lcg(g.batch * g.inC * g.inH * g.inW, 39, 1);
+      const gy = lcg(g.batch * g.outC * g.outH * g.outW, 40, 1);
+      const dw = conv2dBackwardWeight(gy, x, g, 'winograd');
+      const ref = conv2dBackwardWeight(gy, x, g, 'im2col');
+      expect(dw.length).toBe(ref.length);
+      // sums over every tile (and over the batch) in float32, in another order than im2col's
+      expect(relError(dw, ref)).toBeLessThan(1e-5);
+    });
+  }
+
+  it('is what auto picks for conv2 and conv3, their input gradients (a convolution too) and weight gradients', () => {
     setSimd(true);
     for (const g of [cases[0]![1], cases[1]![1]]) {
       const x = lcg(g.batch * g.inC * g.inH * g.inW, 34, 1);
@@ -230,6 +243,7 @@ describe.runIf(simdAvailable())('Winograd F(2×2, 3×3) against im2col + GEMM', 
       const gy = lcg(g.batch * g.outC * g.outH * g.outW, 36, 1);
       expect(conv2d(x, w, null, g)).toEqual(conv2d(x, w, null, g, 'winograd'));
       expect(relError(conv2dBackwardInput(gy, w, g), conv2dBackwardInput(gy, w, g, 'im2col'))).toBeLessThan(2e-6);
+      expect(conv2dBackwardWeight(gy, x, g)).toEqual(conv2dBackwardWeight(gy, x, g, 'winograd'));
     }
   });
 

@@ -341,17 +341,21 @@ export function conv2dBackwardInput(gy: Float32Array, w: Float32Array, g: Conv2d
  */
 export function conv2dBackwardWeightLane(
   lane: number, lanes: number, gy: Float32Array, x: Float32Array, partials: Float32Array, g: Conv2dGeometry,
-  method: 'auto' | 'im2col' = 'auto',
+  method: ConvMethod = 'auto',
 ): void {
   const ohw = positions(g);
   const K = colRows(g);
   const inSize = g.inC * g.inH * g.inW;
   const dw = lane * g.outC * K;
-  if (method === 'auto' && direct(g)) {
+  const kind = method === 'auto' ? forwardKernel(g, 'auto') : method;
+  if (kind === 'winograd' || kind === 'direct') {
     const kernel = simdConv()!;
-    for (const { n, r0, r1 } of mine(rowChunks(g.batch, g.outH, lanes), lane, lanes)) {
-      kernel.weightGrad(gy, n * g.outC * ohw, x, n * inSize, partials, dw, g, r0, r1);
+    const mineChunks = mine(rowChunks(g.batch, g.outH, lanes), lane, lanes);
+    if (kind === 'winograd') {
+      if (mineChunks.length) kernel.weightGradWinograd(gy, x, partials, dw, g, mineChunks);
+      return;
     }
+    for (const { n, r0, r1 } of mineChunks) kernel.weightGrad(gy, n * g.outC * ohw, x, n * inSize, partials, dw, g, r0, r1);
     return;
   }
   for (const { n, o0, o1 } of mine(chunks(g.batch, ohw, lanes), lane, lanes)) {
@@ -364,7 +368,8 @@ export function conv2dBackwardWeightLane(
   }
 }
 
-export function conv2dBackwardWeight(gy: Float32Array, x: Float32Array, g: Conv2dGeometry, method: 'auto' | 'im2col' = 'auto'): Float32Array {
+export function conv2dBackwardWeight(gy: Float32Array, x: Float32Array, g: Conv2dGeometry, method: ConvMethod = 'auto'): Float32Array {
+  if (method !== 'auto') forwardKernel(g, method); // refuses a kernel that cannot compute it
   const size = g.outC * colRows(g);
   const lanes = lanesFor(macs(g));
   const partials = alloc(lanes * size);

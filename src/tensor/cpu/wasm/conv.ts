@@ -26,8 +26,8 @@
 import { simdKernel } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, i32, mulAdd, op, v128 } from '../../../wasm/emit.js';
 import {
-  type WinogradInputExport, type WinogradOutputExport, type WinogradSplitExport, type WinogradWeightsExport,
-  winogradInput, winogradOutput, winogradSplit, winogradWeights,
+  type WinogradDyExport, type WinogradInputExport, type WinogradOutputExport, type WinogradSplitExport, type WinogradWeightsExport,
+  addWeightTransform, winogradDy, winogradInput, winogradOutput, winogradSplit, winogradWeights,
 } from './winograd.js';
 
 // parameters
@@ -139,7 +139,7 @@ const poolFunction: WasmFunction = {
   ],
 };
 
-// wgrad(offs, x, gy, out, mp, pairs, rows, nb4, xrow, gyrow, gychan): for each panel of 4 output
+// wgrad(offs, x, gy, out, mp, pairs, rows, nb4, xrow, gyrow, gychan): adds, for each panel of 4 output
 // channels (ip < mp) and pair of taps (offs[2q], offs[2q + 1]), the dot products over `rows`
 // output rows of nb4·4 positions each of dy (4 channels, gychan bytes apart) with the slab at that
 // tap's offset, as 8 vectors of 4 partial sums at out + 128·(ip·pairs + q)
@@ -178,7 +178,7 @@ const wgradFunction = (fma: boolean): WasmFunction => ({
     ...addTo(GXA, 16), ...addTo(GXB, 16), ...addTo(GGB, 16), ...addTo(GOB, 1),
     op.get(GOB), op.get(GNB), op.ltU(), op.brIf(0), op.end(),
     ...addTo(GOH, 1), op.get(GOH), op.get(GROWS), op.ltU(), op.brIf(0), op.end(),
-    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((a) => [op.get(GDST), op.get(GACC + a), op.store(16 * a)]),
+    ...[0, 1, 2, 3, 4, 5, 6, 7].flatMap((a) => [op.get(GDST), op.get(GDST), op.load(16 * a), op.get(GACC + a), op.f32x4Add(), op.store(16 * a)]),
     ...addTo(GDST, 128),
     ...addTo(GQ, 1), op.get(GQ), op.get(GPAIRS), op.ltU(), op.brIf(0), op.end(),
     ...addTo(GIP, 1), op.get(GIP), op.get(GMP), op.ltU(), op.brIf(0), op.end(),
@@ -254,6 +254,7 @@ export class SimdConv {
   private readonly winW: WinogradWeightsExport;
   private readonly winSplit: WinogradSplitExport;
   private readonly compact: CompactExport;
+  private readonly winDy: WinogradDyExport;
   private heap: Float32Array;
   private words: Int32Array;
 
@@ -268,6 +269,7 @@ export class SimdConv {
     this.winW = instance.exports.winW as WinogradWeightsExport;
     this.winSplit = instance.exports.winSplit as WinogradSplitExport;
     this.compact = instance.exports.compact as CompactExport;
+    this.winDy = instance.exports.winDy as WinogradDyExport;
     this.heap = new Float32Array(this.memory.buffer);
     this.words = new Int32Array(this.memory.buffer);
   }
@@ -303,6 +305,113 @@ export class SimdConv {
     for (let c = 0; c < channels; c++) {
       const src = at + (c * rows + first) * len;
       out.set(heap.subarray(src, src + count * len), outOff + c * plane);
+    }
+  }
+
+  /**
+   * Winograd's slab: `count` rows of `chans` planes ([chans, srcH, srcW] at src[srcOff…]), row t
+   * being source row first + t, padded by `pad` columns on the left (column m is source column
+   * m − pad) and split into even columns (E, ew floats at slabAt + (c·count + t)·2ew) and odd ones
+   * (O, ew after E). Rows outside [lo, hi) ∩ [0, srcH) and columns outside the plane are zero. The
+   * rows are copied in as they are (one copy when they are whole planes), split by winSplit, and
+   * the margins it filled from neighbouring rows zeroed. rawAt: room for the copy, with a vector
+   * before it and 2·ew + 8 floats after.
+   */
+  private splitRows(
+    src: Float32Array, srcOff: number, chans: number, srcH: number, srcW: number, first: number, count: number,
+    lo: number, hi: number, pad: number, slabAt: number, ew: number, rawAt: number,
+  ): void {
+    const heap = this.heap;
+    const r0 = Math.max(0, lo, first);
+    const r1 = Math.min(srcH, hi, first + count);
+    const rawRows = Math.max(0, r1 - r0);
+    if (rawRows > 0) {
+      if (rawRows === srcH) heap.set(src.subarray(srcOff, srcOff + chans * srcH * srcW), rawAt);
+      else for (let c = 0; c < chans; c++) heap.set(src.subarray(srcOff + (c * srcH + r0) * srcW, srcOff + (c * srcH + r1) * srcW), rawAt + c * rawRows * srcW);
+    }
+    heap.fill(0, slabAt, slabAt + chans * count * 2 * ew);
+    this.winSplit(4 * rawAt, 4 * slabAt, chans, count, rawRows, first - r0, 4 * srcW, 4 * pad, ew >> 2, 4 * count * 2 * ew, 4 * 2 * ew, 4 * ew);
+    for (let c = 0; c < chans; c++) {
+      for (let t = Math.max(0, r0 - first); t < r1 - first; t++) {
+        const e = slabAt + (c * count + t) * 2 * ew;
+        for (let m = 0; m < pad; m++) heap[e + (m & 1) * ew + (m >> 1)] = 0;
+        for (let m = pad + srcW; m < 2 * ew; m++) heap[e + (m & 1) * ew + (m >> 1)] = 0;
+      }
+    }
+  }
+
+  /**
+   * dw[dwOff + co·9·inC + 9c + 3ki + kj] += the weight gradient of a 3×3, stride-1 convolution over
+   * the given chunks (output rows [r0, r1) of sample n), by Winograd F(2×2, 3×3) (./winograd.ts):
+   * the input's and dy's tiles transformed, their products summed over the tiles of every chunk in
+   * this memory, and transformed back once at the end. dy rows outside a chunk count as zero, so
+   * a tile row shared by two chunks is summed once.
+   */
+  weightGradWinograd(
+    gy: Float32Array, x: Float32Array, dw: Float32Array, dwOff: number, s: DirectConvShape,
+    chunks: readonly { n: number; r0: number; r1: number }[],
+  ): void {
+    const { inC, inH, inW, outC, outH, outW, padH, padW } = s;
+    const mp = (outC + 3) >> 2;
+    const pairs = (inC + 1) >> 1;
+    const tw = (outW + 1) >> 1;
+    const tw4 = ceil4(tw);
+    const ew = tw4 + 4;
+    const maxTiles = Math.max(...chunks.map(({ r0, r1 }) => ((r1 + 1) >> 1) - (r0 >> 1)));
+    // longer dot products than the forward pass's groups: each wgrad call pays its sums' loads and stores once
+    const group = Math.max(1, Math.min(maxTiles, Math.floor((4 * WINOGRAD_GROUP_FLOATS) / (16 * (inC + 4 * mp) * tw4))));
+    const t4 = group * tw4;
+    const sums = 16 * mp * pairs * 32; // per ξ, wgrad's 8 vectors of partial sums per panel and pair
+    const accAt = 0;
+    const offAt = accAt + sums;
+    const slabAt = offAt + 2 * pairs;
+    const srMax = 2 * maxTiles + 2;
+    const dyAt = slabAt + inC * srMax * 2 * ew;
+    const vAt = dyAt + outC * 2 * maxTiles * 2 * ew;
+    const yAt = vAt + 16 * inC * t4;
+    const rawAt = yAt + 16 * 4 * mp * t4 + 4;
+    this.ensure(rawAt + Math.max(inC * srMax * inW, outC * 2 * maxTiles * outW) + 2 * ew + 8);
+    const heap = this.heap;
+    heap.fill(0, accAt, offAt);
+    for (let c = 0; c < 2 * pairs; c++) this.words[offAt + c] = 4 * (c < inC ? c : 0) * t4;
+    heap.fill(0, yAt, rawAt); // Ŷ of the channels past outC stays zero
+    const inSize = inC * inH * inW;
+    const gySize = outC * outH * outW;
+    for (const { n, r0, r1 } of chunks) {
+      const th0 = r0 >> 1;
+      const nt = ((r1 + 1) >> 1) - th0;
+      const sr = 2 * nt + 2;
+      this.splitRows(x, n * inSize, inC, inH, inW, 2 * th0 - padH, sr, 0, inH, padW, slabAt, ew, rawAt);
+      this.splitRows(gy, n * gySize, outC, outH, outW, 2 * th0, 2 * nt, r0, r1, 0, dyAt, ew, rawAt);
+      for (let g0 = 0; g0 < nt; g0 += group) {
+        const rows = Math.min(group, nt - g0);
+        this.winIn(
+          4 * (slabAt + 2 * g0 * 2 * ew), 4 * vAt, inC, rows, tw4 >> 2, 4 * sr * 2 * ew, 4 * 2 * ew, 4 * ew,
+          4 * inC * t4, 4 * t4, 4 * tw4,
+        );
+        this.winDy(
+          4 * (dyAt + 2 * g0 * 2 * ew), 4 * yAt, outC, rows, tw4 >> 2, 4 * 2 * nt * 2 * ew, 4 * 2 * ew, 4 * ew,
+          4 * 4 * mp * t4, 4 * t4, 4 * tw4,
+        );
+        for (let xi = 0; xi < 16; xi++) {
+          this.wgrad(
+            4 * offAt, 4 * (vAt + xi * inC * t4), 4 * (yAt + xi * 4 * mp * t4), 4 * (accAt + xi * mp * pairs * 32),
+            mp, pairs, 1, (rows * tw4) >> 2, 0, 0, 4 * t4,
+          );
+        }
+      }
+    }
+    // each pair's 16 sums (4 lanes each) through Gᵀ·D·G into the 3×3 kernel
+    const d = new Float64Array(16);
+    for (let co = 0; co < outC; co++) {
+      for (let c = 0; c < inC; c++) {
+        const lanes = accAt + ((co >> 2) * pairs + (c >> 1)) * 32 + (2 * (co & 3) + (c & 1)) * 4;
+        for (let xi = 0; xi < 16; xi++) {
+          const v = lanes + xi * mp * pairs * 32;
+          d[xi] = heap[v]! + heap[v + 1]! + heap[v + 2]! + heap[v + 3]!;
+        }
+        addWeightTransform(d, dw, dwOff + (co * inC + c) * 9);
+      }
     }
   }
 
@@ -425,29 +534,8 @@ export class SimdConv {
     for (let c = 0; c < inC; c++) this.words[offAt + c] = 4 * c * t4;
     heap.fill(0, zeroAt, slabAt);
     if (bias) heap.set(bias.subarray(0, outC), biasAt);
-    // the input rows 2·th0 − padH … of the chunk, padded (column m is input column m − padW) and
-    // split into even columns (E) and odd ones (O): copied in as they are (one copy when the chunk
-    // reads the whole sample), split by winSplit, then the margins zeroed
-    const ihLo = Math.max(0, 2 * th0 - padH);
-    const ihHi = Math.min(inH, 2 * th0 - padH + sr);
-    const rawRows = ihHi - ihLo;
-    if (rawRows > 0) {
-      if (rawRows === inH) heap.set(x.subarray(xOff, xOff + inC * inH * inW), rawAt2);
-      else for (let c = 0; c < inC; c++) heap.set(x.subarray(xOff + (c * inH + ihLo) * inW, xOff + (c * inH + ihHi) * inW), rawAt2 + c * rawRows * inW);
-    }
-    heap.fill(0, slabAt, vAt);
-    this.winSplit(
-      4 * rawAt2, 4 * slabAt, inC, sr, rawRows, 2 * th0 - padH - ihLo, 4 * inW, 4 * padW, ew >> 2, 4 * sr * 2 * ew, 4 * 2 * ew, 4 * ew,
-    );
-    for (let c = 0; c < inC; c++) {
-      for (let t = 0; t < sr; t++) {
-        const ih = 2 * th0 - padH + t;
-        if (ih < 0 || ih >= inH) continue;
-        const e = slabAt + (c * sr + t) * 2 * ew;
-        for (let m = 0; m < padW; m++) heap[e + (m & 1) * ew + (m >> 1)] = 0;
-        for (let m = padW + inW; m < 2 * ew; m++) heap[e + (m & 1) * ew + (m >> 1)] = 0;
-      }
-    }
+    // the input rows 2·th0 − padH … of the chunk, padded and split into even and odd columns
+    this.splitRows(x, xOff, inC, inH, inW, 2 * th0 - padH, sr, 0, inH, padW, slabAt, ew, rawAt2);
     for (let g0 = 0; g0 < nt; g0 += group) {
       const rows = Math.min(group, nt - g0);
       const tiles = rows * tw4;
@@ -499,7 +587,7 @@ export class SimdConv {
     const oAt = gAt + mp * 4 * rows * wo4;
     this.ensure(oAt + mp * pairs * 32);
     const heap = this.heap;
-    heap.fill(0, gAt, oAt);
+    heap.fill(0, gAt, oAt + mp * pairs * 32); // dy's padding, and the sums wgrad adds to
     this.loadSlab(x, xOff, s, r0, slab, wp, offAt, xAt);
     if (K & 1) this.words[offAt + K] = 0; // a last, unused tap
     for (let co = 0; co < outC; co++) {
@@ -527,7 +615,7 @@ export class SimdConv {
   }
 }
 
-const kernels = simdKernel((fma) => assemble([convFunction(fma), poolFunction, wgradFunction(fma), winogradInput, winogradOutput, winogradWeights, winogradSplit, compactFunction], 4), (m) => new SimdConv(m));
+const kernels = simdKernel((fma) => assemble([convFunction(fma), poolFunction, wgradFunction(fma), winogradInput, winogradOutput, winogradWeights, winogradSplit, winogradDy, compactFunction], 4), (m) => new SimdConv(m));
 
 /** The direct SIMD convolution (this thread's instance), or null when SIMD is off or unavailable. */
 export function simdConv(): SimdConv | null {

@@ -28,6 +28,11 @@
  * the odd ones. The input rows are therefore stored split into their even and odd columns (E, O),
  * and the four column vectors of four tiles are plain loads of E and O at tw and tw + 1.
  *
+ * The weight gradient uses the same identity read backwards (the map (g, d) ↦ y is bilinear, so
+ * Σ dy·y = Σ_ξ (A dy Aᵀ)_ξ (G g Gᵀ)_ξ (Bᵀ d B)_ξ): dW = Gᵀ[Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)]G, with the
+ * same input transform, dy's 2×2 tiles transformed to 4×4, and 16 sums over tiles of products of
+ * the two (the direct weight-gradient kernel's loop, with input channels as its taps).
+ *
  * The transforms are exact in real arithmetic; in float32 the results differ from the direct sum
  * by a few units in the last place of the inputs' scale (the tests hold it to the im2col reference
  * within 2e-6 of the largest output). One difference in kind: a NaN or infinite input reaches every
@@ -132,6 +137,82 @@ export type WinogradSplitExport = (
   raw: number, slab: number, chans: number, srows: number, rawRows: number, ih0: number, rowBytes: number, padBytes: number,
   nq: number, cbytes: number, rbytes: number, obytes: number,
 ) => void;
+
+// winDy(slab, yhat, chans, trows, nq, cbytes, rbytes, obytes, ysx, yc, yt): for the weight gradient,
+// dy's 2×2 tiles as 4×4: Ŷ = A Y Aᵀ, A = (Aᵀ)ᵀ, for channel c < chans, tile row t < trows and block q
+// < nq of 4 tiles; dy rows 2t and 2t + 1 of channel c are split like the input (E: even columns, O:
+// odd, at slab + c·cbytes + r·rbytes and obytes after it), so tile tw's four values are E and O of
+// both rows at tw. Ŷ_ξ, ξ = 4i + j, goes to yhat + ξ·ysx + c·yc + t·yt + 16q.
+//   A·Y: rows y0, y0 + y1, y0 − y1, −y1 of Y's rows y0, y1; then ·Aᵀ on each row (p, q): p, p + q, p − q, −q
+const D_SLAB = 0, D_Y = 1, D_CH = 2, D_TR = 3, D_NQ = 4, D_CB = 5, D_RB = 6, D_OB = 7, D_YSX = 8, D_YC = 9, D_YT = 10;
+const D_C = 11, D_T = 12, D_Q = 13, D_A = 14, D_2T = 15;
+const D_E0 = 16, D_O0 = 17, D_E1 = 18, D_O1 = 19, D_P = 20, D_R = 21;
+export const winogradDy: WasmFunction = {
+  name: 'winDy',
+  params: new Array<typeof i32>(11).fill(i32),
+  locals: [...new Array<typeof i32>(5).fill(i32), ...new Array<typeof v128>(6).fill(v128)],
+  body: [
+    op.i32(0), op.set(D_C),
+    op.loop(),
+    op.i32(0), op.set(D_T),
+    op.loop(),
+    op.get(D_T), op.i32(1), op.shl(), op.set(D_2T),
+    op.i32(0), op.set(D_Q),
+    op.loop(),
+    // rows 2t and 2t + 1 of channel c, block q: e0, o0 (row 2t) and e1, o1 (row 2t + 1)
+    ...address(D_A, D_SLAB, [D_C, D_CB], [D_2T, D_RB]), op.get(D_A), op.get(D_Q), op.i32(4), op.shl(), op.add(), op.set(D_A),
+    op.get(D_A), op.load(), op.set(D_E0),
+    op.get(D_A), op.get(D_OB), op.add(), op.load(), op.set(D_O0),
+    op.get(D_A), op.get(D_RB), op.add(), op.tee(D_A), op.load(), op.set(D_E1),
+    op.get(D_A), op.get(D_OB), op.add(), op.load(), op.set(D_O1),
+    ...address(D_A, D_Y, [D_C, D_YC], [D_T, D_YT]), op.get(D_A), op.get(D_Q), op.i32(4), op.shl(), op.add(), op.set(D_A),
+    // row i of A·Y is (p, r); its four elements p, p + r, p − r, −r are Ŷ_4i … Ŷ_4i+3
+    ...([
+      [[op.get(D_E0)], [op.get(D_O0)]],
+      [[op.get(D_E0), op.get(D_E1), op.f32x4Add()], [op.get(D_O0), op.get(D_O1), op.f32x4Add()]],
+      [[op.get(D_E0), op.get(D_E1), op.f32x4Sub()], [op.get(D_O0), op.get(D_O1), op.f32x4Sub()]],
+      [[op.get(D_E1), op.f32x4Neg()], [op.get(D_O1), op.f32x4Neg()]],
+    ] as Bytes[][][]).flatMap(([p, r]) => {
+      const store = (value: Bytes[]) => [op.get(D_A), ...value, op.store(), ...addLocal(D_A, D_YSX)];
+      return [
+        ...p!, op.set(D_P), ...r!, op.set(D_R),
+        ...store([op.get(D_P)]),
+        ...store([op.get(D_P), op.get(D_R), op.f32x4Add()]),
+        ...store([op.get(D_P), op.get(D_R), op.f32x4Sub()]),
+        ...store([op.get(D_R), op.f32x4Neg()]),
+      ];
+    }),
+    ...addTo(D_Q, 1), op.get(D_Q), op.get(D_NQ), op.ltU(), op.brIf(0), op.end(),
+    ...addTo(D_T, 1), op.get(D_T), op.get(D_TR), op.ltU(), op.brIf(0), op.end(),
+    ...addTo(D_C, 1), op.get(D_C), op.get(D_CH), op.ltU(), op.brIf(0), op.end(),
+  ],
+};
+
+export type WinogradDyExport = (
+  slab: number, yhat: number, chans: number, trows: number, nq: number, cbytes: number, rbytes: number, obytes: number,
+  ysx: number, yc: number, yt: number,
+) => void;
+
+/**
+ * dW += Gᵀ D G for one (output, input) channel pair: D the 4×4 sums Σ Ŷ_ξ·V_ξ over tiles, at
+ * d[0 … 15] (ξ = 4i + j), added into dw[at … at + 8] (the 3×3 kernel, row by row).
+ * Gᵀ = [1 ½ ½ 0; 0 ½ −½ 0; 0 ½ ½ 1].
+ */
+export function addWeightTransform(d: Float64Array, dw: Float32Array, at: number): void {
+  const t = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]; // Gᵀ·D, 3×4
+  for (let j = 0; j < 4; j++) {
+    const d0 = d[j]!, d1 = d[4 + j]!, d2 = d[8 + j]!, d3 = d[12 + j]!;
+    t[j] = d0 + 0.5 * (d1 + d2);
+    t[4 + j] = 0.5 * (d1 - d2);
+    t[8 + j] = 0.5 * (d1 + d2) + d3;
+  }
+  for (let i = 0; i < 3; i++) {
+    const t0 = t[4 * i]!, t1 = t[4 * i + 1]!, t2 = t[4 * i + 2]!, t3 = t[4 * i + 3]!;
+    dw[at + 3 * i] += t0 + 0.5 * (t1 + t2);
+    dw[at + 3 * i + 1] += 0.5 * (t1 - t2);
+    dw[at + 3 * i + 2] += 0.5 * (t1 + t2) + t3;
+  }
+}
 
 // winOut(m, y, bias, chans, trows, nq, msx, mc, mt, yc, yt, pool, relu): for channel co < chans,
 // tile row t < trows and block q < nq of 4 tiles, M_ξ at m + ξ·msx + co·mc + t·mt + 16q gives the
