@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { relaxedSimdAvailable, relaxedSimdEnabled, setRelaxedSimd, setSimd, simdAvailable, simdEnabled } from '../../src/index.js';
 import type { Conv2dGeometry } from '../../src/tensor/backend.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dMaxPool2 } from '../../src/tensor/cpu/conv.js';
+import { batchNormBackward, batchNormTrain } from '../../src/tensor/cpu/batchnorm.js';
 import { maxPool2dInfer } from '../../src/tensor/cpu/pool.js';
 import { markWritten } from '../../src/tensor/cpu/wasm/resident.js';
 import { gemmNT, packColPanels, packRowPanels, packedProduct } from '../../src/tensor/cpu/gemm.js';
@@ -261,6 +262,34 @@ describe.runIf(simdAvailable())('Winograd F(2×2, 3×3) against im2col + GEMM', 
     const g: Conv2dGeometry = { ...cases[0]![1], kH: 5, kW: 5, outH: 16, outW: 83, padH: 0, padW: 0 };
     expect(() => conv2d(lcg(16 * 20 * 87, 1, 1), lcg(32 * 16 * 25, 2, 1), null, g, 'winograd')).toThrow(/3×3/);
   });
+});
+
+describe.runIf(simdAvailable())('training-mode batch norm in SIMD against the JavaScript loops', () => {
+  afterAll(() => setSimd(true));
+  // the EmotionCNN's three (planes of 6960, 1740 and 430 values: 430 leaves a tail of 2), and
+  // planes of 7, 1 and 6 values (tails of 3, 1 and 2; one with no whole group of four)
+  for (const [n, c, hw] of [[4, 16, 6960], [3, 32, 1740], [2, 64, 430], [3, 5, 7], [2, 3, 1], [1, 4, 6]] as const) {
+    it(`[${n}, ${c}, ${hw}]: statistics, output and all three gradients bit for bit`, () => {
+      const x = lcg(n * c * hw, 61, 3);
+      const gamma = lcg(c, 62, 1);
+      const beta = lcg(c, 63, 1);
+      const gy = lcg(n * c * hw, 64, 1);
+      const run = (simd: boolean) => {
+        setSimd(simd);
+        const f = batchNormTrain(x, gamma, beta, n, c, hw, 1e-5);
+        const b = batchNormBackward(gy, x, gamma, f.mean, f.varBiased, n, c, hw, 1e-5);
+        return [f.out, f.mean, f.varBiased, b.gx, b.gGamma, b.gBeta];
+      };
+      const js = run(false);
+      const simd = run(true);
+      js.forEach((a, i) => expect(simd[i]).toEqual(a));
+      // and without γ and β (affine off)
+      setSimd(false);
+      const plain = batchNormTrain(x, null, null, n, c, hw, 1e-5).out;
+      setSimd(true);
+      expect(batchNormTrain(x, null, null, n, c, hw, 1e-5).out).toEqual(plain);
+    });
+  }
 });
 
 describe.runIf(simdAvailable())('weights resident in WebAssembly memory (one-row products with a large weight)', () => {
