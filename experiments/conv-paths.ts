@@ -5,7 +5,9 @@
  * and weight gradients as 'auto' computes them (Winograd from 8 input channels on, else the direct
  * kernel) against im2col, for the EmotionCNN's three
  * convolutions (conv1 also with Δ/ΔΔ, three channels) at batch 1 and 32. Each figure is the fastest
- * of n calls, which under load from other processes is the least disturbed.
+ * of n calls, which under load from other processes is the least disturbed. Each line also gives
+ * the fast paths' relative error against im2col (max |a − b| / max |b|): forward by Winograd and
+ * by the direct kernel, the weight gradient as 'auto' computes it.
  * `npx tsx experiments/conv-paths.ts`
  */
 import type { Conv2dGeometry } from '../src/tensor/backend.js';
@@ -44,10 +46,21 @@ for (const batch of [1, 32]) {
     const methods: ConvMethod[] = ['winograd', 'direct', 'im2col'];
     const each = (f: (m: ConvMethod) => void) => methods.map((m) => fastest(() => f(m), n)).join(' / ');
     const pair = (f: (m: 'auto' | 'im2col') => void) => `${fastest(() => f('auto'), n)} vs ${fastest(() => f('im2col'), n)}`;
+    const err = (a: Float32Array, b: Float32Array) => {
+      let d = 0, m = 0;
+      for (let i = 0; i < b.length; i++) {
+        d = Math.max(d, Math.abs(a[i]! - b[i]!));
+        m = Math.max(m, Math.abs(b[i]!));
+      }
+      return (d / m).toExponential(1);
+    };
+    const ref = conv2d(x, w, null, g, 'im2col');
+    const errors = `error against im2col: forward ${err(conv2d(x, w, null, g, 'winograd'), ref)} / ${err(conv2d(x, w, null, g, 'direct'), ref)}, ` +
+      `weight gradient ${err(conv2dBackwardWeight(gy, x, g), conv2dBackwardWeight(gy, x, g, 'im2col'))}`;
     console.log(
       `${name}, batch ${batch} (ms; winograd / direct / im2col): forward ${each((m) => conv2d(x, w, null, g, m))}, ` +
       `with pool and ReLU ${each((m) => conv2dMaxPool2(x, w, null, g, true, m))}; auto vs im2col: ` +
-      `input gradient ${pair((m) => conv2dBackwardInput(gy, w, g, m))}, weight gradient ${pair((m) => conv2dBackwardWeight(gy, x, g, m))}`,
+      `input gradient ${pair((m) => conv2dBackwardInput(gy, w, g, m))}, weight gradient ${pair((m) => conv2dBackwardWeight(gy, x, g, m))}; ${errors}`,
     );
   }
 }
