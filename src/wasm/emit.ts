@@ -92,6 +92,20 @@ export const op = {
     const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
     return simd(0x0c, ...b);
   },
+  /** v128.const of four int32 lanes. */
+  i32x4Const: (lanes: readonly [number, number, number, number]): Bytes => {
+    const b = new Uint8Array(new Int32Array(lanes).buffer);
+    return simd(0x0c, ...b);
+  },
+  i32x4Splat: (): Bytes => simd(0x11),
+  i32x4Add: (): Bytes => simd(0xae),
+  f32x4Eq: (): Bytes => simd(0x41),
+  f32x4Ne: (): Bytes => simd(0x42),
+  f32x4Gt: (): Bytes => simd(0x44),
+  v128And: (): Bytes => simd(0x4e),
+  v128Or: (): Bytes => simd(0x50),
+  /** v128.bitselect(a, b, mask): a where mask bits are 1, b elsewhere. */
+  v128Bitselect: (): Bytes => simd(0x52),
   /** i8x16.shuffle: byte i of the result is byte lanes[i] of a‖b (0-15 from a, 16-31 from b). */
   shuffle: (lanes: readonly number[]): Bytes => simd(0x0d, ...lanes),
   store32Lane: (lane: number, offset = 0): Bytes => simd(0x5a, ...memarg(2, offset), lane),

@@ -4,7 +4,7 @@ import { relaxedSimdAvailable, relaxedSimdEnabled, setRelaxedSimd, setSimd, simd
 import type { Conv2dGeometry } from '../../src/tensor/backend.js';
 import { conv2d, conv2dBackwardInput, conv2dBackwardWeight, conv2dMaxPool2 } from '../../src/tensor/cpu/conv.js';
 import { batchNormBackward, batchNormTrain } from '../../src/tensor/cpu/batchnorm.js';
-import { maxPool2dInfer } from '../../src/tensor/cpu/pool.js';
+import { maxPool2d, maxPool2dInfer } from '../../src/tensor/cpu/pool.js';
 import { markWritten } from '../../src/tensor/cpu/wasm/resident.js';
 import { gemmNT, packColPanels, packRowPanels, packedProduct } from '../../src/tensor/cpu/gemm.js';
 import { sleb, uleb } from '../../src/wasm/emit.js';
@@ -288,6 +288,33 @@ describe.runIf(simdAvailable())('training-mode batch norm in SIMD against the Ja
       const plain = batchNormTrain(x, null, null, n, c, hw, 1e-5).out;
       setSimd(true);
       expect(batchNormTrain(x, null, null, n, c, hw, 1e-5).out).toEqual(plain);
+    });
+  }
+});
+
+describe.runIf(simdAvailable())('training max-pool (2×2, argmax) in SIMD against the JavaScript loop', () => {
+  afterAll(() => setSimd(true));
+  const geometry = (batch: number, channels: number, inH: number, inW: number) => ({
+    batch, channels, inH, inW, kH: 2, kW: 2, strideH: 2, strideW: 2, outH: inH >> 1, outW: inW >> 1,
+  });
+  // the EmotionCNN's three inputs (pooled widths 87, 43, 21: tails of 3, 3 and 1), a width whose
+  // pooled rows are whole vectors, odd heights, and rows narrower than one vector
+  for (const g of [geometry(2, 16, 40, 174), geometry(2, 32, 20, 87), geometry(3, 64, 10, 43), geometry(1, 3, 5, 16), geometry(2, 2, 7, 6)]) {
+    it(`[${g.batch}, ${g.channels}, ${g.inH}, ${g.inW}]: the same maxima and indices, ties and NaN included`, () => {
+      const x = lcg(g.batch * g.channels * g.inH * g.inW, 71, 1);
+      // ties (equal values in a window), NaN first, NaN after a larger value, two NaNs
+      for (let i = 0; i + 3 < x.length; i += 37) x[i + 1] = x[i]!;
+      for (let i = 5; i < x.length; i += 101) x[i] = NaN;
+      for (let i = 9; i + 1 < x.length; i += 211) x[i] = x[i + 1] = NaN;
+      const run = (simd: boolean) => {
+        setSimd(simd);
+        const { out, argmax } = maxPool2d(x, g);
+        return { out, argmax };
+      };
+      const js = run(false);
+      const simd = run(true);
+      expect(simd.argmax).toEqual(js.argmax);
+      expect(simd.out).toEqual(js.out);
     });
   }
 });

@@ -1,5 +1,6 @@
 import type { Pool2dGeometry } from '../backend.js';
 import { alloc, allocInt32, lanesFor, runLanes } from './parallel.js';
+import { simdPool } from './wasm/pool.js';
 
 /** Planes (sample × channel) are independent: lane l pools planes [l·P/lanes, (l+1)·P/lanes). */
 const planeRange = (lane: number, lanes: number, planes: number) =>
@@ -98,17 +99,22 @@ function pick(x: Float32Array, at: number, p: number): number {
 
 /**
  * The 2×2, stride-2 case every EmotionCNN block uses. Comparisons on random activations
- * mispredict constantly, so the winner is chosen with masks (see `pick`).
+ * mispredict constantly, so the winner is chosen with masks (see `pick`), in SIMD as here.
  */
 function maxPool2x2(x: Float32Array, out: Float32Array, argmax: Int32Array, g: Pool2dGeometry, p0: number, p1: number): void {
   const { inH, inW, outH, outW } = g;
-  let o = p0 * outH * outW;
+  // with SIMD, four windows a vector (./wasm/pool.ts, the same choices); the loop below does
+  // what is left of each row, or everything
+  const kernel = simdPool();
+  const first = kernel ? outW & ~3 : 0;
+  if (kernel && first > 0) kernel.run(x, out, argmax, inH, inW, outH, outW, p0, p1);
   for (let pl = p0; pl < p1; pl++) {
     const base = pl * inH * inW;
     for (let oh = 0; oh < outH; oh++) {
       const r0 = base + 2 * oh * inW;
       const r1 = r0 + inW;
-      for (let ow = 0; ow < outW; ow++, o++) {
+      let o = (pl * outH + oh) * outW + first;
+      for (let ow = first; ow < outW; ow++, o++) {
         const c = 2 * ow;
         let at = r0 + c;
         at = pick(x, at, r0 + c + 1);
