@@ -43,7 +43,7 @@ import { type Bytes, type WasmFunction, i32, op, v128 } from '../../../wasm/emit
 
 const addTo = (i: number, value: number): Bytes[] => [op.get(i), op.i32(value), op.add(), op.set(i)];
 const addLocal = (i: number, j: number): Bytes[] => [op.get(i), op.get(j), op.add(), op.set(i)];
-/** local i = a·b + c … as an i32 address from locals */
+/** local dst = base + Σ a·b over the (a, b) pairs of locals: an i32 address */
 const address = (dst: number, base: number, ...terms: [number, number][]): Bytes[] => [
   op.get(base), ...terms.flatMap(([a, b]) => [op.get(a), op.get(b), op.mul(), op.add()]), op.set(dst),
 ];
