@@ -17,6 +17,7 @@
  *   gradInput(gy, x, gx, n4, a, b, s, mu): gx = a·dy + b + s·(x − mu)
  * (n4 groups of four floats; addresses in bytes; out holds float64s).
  */
+import { WasmHeap } from '../../../wasm/heap.js';
 import { simdKernel } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, f64, i32, op, v128 } from '../../../wasm/emit.js';
 
@@ -124,45 +125,45 @@ type NormaliseExport = (x: number, y: number, n4: number, a: number, b: number) 
 type GradSumsExport = (gy: number, x: number, n4: number, mu: number, out: number) => void;
 type GradInputExport = (gy: number, x: number, gx: number, n4: number, a: number, b: number, s: number, mu: number) => void;
 
-const PAGE_FLOATS = 65536 / 4;
-
 /** One instance per thread: its memory holds a channel's planes (x, and dy for the backward pass) and the results. */
 export class SimdBatchNorm {
-  private readonly memory: WebAssembly.Memory;
+  private readonly mem: WasmHeap;
   readonly sums: SumsExport;
   readonly deviations: DeviationsExport;
   readonly normalise: NormaliseExport;
   readonly gradSums: GradSumsExport;
   readonly gradInput: GradInputExport;
-  heap: Float32Array;
-  /** The float64 results, at float64 index 0 … 5 (byte 0). */
-  results: Float64Array;
 
   constructor(module: WebAssembly.Module) {
     const instance = new WebAssembly.Instance(module, {});
-    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.mem = new WasmHeap(instance.exports.memory as WebAssembly.Memory);
     this.sums = instance.exports.sums as SumsExport;
     this.deviations = instance.exports.deviations as DeviationsExport;
     this.normalise = instance.exports.normalise as NormaliseExport;
     this.gradSums = instance.exports.gradSums as GradSumsExport;
     this.gradInput = instance.exports.gradInput as GradInputExport;
-    this.heap = new Float32Array(this.memory.buffer);
-    this.results = new Float64Array(this.memory.buffer, 0, 6);
   }
 
-  /** Room for `floats` floats after the results (float index 12 on); views renewed when the memory grows. */
+  /** The memory as float32 (the planes, from float index 12 on). */
+  get heap(): Float32Array {
+    return this.mem.f32;
+  }
+
+  /** The float64 results, at float64 index 0 … 5 (byte 0). */
+  get results(): Float64Array {
+    return this.mem.f64;
+  }
+
+  /** Room for `floats` floats after the results (float index 12 on). */
   ensure(floats: number): void {
-    if (this.heap.length >= floats + 12) return;
-    this.memory.grow(Math.ceil((floats + 12 - this.heap.length) / PAGE_FLOATS));
-    this.heap = new Float32Array(this.memory.buffer);
-    this.results = new Float64Array(this.memory.buffer, 0, 6);
+    this.mem.ensure(floats + 12);
   }
 
   /** Copies channel ch's n planes of hw floats ([n, c, hw] at src) to heap[at + b·hw]. */
   load(src: Float32Array, n: number, c: number, hw: number, ch: number, at: number): void {
     for (let b = 0; b < n; b++) {
       const off = (b * c + ch) * hw;
-      this.heap.set(src.subarray(off, off + hw), at + b * hw);
+      this.mem.f32.set(src.subarray(off, off + hw), at + b * hw);
     }
   }
 
@@ -170,7 +171,7 @@ export class SimdBatchNorm {
   store(dst: Float32Array, n: number, c: number, hw: number, ch: number, at: number): void {
     for (let b = 0; b < n; b++) {
       const off = (b * c + ch) * hw;
-      dst.set(this.heap.subarray(at + b * hw, at + (b + 1) * hw), off);
+      dst.set(this.mem.f32.subarray(at + b * hw, at + (b + 1) * hw), off);
     }
   }
 }

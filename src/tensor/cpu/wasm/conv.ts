@@ -23,6 +23,7 @@
  * kernel's memory (`pool`), so the full-resolution activations are never copied out only to be read
  * back by the next op: for a block, the pooled quarter is all that leaves.
  */
+import { WasmHeap } from '../../../wasm/heap.js';
 import { simdKernel } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, i32, mulAdd, op, v128 } from '../../../wasm/emit.js';
 import {
@@ -225,7 +226,6 @@ export interface DirectConvShape {
   padH: number; padW: number; outH: number; outW: number;
 }
 
-const PAGE_FLOATS = 65536 / 4;
 
 /** A [outC, K] weight as 4-channel row panels: heap[at + (ip·K + r)·4 + i] = w[4·ip + i][r], zero past outC. */
 function packPanels(w: Float32Array, outC: number, K: number, heap: Float32Array, at: number): void {
@@ -245,7 +245,6 @@ const ceil4 = (v: number) => (v + 3) & ~3;
 
 /** One instance per thread (its own memory, grown as needed, never shrunk). */
 export class SimdConv {
-  private readonly memory: WebAssembly.Memory;
   private readonly conv: ConvExport;
   private readonly pool: PoolExport;
   private readonly wgrad: WgradExport;
@@ -255,12 +254,17 @@ export class SimdConv {
   private readonly winSplit: WinogradSplitExport;
   private readonly compact: CompactExport;
   private readonly winDy: WinogradDyExport;
-  private heap: Float32Array;
-  private words: Int32Array;
+  private readonly mem: WasmHeap;
+  private get heap(): Float32Array {
+    return this.mem.f32;
+  }
+  private get words(): Int32Array {
+    return this.mem.i32;
+  }
 
   constructor(module: WebAssembly.Module) {
     const instance = new WebAssembly.Instance(module, {});
-    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.mem = new WasmHeap(instance.exports.memory as WebAssembly.Memory);
     this.conv = instance.exports.conv as ConvExport;
     this.pool = instance.exports.pool as PoolExport;
     this.wgrad = instance.exports.wgrad as WgradExport;
@@ -270,31 +274,22 @@ export class SimdConv {
     this.winSplit = instance.exports.winSplit as WinogradSplitExport;
     this.compact = instance.exports.compact as CompactExport;
     this.winDy = instance.exports.winDy as WinogradDyExport;
-    this.heap = new Float32Array(this.memory.buffer);
-    this.words = new Int32Array(this.memory.buffer);
   }
 
   private ensure(floats: number): void {
-    if (this.heap.length >= floats) return;
-    this.memory.grow(Math.ceil((floats - this.heap.length) / PAGE_FLOATS));
-    this.heap = new Float32Array(this.memory.buffer);
-    this.words = new Int32Array(this.memory.buffer);
+    this.mem.ensure(floats);
   }
 
   /**
    * Copies `channels` planes out of the kernel's memory: plane c's `rows` rows of `len` floats at
    * heap[at + (c·rows + t)·stride] go to out[outOff + c·plane + t·len]. The rows are first made
    * contiguous in place (one pass in WebAssembly), so a plane, or all of them when they are
-   * contiguous in `out` too, is one copy: a copy per row costs more in JavaScript than the row.
+   * contiguous in `out` too, is one copy, where a copy per row made hundreds of small calls a pass.
+   * With `first` and `count`, only rows first … first + count − 1 of each plane go out.
    */
-  private copyOut(at: number, channels: number, rows: number, len: number, stride: number, out: Float32Array, outOff: number, plane: number): void {
-    this.compactAndCopyRows(at, channels, rows, len, stride, 0, rows, out, outOff, plane);
-  }
-
-  /** As copyOut, but of each plane's `rows` rows only rows first … first + count − 1 go out. */
-  private compactAndCopyRows(
-    at: number, channels: number, rows: number, len: number, stride: number, first: number, count: number,
-    out: Float32Array, outOff: number, plane: number,
+  private copyOut(
+    at: number, channels: number, rows: number, len: number, stride: number, out: Float32Array, outOff: number, plane: number,
+    first = 0, count = rows,
   ): void {
     if (len !== stride) this.compact(4 * at, 4 * at, channels * rows, ceil4(len) >> 2, 4 * stride, 4 * len);
     const heap = this.heap;
@@ -490,9 +485,9 @@ export class SimdConv {
   /**
    * The same as `run` for a 3×3 kernel (any padding, stride 1), by Winograd F(2×2, 3×3)
    * (./winograd.ts): output rows [r0, r1), or with `pool` pooled rows [r0, r1) (then ReLU when
-   * `relu`). `packWeights` false: the same `w` as the last call's, still transformed. Tiles are 2×2 output blocks at even coordinates, tw < tiles per row rounded up to 4;
-   * the tile rows are taken a group at a time so that a group's transformed input and products
-   * stay in cache.
+   * `relu`). `packWeights` false: the same `w` as the last call's, still transformed. Tiles are
+   * 2×2 output blocks at even coordinates, tw < tiles per row rounded up to 4; the tile rows are
+   * taken a group at a time so that a group's transformed input and products stay in cache.
    */
   runWinograd(
     x: Float32Array, xOff: number, w: Float32Array, bias: Float32Array | null,
@@ -560,7 +555,7 @@ export class SimdConv {
       return;
     }
     // rows 2·th0 … 2·th1 − 1 were computed; [r0, r1) go out
-    this.compactAndCopyRows(yAt, outC, 2 * nt, outW, 2 * tw4, r0 - 2 * th0, r1 - r0, out, outOff + r0 * outW, outH * outW);
+    this.copyOut(yAt, outC, 2 * nt, outW, 2 * tw4, out, outOff + r0 * outW, outH * outW, r0 - 2 * th0, r1 - r0);
   }
 
   /**

@@ -11,6 +11,7 @@
  * 2·oh and 2·oh + 1 (rowBytes apart); the maxima go to out and their indices (in the caller's
  * array: base + the float's index here) to arg, rows outRowBytes apart, planes outH rows apart.
  */
+import { WasmHeap } from '../../../wasm/heap.js';
 import { simdKernel } from '../../../wasm/simd.js';
 import { type Bytes, type WasmFunction, assemble, i32, op, v128 } from '../../../wasm/emit.js';
 
@@ -80,21 +81,15 @@ type Pool2Export = (
   outRowBytes: number, base: number,
 ) => void;
 
-const PAGE_FLOATS = 65536 / 4;
-
 /** One instance per thread, its memory holding a lane's input planes and their pooled output and argmax. */
 export class SimdPool {
-  private readonly memory: WebAssembly.Memory;
+  private readonly mem: WasmHeap;
   private readonly pool2: Pool2Export;
-  private heap: Float32Array;
-  private ints: Int32Array;
 
   constructor(module: WebAssembly.Module) {
     const instance = new WebAssembly.Instance(module, {});
-    this.memory = instance.exports.memory as WebAssembly.Memory;
+    this.mem = new WasmHeap(instance.exports.memory as WebAssembly.Memory);
     this.pool2 = instance.exports.pool2 as Pool2Export;
-    this.heap = new Float32Array(this.memory.buffer);
-    this.ints = new Int32Array(this.memory.buffer);
   }
 
   /**
@@ -109,16 +104,11 @@ export class SimdPool {
     const xAt = 0;
     const outAt = xAt + planes * plane;
     const argAt = outAt + planes * pooled;
-    const end = argAt + planes * pooled;
-    if (this.heap.length < end) {
-      this.memory.grow(Math.ceil((end - this.heap.length) / PAGE_FLOATS));
-      this.heap = new Float32Array(this.memory.buffer);
-      this.ints = new Int32Array(this.memory.buffer);
-    }
-    this.heap.set(x.subarray(p0 * plane, p1 * plane), xAt);
+    this.mem.ensure(argAt + planes * pooled);
+    this.mem.f32.set(x.subarray(p0 * plane, p1 * plane), xAt);
     this.pool2(4 * xAt, 4 * outAt, 4 * argAt, planes, outH, 4 * plane, 4 * inW, outW >> 2, 4 * outW, p0 * plane);
-    out.set(this.heap.subarray(outAt, outAt + planes * pooled), p0 * pooled);
-    argmax.set(this.ints.subarray(argAt, argAt + planes * pooled), p0 * pooled);
+    out.set(this.mem.f32.subarray(outAt, outAt + planes * pooled), p0 * pooled);
+    argmax.set(this.mem.i32.subarray(argAt, argAt + planes * pooled), p0 * pooled);
   }
 }
 
