@@ -16,7 +16,7 @@ const r = JSON.parse(readFileSync(file, 'utf8')) as {
   backends: { cpu: string; gpu: string; tfjs: Record<string, string> }; rows: Row[];
   pytorch: { torch: string; threads: number; train_samples_per_s: number; infer_b1_ms: number } | null;
   versusPytorch: { ratios: number[]; torch: number[]; ours: number[] } | null;
-  versusOnnxruntime?: { batch: number; deltas?: boolean; oursMs: number; ortMs: number; speedup: number }[];
+  versusOnnxruntime?: { batch: number; deltas?: boolean; paired?: boolean; oursMs: number; ortMs: number; speedup: number }[];
   webgl?: { chromium?: string; renderer?: string; error?: string; perPass?: Record<'inference' | 'trainStep', { launches: number; uploads: number; readbacks: number }> } | null;
 };
 const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
@@ -41,7 +41,8 @@ if (!r.rows.some((x) => x.group === 'model' && x.engine === 'TF.js wasm' && x.na
   lines.push('', 'TF.js\'s wasm backend has no conv2d backward kernel: it is an inference anchor only.');
 }
 if (r.versusOnnxruntime?.length) {
-  lines.push('', `Against onnxruntime-web on the same WebAssembly (one thread each, the same model exported by \`ser export --onnx\`'s exporter): ${r.versusOnnxruntime.map((v) => `inference at batch ${v.batch}${v.deltas ? ' with Δ and ΔΔ (the bundled recipe\'s model)' : ''} takes ${ms(v.oursMs)} ms against ${ms(v.ortMs)} ms, **${v.speedup.toFixed(2)}×** its speed`).join('; ')}.`);
+  const paired = r.versusOnnxruntime.every((v) => v.paired);
+  lines.push('', `Against onnxruntime-web on the same WebAssembly (one thread each, the same model exported by \`ser export --onnx\`'s exporter${paired ? '; both timed in one process in alternating rounds on the same input (bench/ort.ts), so the ratio is not the drift between two moments of the run' : ''}): ${r.versusOnnxruntime.map((v) => `inference at batch ${v.batch}${v.deltas ? ' with Δ and ΔΔ (the bundled recipe\'s model)' : ''} takes ${ms(v.oursMs)} ms against ${ms(v.ortMs)} ms, **${v.speedup.toFixed(2)}×** its speed`).join('; ')}.`);
 }
 if (r.versusPytorch) {
   const v = r.versusPytorch;

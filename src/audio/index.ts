@@ -13,5 +13,6 @@ export { dctMatrix, dctRows, dctFrames } from './dct.js';
 export { mfcc, mfccArray, fixFrames, frameWindow, type MfccOptions } from './mfcc.js';
 export { LIBROSA_SAMPLE_RATE, DEFAULT_HOP, DEFAULT_N_FFT } from './defaults.js';
 export { stft, powerToDb, dct } from './tensors.js';
+export { voiceActivity, hasSpeech, speechSpan, type VadOptions, type VoiceActivity } from './vad.js';
 export { AudioError, WavError } from './errors.js';
 export { lowPass, highPass, bandLimit, telephone, muLaw8, roomImpulse, convolve, reverb, activePower, whiteNoise, pinkNoise, babble, addNoise, gain16, dcOffset, tilt } from './degrade.js';

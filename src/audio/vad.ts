@@ -86,3 +86,16 @@ export function hasSpeech(vad: VoiceActivity, start = 0, end = vad.frames.length
   for (let t = Math.max(0, start); t < Math.min(end, vad.frames.length); t++) n += vad.frames[t]!;
   return n >= vad.minFrames;
 }
+
+/**
+ * The frames [start, end) from the first to the last speech frame of a voice-activity mask,
+ * widened by `margin` frames either side (within the clip), or null when the clip holds no speech
+ * (`hasSpeech`). What trimming a clip to its speech keeps: the silence or noise before and after it
+ * goes, pauses within it stay.
+ */
+export function speechSpan(vad: VoiceActivity, margin = 0): { start: number; end: number } | null {
+  if (!hasSpeech(vad)) return null;
+  const first = vad.frames.indexOf(1);
+  const last = vad.frames.lastIndexOf(1);
+  return { start: Math.max(0, first - margin), end: Math.min(vad.frames.length, last + 1 + margin) };
+}

@@ -59,7 +59,7 @@ export function serveRecognizer(scope: WorkerScope, opts: ServeOptions = {}): vo
           ? load(bytes, { sampleRate: SAMPLE_RATE })
           : (req.sampleRate === SAMPLE_RATE ? new Float32Array(req.input) : resample(new Float32Array(req.input), checkRate(req.sampleRate), SAMPLE_RATE));
         // the windows hold the clip's MFCC: the model and the heatmap share one computation
-        const w = clipWindows(y, { sampleRate: SAMPLE_RATE, hopSeconds: req.hopSeconds });
+        const w = clipWindows(y, { sampleRate: SAMPLE_RATE, hopSeconds: req.hopSeconds, trim: model.trim });
         const t1 = now();
         const prediction = model.predictWindows(w);
         const t2 = now();

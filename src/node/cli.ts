@@ -86,6 +86,8 @@ ser <command> --help for its options; ser --version for the version.`,
   --degrade N         N copies of every training clip under recording conditions drawn at random
                       (band limits, telephone, codec low-pass, rooms, noise, level, DC, tilt),
                       drawn half the time
+  --trim              cut every clip to its speech (voice activity) before its MFCC is windowed,
+                      training copies too; the weights file records it and prediction does the same
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
   --epochs N          default: the recipe's (40)
@@ -285,7 +287,7 @@ function protocolOf(p: string | undefined, fold: string | undefined, testActors:
 /** The recipe the flags describe; its name records every change, as reports file it. */
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean; degrade?: string;
+  deltas?: string; balance?: boolean; degrade?: string; trim?: boolean;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -323,6 +325,10 @@ function recipeOf(values: {
     recipe.sources.push({ kind: 'degraded', prob: 0.5, copies });
     recipe.name += ` with degraded copies ${copies}`;
   }
+  if (values.trim) {
+    recipe.trim = true;
+    recipe.name += ' with speech trimming';
+  }
   try {
     return checkRecipe(recipe);
   } catch (e) {
@@ -336,8 +342,8 @@ function trainCommand(args: string[]): void {
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
     deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
-    degrade: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' }, threads: { type: 'string' },
-    help: { type: 'boolean' },
+    degrade: { type: 'string' }, trim: { type: 'boolean' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' },
+    threads: { type: 'string' }, help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.train);
   if (!values.data) fail('train needs --data DIR');
@@ -396,7 +402,7 @@ function evaluateCommand(args: string[]): void {
   enableThreads();
   const recognizer = recognizerOf(values.weights);
   if (enrolClips !== undefined && !recognizer.speakerNormalized) fail('--enroll-clips goes with weights trained with --speaker-norm; these were not');
-  const data = loadRavdess(values.data, values.cache ?? '.cache/features', (line) => process.stderr.write(`${line}\n`));
+  const data = loadRavdess(values.data, values.cache ?? '.cache/features', (line) => process.stderr.write(`${line}\n`), { trim: recognizer.trim });
   let features = data.features;
   if (recognizer.speakerNormalized) {
     const prior = recognizer.speakerPrior && priorSeconds > 0 ? { norm: recognizer.speakerPrior, frames: secondsToFrames(priorSeconds) } : null;
@@ -441,9 +447,9 @@ function exportCommand(args: string[]): void {
   const weights = values.weights ?? BUNDLED_WEIGHTS;
   const r = loadModel(weights);
   if (r.speakerNormalized) fail(`${weights} was trained with --speaker-norm: its input needs each speaker's statistics, which an exported graph cannot carry; export weights trained without it`);
-  const bytes = exportOnnx(r.model, { normalizer: r.normalizer, description: `EmotionCNN from ${basename(weights)}: input mfcc [N, 1, 40, 174] (raw MFCC, librosa's defaults at 22050 Hz), output logits [N, 8] for ${EMOTIONS.join(', ')}` });
+  const bytes = exportOnnx(r.model, { normalizer: r.normalizer, description: `EmotionCNN from ${basename(weights)}: input mfcc [N, 1, 40, 174] (raw MFCC, librosa's defaults at 22050 Hz${r.trim ? ', of the clip cut to its speech: ser-ts clipFeatures(y, { trim: true })' : ''}), output logits [N, 8] for ${EMOTIONS.join(', ')}` });
   writeFileAtomic(values.onnx, bytes);
-  process.stderr.write(`${weights} → ${values.onnx}: ONNX opset 13, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; input mfcc [N, 1, 40, 174], output logits [N, 8]${r.normalizer ? ', input normalisation inside' : ''}${r.model.deltas ? `, Δ${r.model.deltas > 1 ? '/ΔΔ' : ''} inside` : ''}\n`);
+  process.stderr.write(`${weights} → ${values.onnx}: ONNX opset 13, ${(bytes.length / 2 ** 20).toFixed(1)} MiB; input mfcc [N, 1, 40, 174], output logits [N, 8]${r.normalizer ? ', input normalisation inside' : ''}${r.model.deltas ? `, Δ${r.model.deltas > 1 ? '/ΔΔ' : ''} inside` : ''}${r.trim ? '; trained on clips cut to their speech: feed it clipFeatures(y, { trim: true })' : ''}\n`);
 }
 
 function convertCommand(args: string[]): void {
@@ -452,7 +458,7 @@ function convertCommand(args: string[]): void {
   if (positionals.length !== 2) fail('convert needs an input and an output file: ser convert model.pth model.safetensors');
   const [input, output] = positionals as [string, string];
   const r = loadModel(input);
-  writeFileAtomic(output, encodeWeights(r.model, { normalizer: r.normalizer, speakerNorm: r.speakerNormalized, speakerPrior: r.speakerPrior, training: r.training }));
+  writeFileAtomic(output, encodeWeights(r.model, { normalizer: r.normalizer, trim: r.trim, speakerNorm: r.speakerNormalized, speakerPrior: r.speakerPrior, training: r.training }));
   process.stderr.write(`${input} → ${output}: EmotionCNN${r.model.deltas ? ` with deltas ${r.model.deltas}` : ''}, ${Object.keys(r.model.stateDict()).length} tensors\n`);
 }
 

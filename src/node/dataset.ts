@@ -103,17 +103,20 @@ export interface Extracted {
 
 /** Features of every readable clip; an unreadable one is skipped with a warning that names it. */
 export function extractFeatures(
-  items: DatasetItem[], opts: { cache?: FeatureCache | null; warn?: (m: string) => void; progress?: (done: number, total: number) => void } = {},
+  items: DatasetItem[],
+  opts: { cache?: FeatureCache | null; trim?: boolean; warn?: (m: string) => void; progress?: (done: number, total: number) => void } = {},
 ): Extracted {
+  // trimmed features are other features: their own part of the cache
+  const cache = opts.cache && opts.trim ? new FeatureCache(opts.cache.dir, TRIM_VARIANT) : opts.cache;
   const kept: DatasetItem[] = [];
   const feats: Float32Array[] = [];
   items.forEach((item, i) => {
     try {
       const bytes = readFileSync(item.path);
-      let f = opts.cache?.get(bytes) ?? null;
+      let f = cache?.get(bytes) ?? null;
       if (!f) {
-        f = wavFeatures(bytes);
-        opts.cache?.put(bytes, f);
+        f = wavFeatures(bytes, { trim: opts.trim });
+        cache?.put(bytes, f);
       }
       feats.push(f);
       kept.push(item);
@@ -135,8 +138,14 @@ export interface NoiseOptions {
   snrDb?: [number, number];
   seed?: number;
   cache?: FeatureCache | null;
+  /** Features of each copy's speech (`clipFeatures`' trim). */
+  trim?: boolean;
   warn?: (m: string) => void;
 }
+
+/** What trimmed features add to a cache variant. */
+const TRIM_VARIANT = 'trim:speech';
+const trimmed = (variant: string, trim: boolean | undefined) => (trim ? `${variant}:${TRIM_VARIANT}` : variant);
 
 /**
  * Features of a noisy copy of each item (white noise at a random SNR), for augmentation. The noise
@@ -147,10 +156,10 @@ export function noisyFeatures(items: readonly DatasetItem[], opts: NoiseOptions 
   const [lo, hi] = opts.snrDb ?? [10, 30];
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo <= hi)) throw new DatasetError(`noise: snrDb must be a range [low, high], got [${lo}, ${hi}]`);
   const seed = opts.seed ?? 0;
-  const cache = opts.cache ? new FeatureCache(opts.cache.dir, `noise:${lo}:${hi}:${seed}`) : null;
+  const cache = opts.cache ? new FeatureCache(opts.cache.dir, trimmed(`noise:${lo}:${hi}:${seed}`, opts.trim)) : null;
   return derivedFeatures(items, cache, seed, (bytes, rng) => {
     const snr = lo + (hi - lo) * rng.uniform();
-    return clipFeatures(noisyWaveform(load(bytes, { sampleRate: SAMPLE_RATE }), snr, rng));
+    return clipFeatures(noisyWaveform(load(bytes, { sampleRate: SAMPLE_RATE }), snr, rng), { trim: opts.trim });
   });
 }
 
@@ -209,18 +218,18 @@ export function otherVoices(items: readonly DatasetItem[], actor: number, rng: G
  * seed, the copy's index and the clip's bytes; cached under a variant that names the seed, the copy
  * and the list of clips (babble depends on which other clips there are).
  */
-export function degradedFeatures(items: readonly DatasetItem[], opts: { seed?: number; copies: number; cache?: FeatureCache | null }): Float32Array[] {
+export function degradedFeatures(items: readonly DatasetItem[], opts: { seed?: number; copies: number; cache?: FeatureCache | null; trim?: boolean }): Float32Array[] {
   const seed = opts.seed ?? 0;
   const pool = new WaveformPool();
   const list = createHash('sha256').update(items.map((it) => it.path).join('\n')).digest('hex').slice(0, 16);
   return Array.from({ length: opts.copies }, (_, e) => {
-    const cache = opts.cache ? new FeatureCache(opts.cache.dir, `degraded:v1:${seed}:${e}:${list}`) : null;
+    const cache = opts.cache ? new FeatureCache(opts.cache.dir, trimmed(`degraded:v1:${seed}:${e}:${list}`, opts.trim)) : null;
     return derivedFeatures(items, cache, seed ^ Math.imul(e + 1, 0x9e3779b1), (bytes, rng, item) => {
       let y = load(bytes, { sampleRate: SAMPLE_RATE });
       for (const c of drawConditions(rng)) {
         y = applyCondition(y, c, { sampleRate: SAMPLE_RATE, rng, voices: () => otherVoices(items, item.actor, rng, pool) });
       }
-      return clipFeatures(y);
+      return clipFeatures(y, { trim: opts.trim });
     });
   });
 }

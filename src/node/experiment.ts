@@ -50,12 +50,13 @@ export interface SplitResult {
 export const summary = (r: Report) => `accuracy ${(100 * r.accuracy).toFixed(1)}%, UAR ${(100 * r.uar).toFixed(1)}% (n = ${r.n})`;
 
 /** RAVDESS clips and their features, through the cache. */
-export function loadRavdess(dir: string, cacheDir: string, log: (line: string) => void = () => {}): Extracted {
+export function loadRavdess(dir: string, cacheDir: string, log: (line: string) => void = () => {}, opts: { trim?: boolean } = {}): Extracted {
   const items = scanRavdess(dir, (m) => log(`warning: ${m}`));
-  log(`${items.length} RAVDESS clips under ${dir}; extracting features (cache: ${cacheDir})`);
+  log(`${items.length} RAVDESS clips under ${dir}; extracting features${opts.trim ? ' of their speech' : ''} (cache: ${cacheDir})`);
   const t0 = Date.now();
   const data = extractFeatures(items, {
     cache: new FeatureCache(cacheDir),
+    trim: opts.trim,
     warn: (m) => log(`warning: ${m}`),
     progress: (d, n) => {
       if (d % 200 === 0 || d === n) log(`  features ${d}/${n}`);
@@ -72,7 +73,7 @@ export function runExperiment(o: ExperimentOptions): SplitResult[] {
   const { recipe } = o;
   checkProtocol(o.protocol);
   const cacheDir = o.cache ?? '.cache/features';
-  const data = loadRavdess(o.data, cacheDir, log);
+  const data = loadRavdess(o.data, cacheDir, log, { trim: recipe.trim });
   const splits = protocolSplits(o.protocol, data.labels, data.actors);
   const out = o.out ?? `emotion-cnn-${o.protocol.name}.safetensors`;
   // parts of files that a killed run was writing: nobody will finish them
@@ -81,13 +82,13 @@ export function runExperiment(o: ExperimentOptions): SplitResult[] {
   const waveforms = {
     noisy: (idx: readonly number[], n: { seed: number; snrDb: [number, number] }) => {
       const t0 = Date.now();
-      const copies = noisyFeatures(idx.map((j) => data.items[j]!), { ...n, cache: new FeatureCache(cacheDir) });
+      const copies = noisyFeatures(idx.map((j) => data.items[j]!), { ...n, cache: new FeatureCache(cacheDir), trim: recipe.trim });
       log(`noisy copies of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return copies;
     },
     degraded: (idx: readonly number[], d: { seed: number; copies: number }) => {
       const t0 = Date.now();
-      const copies = degradedFeatures(idx.map((j) => data.items[j]!), { ...d, cache: new FeatureCache(cacheDir) });
+      const copies = degradedFeatures(idx.map((j) => data.items[j]!), { ...d, cache: new FeatureCache(cacheDir), trim: recipe.trim });
       log(`${d.copies} degraded cop${d.copies > 1 ? 'ies' : 'y'} of the training clips ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return copies;
     },

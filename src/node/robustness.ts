@@ -96,7 +96,7 @@ export function runRobustness(o: RobustnessOptions): RobustnessReport {
       test.forEach((it, i) => {
         const rng = rngFor(seed, name, it.path.split(/[\\/]/).pop()!);
         const y = applyCondition(clean[i]!, c, { sampleRate: SAMPLE_RATE, rng, voices: () => otherVoices(voices, it.actor, rng, pool) });
-        feats.set(clipFeatures(y), i * CLIP);
+        feats.set(clipFeatures(y, { trim: model.trim }), i * CLIP);
       });
       const pred = argmaxRows(model.scoreClips(feats));
       uar[ci]!.push(evaluate(test.map((it) => it.label), pred, EMOTIONS.length).uar);

@@ -3,6 +3,7 @@ import { AudioError } from '../audio/errors.js';
 import { load } from '../audio/load.js';
 import { DEFAULT_HOP, DEFAULT_N_FFT, LIBROSA_SAMPLE_RATE, MAX_FLOAT_SAMPLE } from '../audio/defaults.js';
 import { frameWindow, mfccArray } from '../audio/mfcc.js';
+import { type VoiceActivity, speechSpan, voiceActivity } from '../audio/vad.js';
 import { N_FRAMES, N_MFCC } from './model.js';
 
 /** The model's input rate and hop: librosa's defaults, as the original project used them. */
@@ -16,9 +17,45 @@ export const FEATURE_SETTINGS = {
   version: 1, sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, frames: N_FRAMES, nFft: DEFAULT_N_FFT, hopLength: HOP, nMels: 128,
 } as const;
 
-/** MFCC of a 22050 Hz mono clip, zero-padded on the right or trimmed to 174 frames: [40 × 174] row-major. */
-export function clipFeatures(y: Float32Array): Float32Array {
-  return frameWindow(clipMfcc(y), N_MFCC, 0, N_FRAMES);
+export interface FeatureOptions {
+  /**
+   * Cut the clip to its speech first (`speechMfcc`): what weights trained with `--trim` expect
+   * (their metadata says `trim: speech`; the recognizer applies it). Default false: the clip from
+   * its first sample, as the original project framed it.
+   */
+  trim?: boolean;
+}
+
+/**
+ * MFCC of a 22050 Hz mono clip, zero-padded on the right or cut to 174 frames: [40 × 174]
+ * row-major; with `trim`, of the clip's speech (`speechMfcc`).
+ */
+export function clipFeatures(y: Float32Array, opts: FeatureOptions = {}): Float32Array {
+  return frameWindow(opts.trim ? speechMfcc(y) : clipMfcc(y), N_MFCC, 0, N_FRAMES);
+}
+
+/** Frames kept either side of the speech when a clip is trimmed to it: 4 (about 0.09 s). */
+export const TRIM_MARGIN_FRAMES = 4;
+
+/**
+ * The MFCC [40 × frames] of a clip's speech: the clip's MFCC cut to its first through last speech
+ * frame (voice activity, src/audio/vad.ts) and TRIM_MARGIN_FRAMES either side; `start` is the first
+ * frame kept. A clip without speech is kept whole. Why: the model's dense layer sees each time
+ * position on its own, so a model trained on clips whose speech starts where RAVDESS's does (after
+ * about a second of studio silence) fails on clips cut tighter or looser, as other corpora and
+ * live recordings are. Cutting every clip to its speech, in training and at prediction, puts the
+ * speech at the start of the window whatever the recording did. The cut is made on the frames of
+ * the whole clip's MFCC (the detector's frames are the MFCC's), so the kept frames' values are
+ * those of the uncut clip.
+ */
+export function speechMfcc(y: Float32Array, vad: VoiceActivity = voiceActivity(y, { sampleRate: SAMPLE_RATE })): { data: Float32Array; frames: number; start: number } {
+  const m = clipMfcc(y);
+  const span = speechSpan(vad, TRIM_MARGIN_FRAMES);
+  if (!span || (span.start === 0 && span.end >= m.frames)) return { ...m, start: 0 };
+  const frames = Math.min(span.end, m.frames) - span.start;
+  const data = new Float32Array(N_MFCC * frames);
+  for (let r = 0; r < N_MFCC; r++) data.set(m.data.subarray(r * m.frames + span.start, r * m.frames + span.start + frames), r * frames);
+  return { data, frames, start: span.start };
 }
 
 /** Throws an AudioError naming the first value of `features` that is not finite (nothing is learnt or answered from NaN). */
@@ -33,9 +70,9 @@ export function clipMfcc(y: Float32Array): { data: Float32Array; frames: number 
   return mfccArray(y, { sampleRate: SAMPLE_RATE, nMfcc: N_MFCC, hopLength: HOP });
 }
 
-/** A WAV file's bytes → its features, as the original project computed them. */
-export function wavFeatures(bytes: Uint8Array): Float32Array {
-  const f = clipFeatures(load(bytes, { sampleRate: SAMPLE_RATE }));
+/** A WAV file's bytes → its features, as the original project computed them (with `trim`, of its speech). */
+export function wavFeatures(bytes: Uint8Array, opts: FeatureOptions = {}): Float32Array {
+  const f = clipFeatures(load(bytes, { sampleRate: SAMPLE_RATE }), opts);
   checkFinite(f, 'MFCC');
   return f;
 }

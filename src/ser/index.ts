@@ -1,7 +1,7 @@
 /** The speech-emotion-recognition application (browser-safe part; files and the CLI are in 'ser-ts/node'). */
 export { EMOTIONS, EMOBOX_FOLDS, parseRavdessName, type Emotion, type RavdessClip } from './labels.js';
 export { EmotionCNN, N_MFCC, N_FRAMES, DELTA_HALF_WIDTH, deltaKernel, type EmotionCNNOptions } from './model.js';
-export { clipFeatures, clipMfcc, wavFeatures, subset, checkNotSilent, FEATURE_SETTINGS, SAMPLE_RATE, HOP, WINDOW_SAMPLES } from './features.js';
+export { clipFeatures, clipMfcc, speechMfcc, TRIM_MARGIN_FRAMES, type FeatureOptions, wavFeatures, subset, checkNotSilent, FEATURE_SETTINGS, SAMPLE_RATE, HOP, WINDOW_SAMPLES } from './features.js';
 export { EmotionRecognizer, EmotionEnsemble, clipWindows, type Recognizer, type ClipWindows, DEFAULT_PRIOR_SECONDS, secondsToFrames, type Prediction, type WindowPrediction, type PredictOptions, type Probabilities } from './predict.js';
 export { encodeWeights, decodeWeights, type WeightsInfo } from './weights-file.js';
 export { RECIPES, COMPONENTS, recipeByName, withoutComponents, checkRecipe, augmentOptions, type Recipe, type Component, type ClipSource, type Augmentation } from './recipe.js';

@@ -137,7 +137,7 @@ export function prepareRun(recipe: Recipe, corpus: Corpus, split: Split, opts: R
       manualSeed(seed);
       return new EmotionCNN({ deltas: recipe.deltas });
     },
-    encode: (model) => encodeWeights(model, { normalizer, speakerNorm: !!speakerPrior, speakerPrior, training: { recipe, protocol, split: label, seed } }),
+    encode: (model) => encodeWeights(model, { normalizer, trim: recipe.trim, speakerNorm: !!speakerPrior, speakerPrior, training: { recipe, protocol, split: label, seed } }),
   };
 }
 

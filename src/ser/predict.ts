@@ -5,7 +5,7 @@ import { frameWindow } from '../audio/mfcc.js';
 import { resample } from '../audio/resample.js';
 import { EMOTIONS, type Emotion } from './labels.js';
 import { type EmotionCNN, N_FRAMES, N_MFCC } from './model.js';
-import { HOP, SAMPLE_RATE, checkNotSilent, checkSamples, clipMfcc } from './features.js';
+import { HOP, SAMPLE_RATE, checkNotSilent, checkSamples, clipMfcc, speechMfcc } from './features.js';
 import { hasSpeech, voiceActivity } from '../audio/vad.js';
 import { InputNorm } from './normalize.js';
 import { CLASSES, CLIP, argmax, clipLogits, softmaxRows } from './scoring.js';
@@ -109,6 +109,7 @@ export class EmotionRecognizer {
     const recognizer = new EmotionRecognizer(model, info.normalizer);
     recognizer.speakerNormalized = info.speakerNorm;
     recognizer.speakerPrior = info.speakerPrior;
+    recognizer.trim = info.trim;
     recognizer.training = info.training;
     return recognizer;
   }
@@ -122,6 +123,12 @@ export class EmotionRecognizer {
    * `opts.speaker`, fitted by `enroll` on a few clips of the same speaker.
    */
   speakerNormalized = false;
+
+  /**
+   * Weights trained on clips cut to their speech (`--trim`; metadata `trim: speech`): every clip is
+   * cut the same way before its windows are taken (`clipWindows`' trim). Set from the weights file.
+   */
+  trim = false;
 
   /**
    * The training speakers' pooled statistics (raw MFCC), which `enroll` shrinks a new speaker's
@@ -149,7 +156,7 @@ export class EmotionRecognizer {
         (e as Error).message = `enrolment clip ${opts.names?.[i] ?? i + 1}: ${(e as Error).message}`;
         throw e;
       }
-      const m = clipMfcc(y);
+      const m = this.trim ? speechMfcc(y) : clipMfcc(y);
       return windowsOf(m, Array.from({ length: Math.ceil(m.frames / N_FRAMES) }, (_, i) => i * N_FRAMES));
     });
     const all = new Float32Array(windows.reduce((s, w) => s + w.length, 0));
@@ -160,12 +167,13 @@ export class EmotionRecognizer {
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`. */
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
-    return this.predictWindows(clipWindows(input, opts), opts);
+    return this.predictWindows(clipWindows(input, { ...opts, trim: this.trim }), opts);
   }
 
   /** Classifies a clip already cut into windows (`clipWindows`), e.g. when its MFCC is wanted too. */
   predictWindows(w: ClipWindows, opts: Pick<PredictOptions, 'speaker'> = {}): Prediction {
     checkSpeakerOption(this.speakerNormalized, opts.speaker);
+    checkTrim(this.trim, w);
     return summarize(w, w.speech.some(Boolean) ? this.windowProbabilities(w, opts.speaker) : null);
   }
 
@@ -209,6 +217,9 @@ export class EmotionEnsemble {
       if (m.speakerNormalized !== first.speakerNormalized) {
         throw new ValueError(`EmotionEnsemble: member ${i + 1} was trained ${m.speakerNormalized ? 'with' : 'without'} speaker normalisation and member 1 ${first.speakerNormalized ? 'with' : 'without'}; members must agree`);
       }
+      if (m.trim !== first.trim) {
+        throw new ValueError(`EmotionEnsemble: member ${i + 1} was trained on ${m.trim ? 'clips cut to their speech (--trim)' : 'whole clips'} and member 1 on ${first.trim ? 'clips cut to their speech' : 'whole clips'}; members must agree, since they score the same windows`);
+      }
       if (!sameStatistics(m.speakerPrior, first.speakerPrior)) {
         throw new ValueError(`EmotionEnsemble: member ${i + 1}'s training speakers' statistics (speakerPrior) differ from member 1's: they were trained on different clips, and one enrolment cannot serve both`);
       }
@@ -221,6 +232,10 @@ export class EmotionEnsemble {
 
   get speakerPrior(): InputNorm | null {
     return this.members[0]!.speakerPrior;
+  }
+
+  get trim(): boolean {
+    return this.members[0]!.trim;
   }
 
   /** As EmotionRecognizer.enroll (the members share the prior it shrinks toward). */
@@ -237,12 +252,13 @@ export class EmotionEnsemble {
 
   /** Classifies WAV bytes, or mono float samples at `opts.sampleRate`, with the members' mean probabilities. */
   predict(input: Uint8Array | Float32Array, opts: PredictOptions = {}): Prediction {
-    return this.predictWindows(clipWindows(input, opts), opts);
+    return this.predictWindows(clipWindows(input, { ...opts, trim: this.trim }), opts);
   }
 
   /** As EmotionRecognizer.predictWindows, with the members' mean probabilities. */
   predictWindows(w: ClipWindows, opts: Pick<PredictOptions, 'speaker'> = {}): Prediction {
     checkSpeakerOption(this.speakerNormalized, opts.speaker);
+    checkTrim(this.trim, w);
     if (!w.speech.some(Boolean)) return summarize(w, null);
     const each = this.members.map((m) => m.windowProbabilities(w, opts.speaker));
     const mean = w.starts.map((_, i) => EMOTIONS.map((_, c) => each.reduce((s, p) => s + p[i]![c]!, 0) / each.length));
@@ -257,6 +273,12 @@ export const sameStatistics = (a: InputNorm | null, b: InputNorm | null) =>
 /** A trained model or an ensemble of them: what `loadModel` returns and `ser predict` uses. */
 export type Recognizer = EmotionRecognizer | EmotionEnsemble;
 
+function checkTrim(trim: boolean, w: ClipWindows): void {
+  if (w.trim !== trim) {
+    throw new ValueError(`predictWindows: these windows were cut ${w.trim ? 'from the clip\'s speech' : 'from the whole clip'}, but the weights were trained on ${trim ? 'clips cut to their speech' : 'whole clips'}: take them with clipWindows(input, { trim: recognizer.trim })`);
+  }
+}
+
 function checkSpeakerOption(speakerNormalized: boolean, speaker: InputNorm | undefined): void {
   if (speakerNormalized && !speaker) {
     throw new ValueError('these weights were trained on speaker-normalised features (--speaker-norm): pass the speaker\'s statistics, fitted by enroll() on a few clips of the same speaker (ser predict --enroll FILE...)');
@@ -270,6 +292,9 @@ function checkSpeakerOption(speakerNormalized: boolean, speaker: InputNorm | und
 export interface ClipWindows {
   /** Samples at the model's rate. */
   samples: number;
+  /** Cut to the clip's speech first (`trim`); then the windows start `offset` frames into the clip. */
+  trim: boolean;
+  offset: number;
   /** Window start frames, and how many content frames each holds (the rest is zero padding). */
   starts: number[];
   keeps: number[];
@@ -277,26 +302,35 @@ export interface ClipWindows {
   feats: Float32Array;
   /** Whether each window holds speech (voiceActivity on the clip). */
   speech: boolean[];
-  /** The whole clip's MFCC [40 × frames], row-major, the windows' source. */
+  /** The MFCC [40 × frames], row-major, that the windows are cut from: the whole clip's, or with `trim` its speech's. */
   mfcc: { data: Float32Array; frames: number };
 }
 
-/** The windows `predict` scores: one for a clip of up to 174 frames, else every `hopSeconds`, the last ending with the clip. */
-export function clipWindows(input: Uint8Array | Float32Array, opts: PredictOptions = {}): ClipWindows {
+export interface WindowOptions extends Pick<PredictOptions, 'sampleRate' | 'hopSeconds'> {
+  /** Cut the clip to its speech first (`speechMfcc`), as weights trained with `--trim` need: pass the recognizer's `trim`. Default false. */
+  trim?: boolean;
+}
+
+/**
+ * The windows `predict` scores: one for a clip of up to 174 frames, else every `hopSeconds`, the
+ * last ending with the clip; with `trim`, of the clip's speech (the silence before and after it cut).
+ */
+export function clipWindows(input: Uint8Array | Float32Array, opts: WindowOptions = {}): ClipWindows {
   const y = samplesOf(input, opts.sampleRate, false);
   const hopFrames = Math.round(((opts.hopSeconds ?? 2) * SAMPLE_RATE) / HOP);
   if (!(hopFrames >= 1)) throw new ValueError(`predict: hopSeconds must be at least one frame (${HOP / SAMPLE_RATE} s), got ${opts.hopSeconds}`);
-  const m = clipMfcc(y);
+  const vad = voiceActivity(y, { sampleRate: SAMPLE_RATE });
+  const trim = !!opts.trim;
+  const m = trim ? speechMfcc(y, vad) : { ...clipMfcc(y), start: 0 };
   const starts = [0];
   if (m.frames > N_FRAMES) {
     for (let s = hopFrames; s + N_FRAMES < m.frames; s += hopFrames) starts.push(s);
     starts.push(m.frames - N_FRAMES); // the last window ends with the clip
   }
-  const vad = voiceActivity(y, { sampleRate: SAMPLE_RATE });
   return {
-    samples: y.length, starts, keeps: starts.map((s) => Math.min(N_FRAMES, m.frames - s)), feats: windowsOf(m, starts),
-    speech: starts.map((s) => hasSpeech(vad, s, s + N_FRAMES)),
-    mfcc: m,
+    samples: y.length, trim, offset: m.start, starts, keeps: starts.map((s) => Math.min(N_FRAMES, m.frames - s)), feats: windowsOf(m, starts),
+    speech: starts.map((s) => hasSpeech(vad, m.start + s, m.start + s + N_FRAMES)),
+    mfcc: { data: m.data, frames: m.frames },
   };
 }
 
@@ -316,8 +350,8 @@ function summarize(w: ClipWindows, perWindow: number[][] | null): Prediction {
       ? w.starts.map((s, i) => {
         const p = w.speech[i] && perWindow ? perWindow[i]! : null;
         return {
-          start: (s * HOP) / SAMPLE_RATE,
-          end: Math.min(w.samples, (s + N_FRAMES - 1) * HOP) / SAMPLE_RATE,
+          start: ((w.offset + s) * HOP) / SAMPLE_RATE,
+          end: Math.min(w.samples, (w.offset + s + N_FRAMES - 1) * HOP) / SAMPLE_RATE,
           speech: w.speech[i]!,
           label: p ? EMOTIONS[argmax(p)]! : null,
           probabilities: p ? asRecord(p) : null,

@@ -53,6 +53,11 @@ export interface Recipe {
   speakerNorm: boolean;
   /** Δ (1) or Δ and ΔΔ (2) of the MFCC as extra input channels of the model (EmotionCNN's `deltas`). */
   deltas: 0 | 1 | 2;
+  /**
+   * Every clip cut to its speech before its MFCC is windowed (`clipFeatures`' `trim`; training
+   * copies too, each by its own voice activity), and so at prediction: the weights file records it.
+   */
+  trim: boolean;
   sources: ClipSource[];
   augment: Augmentation[];
   /** The cross-entropy: label smoothing, and class weights that count every class alike (`balance`). */
@@ -61,7 +66,7 @@ export interface Recipe {
   validation: boolean;
 }
 
-const NO_CHANGES = { speakerNorm: false, deltas: 0 as const, loss: { labelSmoothing: 0, balance: false } };
+const NO_CHANGES = { speakerNorm: false, deltas: 0 as const, trim: false, loss: { labelSmoothing: 0, balance: false } };
 
 export const RECIPES: Record<'original' | 'improved', Recipe> = {
   original: {
@@ -117,6 +122,7 @@ export function checkRecipe(r: Recipe): Recipe {
   if (!(r.lr > 0 && Number.isFinite(r.lr))) bad(`lr must be a positive number, got ${r.lr}`);
   if (r.schedule !== 'constant' && r.schedule !== 'cosine') bad(`schedule must be 'constant' or 'cosine', got '${String(r.schedule)}'`);
   if (![0, 1, 2].includes(r.deltas)) bad(`deltas must be 0, 1 or 2, got ${r.deltas}`);
+  if (typeof r.trim !== 'boolean') bad(`trim must be true or false, got ${String(r.trim)}`);
   if (!(r.loss.labelSmoothing >= 0 && r.loss.labelSmoothing < 1)) bad(`loss.labelSmoothing must be in [0, 1), got ${r.loss.labelSmoothing}`);
   for (const s of r.sources) {
     if (!isProb(s.prob)) bad(`source '${s.kind}': prob must be in [0, 1], got ${s.prob}`);

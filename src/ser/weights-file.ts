@@ -5,6 +5,7 @@
  *
  *   kind           'ser-ts EmotionCNN'
  *   deltas         '0' | '1' | '2': Δ/ΔΔ input channels (absent: read from conv1's shape)
+ *   trim           'speech' when trained on clips cut to their speech (`clipFeatures`' trim); absent: whole clips
  *   input_mean, input_std              the input normaliser (JSON arrays of 40 numbers), if any
  *   speaker_norm   'true' when trained on speaker-normalised features; then
  *   speaker_prior_mean, speaker_prior_std   the training speakers' pooled raw statistics
@@ -24,6 +25,8 @@ import type { Recipe } from './recipe.js';
 /** What a weights file says besides its tensors. */
 export interface WeightsInfo {
   deltas: number;
+  /** Trained on clips cut to their speech: predicting cuts every clip the same way. */
+  trim: boolean;
   /** The input normalisation the model was trained with (null: none, as the original recipe). */
   normalizer: InputNorm | null;
   /** Trained on speaker-normalised features: predicting needs the speaker's statistics. */
@@ -41,7 +44,7 @@ export function encodeWeights(model: EmotionCNN, info: Omit<WeightsInfo, 'deltas
   return saveSafetensors(model.stateDict(), { metadata: {
     kind: 'ser-ts EmotionCNN',
     ...(t ? { protocol: t.protocol, split: t.split, recipe: JSON.stringify(t.recipe), epochs: String(t.recipe.epochs), seed: String(t.seed) } : {}),
-    emotions: EMOTIONS.join(','), deltas: String(model.deltas), ...(info.normalizer?.toMetadata() ?? {}),
+    emotions: EMOTIONS.join(','), deltas: String(model.deltas), ...(info.trim ? { trim: 'speech' } : {}), ...(info.normalizer?.toMetadata() ?? {}),
     ...(info.speakerPrior ? { speaker_norm: 'true', ...info.speakerPrior.toMetadata('speaker_prior') } : {}),
   } });
 }
@@ -76,7 +79,9 @@ export function decodeWeights(bytes: Uint8Array): { model: EmotionCNN; info: Wei
       throw new ValueError('weights metadata: recipe is not JSON');
     }
   }
-  return { model, info: { deltas, normalizer: InputNorm.fromMetadata(metadata), speakerNorm, speakerPrior, training } };
+  if (metadata.trim !== undefined && metadata.trim !== 'speech') throw new ValueError(`weights metadata: trim must be 'speech' or absent, got '${metadata.trim}'`);
+  const trim = metadata.trim === 'speech';
+  return { model, info: { deltas, trim, normalizer: InputNorm.fromMetadata(metadata), speakerNorm, speakerPrior, training } };
 }
 
 /** Δ orders from the input channels of the first 4-D tensor (conv1's weight, whatever its key). */
