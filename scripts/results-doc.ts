@@ -8,7 +8,7 @@
  * Reports are what `ser train` writes (NAME.report.json, one per protocol run); the ensembles'
  * JSONL files come from experiments/ensemble-eval.ts, the enrolment curves from
  * experiments/enrolment-curve.ts, last-epoch.jsonl from experiments/last-epoch-eval.ts, and the
- * robustness-*.json files from `ser robustness --out`.
+ * robustness-*.json and segmentation-*.json files from `ser robustness --out`.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { writeFileAtomic } from '../src/node.js';
@@ -90,27 +90,32 @@ for (const f of files.filter((n) => /^enrolment-.*\.json$/.test(n))) {
 }
 
 // the robustness benchmark (ser robustness --out robustness-NAME.json, or one file per fold,
-// robustness-NAME-foldK.json, merged here): conditions as rows, runs as columns, UAR averaged over folds
+// robustness-NAME-foldK.json, merged here) and the segmentation conditions (ser robustness
+// --conditions segmentation --out segmentation-NAME-foldK.json): conditions as rows, runs as
+// columns, UAR averaged over folds
 type RobustFile = { splits: string[]; conditions: { name: string; uar: number[] }[] };
-const robustRuns = new Map<string, { splits: string[]; uar: Map<string, number[]> }>();
-for (const f of files.filter((n) => /^robustness-.*\.json$/.test(n))) {
-  const name = f.replace(/^robustness-|(-fold\d)?\.json$/g, '');
-  const r = JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8')) as RobustFile;
-  const run = robustRuns.get(name) ?? robustRuns.set(name, { splits: [], uar: new Map() }).get(name)!;
-  run.splits.push(...r.splits);
-  for (const c of r.conditions) run.uar.set(c.name, [...(run.uar.get(c.name) ?? []), ...c.uar]);
-}
-if (robustRuns.size) {
+function conditionTable(prefix: string, title: string): void {
+  const robustRuns = new Map<string, { splits: string[]; uar: Map<string, number[]> }>();
+  for (const f of files.filter((n) => n.startsWith(`${prefix}-`) && n.endsWith('.json'))) {
+    const name = f.slice(prefix.length + 1).replace(/(-fold\d)?\.json$/, '');
+    const r = JSON.parse(readFileSync(`${DIR}/${f}`, 'utf8')) as RobustFile;
+    const run = robustRuns.get(name) ?? robustRuns.set(name, { splits: [], uar: new Map() }).get(name)!;
+    run.splits.push(...r.splits);
+    for (const c of r.conditions) run.uar.set(c.name, [...(run.uar.get(c.name) ?? []), ...c.uar]);
+  }
+  if (!robustRuns.size) return;
   const runs = [...robustRuns].map(([name, r]) => {
     const means = new Map([...r.uar].map(([c, v]) => [c, mean(v)]));
     const degraded = mean([...means].filter(([c]) => c !== 'clean').map(([, v]) => v));
     return { name, folds: r.splits.length === 6 ? 'six folds' : r.splits.map((l) => /^fold \d/.exec(l)?.[0] ?? l).sort().join(', '), means, degraded, clean: means.get('clean') };
   });
-  out.push('', 'Robustness benchmark (`ser robustness`; UAR, mean over the folds scored):', '', `| condition | ${runs.map((r) => `${r.name} (${r.folds})`).join(' | ')} |`, `| --- | ${runs.map(() => '---:').join(' | ')} |`);
+  out.push('', title, '', `| condition | ${runs.map((r) => `${r.name} (${r.folds})`).join(' | ')} |`, `| --- | ${runs.map(() => '---:').join(' | ')} |`);
   for (const c of runs[0]!.means.keys()) out.push(`| ${c} | ${runs.map((r) => (r.means.has(c) ? pct(r.means.get(c)!) : '–')).join(' | ')} |`);
   out.push(`| **mean under the conditions** | ${runs.map((r) => `**${pct(r.degraded)}**`).join(' | ')} |`);
   out.push(`| gap to clean (points) | ${runs.map((r) => (r.clean === undefined ? '–' : (100 * (r.clean - r.degraded)).toFixed(1))).join(' | ')} |`);
 }
+conditionTable('robustness', 'Robustness benchmark (`ser robustness`; UAR, mean over the folds scored):');
+conditionTable('segmentation', 'Segmentation (`ser robustness --conditions segmentation`: where the recording starts and stops around the speech; UAR, mean over the folds scored):');
 
 const doc = readFileSync(DOC, 'utf8');
 const a = doc.indexOf(BEGIN);

@@ -21,7 +21,7 @@ import { BUNDLED_ENSEMBLE, BUNDLED_SPEAKER_NORM_WEIGHTS, BUNDLED_WEIGHTS, loadMo
 import { exportOnnx } from '../ser/onnx-export.js';
 import { writeFileAtomic } from './files.js';
 import { encodeWeights } from '../ser/weights-file.js';
-import { BENCHMARK_CONDITIONS, conditionName } from '../ser/conditions.js';
+import { BENCHMARK_CONDITIONS, SEGMENTATION_CONDITIONS, conditionName } from '../ser/conditions.js';
 import { formatRobustness, runRobustness } from './robustness.js';
 
 class UsageError extends SerTsError {}
@@ -122,7 +122,9 @@ ser <command> --help for its options; ser --version for the version.`,
   condition and split, the mean under the conditions and the gap to clean. --weights twice or more:
   each split's models averaged (an ensemble).
 
-  --conditions LIST   only these conditions, by name (e.g. clean,telephone,babble-5dB)
+  --conditions LIST   only these conditions, by name (e.g. clean,telephone,babble-5dB); or
+                      segmentation: where the recording starts and stops around the speech
+                      (clean, lead-1s: a second of silence first, speech-only, excerpt-1.5s)
   --seed S            seeds the noise, rooms and babble (default 0)
   --out FILE          the report as JSON`,
   evaluate: `usage: ser evaluate --data DIR --weights FILE [--protocol random|folds|actors|all] [--fold K] [--test-actors LIST]
@@ -370,11 +372,13 @@ function robustnessCommand(args: string[]): void {
   const protocol = protocolOf(values.protocol, values.fold, values['test-actors'], 'folds');
   if (protocol.name === 'all') fail("--protocol all has no test clips: use folds, actors or random");
   let conditions = BENCHMARK_CONDITIONS;
-  if (values.conditions !== undefined) {
+  if (values.conditions === 'segmentation') {
+    conditions = SEGMENTATION_CONDITIONS;
+  } else if (values.conditions !== undefined) {
     const names = values.conditions.split(',').map((c) => c.trim()).filter(Boolean);
-    const known = new Map(BENCHMARK_CONDITIONS.map((c) => [conditionName(c), c]));
+    const known = new Map([...BENCHMARK_CONDITIONS, ...SEGMENTATION_CONDITIONS].map((c) => [conditionName(c), c]));
     const unknown = names.filter((n) => !known.has(n));
-    if (unknown.length || !names.length) fail(`--conditions: unknown ${unknown.join(', ') || '(empty list)'}; known: ${[...known.keys()].join(', ')}`);
+    if (unknown.length || !names.length) fail(`--conditions: unknown ${unknown.join(', ') || '(empty list)'}; known: ${[...known.keys()].join(', ')} (or segmentation: ${SEGMENTATION_CONDITIONS.map(conditionName).join(', ')})`);
     conditions = names.map((n) => known.get(n)!);
   }
   const report = runRobustness({

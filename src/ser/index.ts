@@ -12,7 +12,7 @@ export { randomSplit, actorSplit, foldSplit, pickValidationActors, validationSpl
 export { evaluate, formatReport, type Report, type ClassMetrics } from './metrics.js';
 export { renderReportHtml, confusionSvg, curvesSvg, type HtmlReportInput } from './report-html.js';
 export { InputNorm, contentFrames, speakerNorms, enrolmentNorms, applySpeakerNorms } from './normalize.js';
-export { applyCondition, conditionName, drawConditions, BENCHMARK_CONDITIONS, type Condition, type ConditionContext, type NoiseKind } from './conditions.js';
+export { applyCondition, conditionName, drawConditions, BENCHMARK_CONDITIONS, SEGMENTATION_CONDITIONS, type Condition, type ConditionContext, type NoiseKind } from './conditions.js';
 export { augmentClip, noisyWaveform, checkAugment, c0PerDb, DEFAULT_AUGMENT, type AugmentOptions } from './augment.js';
 export { exportOnnx, type OnnxExportOptions } from './onnx-export.js';
 export { loadModelFrom, bundledWeightUrls, readSource, BUNDLED_FILES, type WeightsSource } from './load.js';

@@ -172,6 +172,28 @@ describe('conditions', () => {
       if (c.kind !== 'clean') expect(a).not.toEqual(clip);
     }
   });
+  it('the segmentation conditions move the speech: a second of silence before it, only the speech, its first 1.5 s', () => {
+    // half a second of silence, 1.2 s of syllable-like tone bursts, 0.8 s of silence
+    const burst = Float32Array.from({ length: Math.round(1.2 * SR) }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 160 * i) / SR) * Math.abs(Math.sin((Math.PI * 4 * i) / SR)));
+    const y = new Float32Array(Math.round(2.5 * SR));
+    y.set(burst, SR / 2);
+    const ctx = { sampleRate: SR, rng: new Generator(1) };
+    expect(ser.SEGMENTATION_CONDITIONS.map(ser.conditionName)).toEqual(['clean', 'lead-1s', 'speech-only', 'excerpt-1.5s']);
+    const lead = ser.applyCondition(y, { kind: 'lead', seconds: 1 }, ctx);
+    expect(lead.length).toBe(y.length + SR);
+    expect(lead.subarray(0, SR).every((v) => v === 0)).toBe(true);
+    expect(lead.subarray(SR)).toEqual(y);
+    const only = ser.applyCondition(y, { kind: 'speechOnly' }, ctx);
+    // the bursts and about 0.1 s either side (the detector's frames are 512 samples)
+    expect(Math.abs(only.length / SR - 1.4)).toBeLessThan(0.1);
+    expect(Math.max(...only.subarray(0, Math.round(0.05 * SR)).map(Math.abs))).toBe(0);
+    const excerpt = ser.applyCondition(y, { kind: 'excerpt', seconds: 1 }, ctx);
+    expect(excerpt.length).toBe(SR);
+    expect(excerpt).toEqual(only.subarray(0, SR));
+    // no speech: kept whole
+    const hum = Float32Array.from({ length: SR }, (_, i) => 0.1 * Math.sin((2 * Math.PI * 120 * i) / SR));
+    expect(ser.applyCondition(hum, { kind: 'speechOnly' }, ctx)).toEqual(hum);
+  });
   it('training draws one family, half the time two, with levels in range', () => {
     const rng = new Generator(8);
     const draws = Array.from({ length: 400 }, () => ser.drawConditions(rng));
