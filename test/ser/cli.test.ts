@@ -157,14 +157,19 @@ describe('ser CLI', () => {
     expect((await runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3,x')).err).toMatch(/actor numbers 1-24/);
   });
 
-  it('train --degrade 1, then ser robustness scores the held-out clips clean and under conditions', async () => {
+  it('train --degrade 1 --trim, then ser robustness scores the held-out clips clean, under conditions and segmented', async () => {
     const data = ravdessFolder(['03', '04', '05'], '04-02');
     const out = join(dir, 'robust.safetensors');
     const r = await runSer('train', '--data', data, '--protocol', 'actors', '--test-actors', '3', '--recipe', 'improved', '--without', 'validation',
-      '--degrade', '1', '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
+      '--degrade', '1', '--trim', '--epochs', '1', '--out', out, '--cache', join(dir, 'cache'), '--threads', '1');
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(/1 degraded copy of the training clips ready/);
-    expect(r.err).toMatch(/recipe improved without validation with degraded copies 1/);
+    expect(r.err).toMatch(/extracting features of their speech/);
+    expect(r.err).toMatch(/recipe improved without validation with degraded copies 1 with speech trimming/);
+    expect(ser.EmotionRecognizer.fromBytes(readFileSync(out)).trim).toBe(true);
+    const seg = await runSer('robustness', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3', '--conditions', 'segmentation');
+    expect(seg.code, seg.err).toBe(0);
+    expect(seg.out).toMatch(/lead-1s[\s\S]*speech-only[\s\S]*excerpt-1\.5s[\s\S]*mean UAR under the 3 conditions/);
     const report = join(dir, 'robust.robustness.json');
     const b = await runSer('robustness', '--data', data, '--weights', out, '--protocol', 'actors', '--test-actors', '3',
       '--conditions', 'clean,telephone,babble-10dB,reverb-0.8s', '--out', report);
