@@ -143,8 +143,8 @@ export interface NoiseOptions {
   warn?: (m: string) => void;
 }
 
-/** What trimmed features add to a cache variant. */
-const TRIM_VARIANT = 'trim:speech';
+/** What trimmed features add to a cache variant; it names the detector's version, as features cut by another detector are other features. */
+const TRIM_VARIANT = 'trim:speech:vad2';
 const trimmed = (variant: string, trim: boolean | undefined) => (trim ? `${variant}:${TRIM_VARIANT}` : variant);
 
 /**
