@@ -88,8 +88,6 @@ ser <command> --help for its options; ser --version for the version.`,
                       drawn half the time
   --trim              cut every clip to its speech (voice activity) before its MFCC is windowed,
                       training copies too; the weights file records it and prediction does the same
-  --excerpts P        with probability P, a training clip is replaced by a random excerpt of it
-                      (1 s or more) each time it is drawn, as a recording cut anywhere
   --val-actors LIST   validation actors (default: one male and one female drawn from training)
   --patience N        stop after N epochs without a better validation UAR (default: never)
   --epochs N          default: the recipe's (40)
@@ -291,7 +289,7 @@ function protocolOf(p: string | undefined, fold: string | undefined, testActors:
 /** The recipe the flags describe; its name records every change, as reports file it. */
 function recipeOf(values: {
   recipe?: string; without?: string; epochs?: string; 'batch-size'?: string; lr?: string; 'speaker-norm'?: boolean; 'enrolment-copies'?: string;
-  deltas?: string; balance?: boolean; degrade?: string; trim?: boolean; excerpts?: string;
+  deltas?: string; balance?: boolean; degrade?: string; trim?: boolean;
 }): Recipe {
   let recipe: Recipe;
   try {
@@ -333,12 +331,6 @@ function recipeOf(values: {
     recipe.trim = true;
     recipe.name += ' with speech trimming';
   }
-  if (values.excerpts !== undefined) {
-    const prob = numOpt(values.excerpts, 'excerpts', 0);
-    // first, so shift and masks act on the excerpt; at least a second (43 frames)
-    recipe.augment.unshift({ kind: 'excerpt', prob, minFrames: 43 });
-    recipe.name += ` with excerpts ${prob}`;
-  }
   try {
     return checkRecipe(recipe);
   } catch (e) {
@@ -352,7 +344,7 @@ function trainCommand(args: string[]): void {
     'batch-size': { type: 'string' }, lr: { type: 'string' }, seed: { type: 'string' }, out: { type: 'string' },
     recipe: { type: 'string' }, without: { type: 'string' }, 'speaker-norm': { type: 'boolean' }, 'enrolment-copies': { type: 'string' },
     deltas: { type: 'string' }, balance: { type: 'boolean' }, 'val-actors': { type: 'string' }, patience: { type: 'string' },
-    degrade: { type: 'string' }, trim: { type: 'boolean' }, excerpts: { type: 'string' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' },
+    degrade: { type: 'string' }, trim: { type: 'boolean' }, checkpoint: { type: 'string' }, resume: { type: 'boolean' }, cache: { type: 'string' },
     threads: { type: 'string' }, help: { type: 'boolean' },
   } });
   if (values.help) return void console.log(HELP.train);

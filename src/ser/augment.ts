@@ -14,13 +14,6 @@ import { N_FRAMES, N_MFCC } from './model.js';
 const N_MELS = 128;
 
 export interface AugmentOptions {
-  /**
-   * Probability of replacing the clip by an excerpt of its content, moved to the image's start: a
-   * random stretch of at least `minExcerptFrames` frames (as a recording cut anywhere within the
-   * speech). Default 0.
-   */
-  excerptProb?: number;
-  minExcerptFrames?: number;
   /** Largest time shift in frames, either way; frames shifted in are padding (0). Default 20 (~0.46 s). */
   maxShift?: number;
   /** Largest gain change in dB, either way. Default 6. */
@@ -34,7 +27,7 @@ export interface AugmentOptions {
 }
 
 export const DEFAULT_AUGMENT: Required<AugmentOptions> = {
-  excerptProb: 0, minExcerptFrames: 43, maxShift: 20, maxGainDb: 6, timeMasks: 2, maxTimeMask: 16, coefMasks: 2, maxCoefMask: 4,
+  maxShift: 20, maxGainDb: 6, timeMasks: 2, maxTimeMask: 16, coefMasks: 2, maxCoefMask: 4,
 };
 
 export function checkAugment(opts: AugmentOptions): Required<AugmentOptions> {
@@ -42,8 +35,7 @@ export function checkAugment(opts: AugmentOptions): Required<AugmentOptions> {
   for (const [k, v] of Object.entries(o)) {
     if (!(Number.isFinite(v) && v >= 0)) throw new ValueError(`augment: ${k} must be a non-negative number, got ${v}`);
   }
-  if (o.excerptProb > 1) throw new ValueError(`augment: excerptProb must be a probability, got ${o.excerptProb}`);
-  for (const k of ['minExcerptFrames', 'maxShift', 'timeMasks', 'maxTimeMask', 'coefMasks', 'maxCoefMask'] as const) {
+  for (const k of ['maxShift', 'timeMasks', 'maxTimeMask', 'coefMasks', 'maxCoefMask'] as const) {
     if (!Number.isInteger(o[k])) throw new ValueError(`augment: ${k} must be an integer, got ${o[k]}`);
   }
   if (o.maxTimeMask > N_FRAMES || o.maxCoefMask > N_MFCC) throw new ValueError(`augment: masks cannot be wider than the ${N_MFCC}×${N_FRAMES} image`);
@@ -58,17 +50,6 @@ export function checkAugment(opts: AugmentOptions): Required<AugmentOptions> {
 export function augmentClip(
   x: Float32Array, offset: number, frames: number, rng: Generator, opts: Required<AugmentOptions>, c0PerDb = Math.sqrt(N_MELS),
 ): void {
-  // (drawn only when asked for, so recipes without excerpts keep their random streams)
-  if (opts.excerptProb > 0 && rng.uniform() < opts.excerptProb && frames > opts.minExcerptFrames) {
-    const length = opts.minExcerptFrames + rng.int(frames - opts.minExcerptFrames + 1);
-    const start = rng.int(frames - length + 1);
-    for (let r = 0; r < N_MFCC; r++) {
-      const o = offset + r * N_FRAMES;
-      x.copyWithin(o, o + start, o + start + length);
-      x.fill(0, o + length, o + N_FRAMES);
-    }
-    frames = length;
-  }
   const shift = opts.maxShift ? rng.int(2 * opts.maxShift + 1) - opts.maxShift : 0;
   const gain = opts.maxGainDb ? (2 * rng.uniform() - 1) * opts.maxGainDb * c0PerDb : 0;
   if (shift !== 0 || gain !== 0) {

@@ -31,8 +31,6 @@ export type ClipSource =
 
 /** An augmentation applied to every training clip each time it is drawn, on the (normalised) MFCC image. */
 export type Augmentation =
-  /** With probability `prob`, a random excerpt of at least `minFrames` frames of the clip's content in its place, at the image's start. */
-  | { kind: 'excerpt'; prob: number; minFrames: number }
   /** Time shift of up to `frames` either way; frames shifted in are padding. */
   | { kind: 'shift'; frames: number }
   /** Gain of up to `db` either way (exact in the MFCC domain: it moves c0 only). */
@@ -134,7 +132,6 @@ export function checkRecipe(r: Recipe): Recipe {
   }
   if (new Set(r.sources.map((s) => s.kind)).size !== r.sources.length) bad('each kind of source may appear once');
   for (const a of r.augment) {
-    if (a.kind === 'excerpt' && !(isProb(a.prob) && isCount(a.minFrames) && a.minFrames >= 1 && a.minFrames <= N_FRAMES)) bad(`augmentation 'excerpt': prob must be in [0, 1] and minFrames an integer in [1, ${N_FRAMES}], got ${a.prob} and ${a.minFrames}`);
     if (a.kind === 'shift' && !(isCount(a.frames) && a.frames < N_FRAMES)) bad(`augmentation 'shift': frames must be an integer in [0, ${N_FRAMES}), got ${a.frames}`);
     if (a.kind === 'gain' && !(a.db >= 0 && Number.isFinite(a.db))) bad(`augmentation 'gain': db must be a non-negative number, got ${a.db}`);
     if ((a.kind === 'timeMask' || a.kind === 'coefMask') && !(isCount(a.count) && isCount(a.width) && a.width <= (a.kind === 'timeMask' ? N_FRAMES : N_MFCC))) {
@@ -148,9 +145,8 @@ export function checkRecipe(r: Recipe): Recipe {
 /** The augmentation list as the options `augmentClip` takes (absent kinds: 0), or null when there is none. */
 export function augmentOptions(list: readonly Augmentation[]): Required<AugmentOptions> | null {
   if (!list.length) return null;
-  const o: Required<AugmentOptions> = { excerptProb: 0, minExcerptFrames: 1, maxShift: 0, maxGainDb: 0, timeMasks: 0, maxTimeMask: 0, coefMasks: 0, maxCoefMask: 0 };
+  const o: Required<AugmentOptions> = { maxShift: 0, maxGainDb: 0, timeMasks: 0, maxTimeMask: 0, coefMasks: 0, maxCoefMask: 0 };
   for (const a of list) {
-    if (a.kind === 'excerpt') [o.excerptProb, o.minExcerptFrames] = [a.prob, a.minFrames];
     if (a.kind === 'shift') o.maxShift = a.frames;
     if (a.kind === 'gain') o.maxGainDb = a.db;
     if (a.kind === 'timeMask') [o.timeMasks, o.maxTimeMask] = [a.count, a.width];

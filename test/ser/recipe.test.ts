@@ -222,25 +222,6 @@ describe('augmentation', () => {
     ser.augmentClip(again, 0, 150, new Generator(3), { ...none, timeMasks: 1, maxTimeMask: 174, coefMasks: 1, maxCoefMask: 40 });
     expect(again).toEqual(m);
   });
-  it('an excerpt is a stretch of the content moved to the start, the rest padding', () => {
-    const x = paddedClips(1, 150);
-    // uniform 0 < excerptProb: an excerpt, whose length and start come from the two int draws
-    const draws = [50, 30]; // length 60 + 50 = 110, start 30
-    const g = { uniform: () => 0, int: () => draws.shift()! } as unknown as Generator;
-    const y = x.slice();
-    ser.augmentClip(y, 0, 150, g, { ...none, excerptProb: 0.5, minExcerptFrames: 60 });
-    for (let r = 0; r < 40; r++) {
-      expect(y.subarray(r * 174, r * 174 + 110)).toEqual(x.subarray(r * 174 + 30, r * 174 + 140));
-      expect(y.subarray(r * 174 + 110, (r + 1) * 174).every((v) => v === 0)).toBe(true);
-    }
-    // not drawn (uniform above the probability) or too short a clip to cut: untouched
-    for (const [u, frames] of [[0.9, 150], [0, 60]] as const) {
-      const z = x.slice();
-      ser.augmentClip(z, 0, frames, { uniform: () => u, int: () => 0 } as unknown as Generator, { ...none, excerptProb: 0.5, minExcerptFrames: 60 });
-      expect(z).toEqual(x);
-    }
-    expect(() => ser.checkAugment({ excerptProb: 1.5 })).toThrow(/excerptProb must be a probability/);
-  });
   it('bad settings are errors that name them', () => {
     expect(() => ser.checkAugment({ maxShift: -1 })).toThrow(/maxShift/);
     expect(() => ser.checkAugment({ timeMasks: 1.5 })).toThrow(/timeMasks must be an integer/);
@@ -299,7 +280,7 @@ describe('recipes', () => {
     expect(ser.RECIPES.improved.normalize).toBe(true); // recipeByName hands out copies
   });
   it('the improved recipe augments as it always did', () => {
-    expect(ser.augmentOptions(ser.RECIPES.improved.augment)).toEqual({ excerptProb: 0, minExcerptFrames: 1, maxShift: 10, maxGainDb: 6, timeMasks: 1, maxTimeMask: 10, coefMasks: 1, maxCoefMask: 3 });
+    expect(ser.augmentOptions(ser.RECIPES.improved.augment)).toEqual({ maxShift: 10, maxGainDb: 6, timeMasks: 1, maxTimeMask: 10, coefMasks: 1, maxCoefMask: 3 });
     expect(ser.RECIPES.improved.sources).toEqual([{ kind: 'noisy', prob: 0.3, snrDb: [15, 35] }]);
   });
   it('checkRecipe is where a recipe is validated, and its errors name the recipe and the field', () => {
