@@ -73,6 +73,8 @@ export function seamCases(): SeamCase[] {
   const geos: Conv2dGeometry[] = [
     { batch: 2, inC: 3, inH: 9, inW: 11, outC: 4, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: 9, outW: 11 },
     { batch: 1, inC: 2, inH: 8, inW: 7, outC: 3, kH: 3, kW: 2, strideH: 2, strideW: 2, padH: 0, padW: 0, outH: 3, outW: 3 },
+    // channels in fours: on GL every convolution kernel takes its packed path (gpu/kernels.ts)
+    { batch: 2, inC: 4, inH: 6, inW: 10, outC: 8, kH: 3, kW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, outH: 6, outW: 10 },
   ];
   for (const [i, g] of geos.entries()) {
     const xs = g.batch * g.inC * g.inH * g.inW;

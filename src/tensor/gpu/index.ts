@@ -12,7 +12,7 @@ import type { AdamHyper, Backend, BinaryOp, Conv2dGeometry, Handle, Pool2dGeomet
 import { ShapeError, ValueError } from '../errors.js';
 import { type Shape, sizeOf, stridesOf } from '../shape.js';
 import * as K from './kernels.js';
-import { madeInScope } from '../memory.js';
+import { madeInScope, release } from '../memory.js';
 import { glRenderer } from './renderer.js';
 
 const inBrowser = () => typeof (globalThis as { document?: unknown }).document !== 'undefined' || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
@@ -27,7 +27,7 @@ export interface GpuJsModule {
 }
 interface GpuInstance {
   mode: string;
-  createKernel(fn: (...args: never[]) => number, settings: Record<string, unknown>): KernelFn;
+  createKernel(fn: (...args: never[]) => number | number[], settings: Record<string, unknown>): KernelFn;
   destroy(): void;
 }
 type KernelFn = ((...args: unknown[]) => unknown) & { kernel?: { constructor: { name: string }; fallbackReason?: string | null } };
@@ -107,8 +107,11 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   const kernels = new Map<string, Kernel>();
   const stats: GpuStats = { uploads: 0, readbacks: 0, compiled: 0, launches: 0, textures: 0, kernels: 0 };
 
-  /** Runs `fn` over `size` cells with `constants`, compiling it on first use for that shape. */
-  function run(name: string, fn: (...args: never[]) => number, size: number, constants: Record<string, number>, args: unknown[]): Handle {
+  /**
+   * Runs `fn` over `size` cells with `constants`, compiling it on first use for that shape. A
+   * kernel that returns four values a cell (`vec4`) writes a packed texture (see kernels.ts).
+   */
+  function run(name: string, fn: (...args: never[]) => number | number[], size: number, constants: Record<string, number>, args: unknown[], vec4 = false): Handle {
     if (size >= MAX_CELLS) throw new ShapeError(`gpu backend: ${name} would write ${size} values; kernels are limited to ${MAX_CELLS - 1}`);
     if (size === 0) return new Float32Array(0);
     const key = `${name}|${size}|${JSON.stringify(constants)}`;
@@ -118,7 +121,7 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     } else {
       k = gpu.createKernel(fn, {
         output: [size], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
-        loopMaxIterations: 1 << 24, dynamicOutput: false,
+        loopMaxIterations: 1 << 24, dynamicOutput: false, ...(vec4 ? { returnType: 'Array(4)' } : {}),
       }) as Kernel;
       stats.compiled++;
       if (kernels.size >= maxKernels) {
@@ -181,6 +184,21 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     const partial = run('channelPartial', K.channelPartialKernel, n * c, { c, hw, op }, [x, shift, gy]);
     return run('channelTotal', K.channelTotalKernel, c, { n, c }, [partial, scale]);
   }
+
+  // On GL, convolutions whose channels come in fours run on packed textures (kernels.ts says
+  // why); gpu.js's emulated modes keep the scalar kernels, where a fetch costs no more than a value.
+  const packs = mode === 'headlessgl' || mode === 'webgl2' || mode === 'webgl';
+  const pack4 = (x: Handle, outer: number, c: number, inner: number) => run('pack4', K.pack4Kernel, outer * (c / 4) * inner, { c, c4: c / 4, inner }, [x], true);
+  const unpack4 = (p: Handle, outer: number, c: number, inner: number, relu = false) => {
+    const out = run('unpack4', K.unpack4Kernel, outer * c * inner, { c, inner, relu: relu ? 1 : 0 }, [p]);
+    release(backend, p);
+    return out;
+  };
+  /** Runs a kernel that reads a packed operand, then frees that operand. */
+  const thenFree = (packed: Handle, out: Handle) => {
+    release(backend, packed);
+    return out;
+  };
 
   const backend: GpuBackend = {
     name: 'gpu',
@@ -266,18 +284,44 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     matmul: (a, b, batch, m, k, n, transA, transB) => run('matmul', K.matmulKernel, batch * m * n, {
       m, k, n, ai: transA ? 1 : k, ak: transA ? m : 1, bj: transB ? k : 1, bk: transB ? 1 : n,
     }, [a, b]),
-    conv2d: (x, w, bias, g) => run('conv2d', K.conv2dKernel, g.batch * g.outC * g.outH * g.outW, { ...convConstants(g), hasBias: bias ? 1 : 0 }, [x, w, bias ?? empty]),
+    conv2d: (x, w, bias, g) => {
+      const hasBias = bias ? 1 : 0;
+      const cells = g.batch * g.outC * g.outH * g.outW;
+      if (!packs || g.outC % 4 !== 0) return run('conv2d', K.conv2dKernel, cells, { ...convConstants(g), hasBias }, [x, w, bias ?? empty]);
+      const w4 = pack4(w, 1, g.outC, g.inC * g.kH * g.kW);
+      const out4 = thenFree(w4, run('conv2dOc4', K.conv2dOc4Kernel, cells / 4, { ...convConstants(g), hasBias }, [x, w4, bias ?? empty], true));
+      return unpack4(out4, g.batch, g.outC, g.outH * g.outW);
+    },
     conv2dMaxPool2: (x, w, bias, g, relu) => {
       const poolH = g.outH >> 1;
       const poolW = g.outW >> 1;
-      return run('conv2dMaxPool2', K.conv2dMaxPool2Kernel, g.batch * g.outC * poolH * poolW, {
-        ...convConstants(g), poolH, poolW, hasBias: bias ? 1 : 0, relu: relu ? 1 : 0,
-      }, [x, w, bias ?? empty]);
+      const hasBias = bias ? 1 : 0;
+      const cells = g.batch * g.outC * poolH * poolW;
+      const is3x3 = g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1;
+      if (!packs || g.outC % 4 !== 0 || !is3x3) {
+        return run('conv2dMaxPool2', K.conv2dMaxPool2Kernel, cells, { ...convConstants(g), poolH, poolW, hasBias, relu: relu ? 1 : 0 }, [x, w, bias ?? empty]);
+      }
+      const w4 = pack4(w, 1, g.outC, g.inC * 9);
+      const out4 = thenFree(w4, run('conv3x3Pool2Oc4', K.conv3x3Pool2Oc4Kernel, cells / 4, { ...convConstants(g), poolH, poolW, hasBias }, [x, w4, bias ?? empty], true));
+      return unpack4(out4, g.batch, g.outC, poolH * poolW, relu);
     },
-    conv2dBackwardInput: (gy, w, g) => run('conv2dBackwardInput', K.conv2dBackwardInputKernel, g.batch * g.inC * g.inH * g.inW, convConstants(g), [gy, w]),
+    conv2dBackwardInput: (gy, w, g) => {
+      const cells = g.batch * g.inC * g.inH * g.inW;
+      if (!packs || g.inC % 4 !== 0) return run('conv2dBackwardInput', K.conv2dBackwardInputKernel, cells, convConstants(g), [gy, w]);
+      const w4 = pack4(w, g.outC, g.inC, g.kH * g.kW);
+      const dx4 = thenFree(w4, run('conv2dBackwardInputIc4', K.conv2dBackwardInputIc4Kernel, cells / 4, convConstants(g), [gy, w4], true));
+      return unpack4(dx4, g.batch, g.inC, g.inH * g.inW);
+    },
     conv2dBackwardWeight: (gy, x, g) => {
       const per = g.outC * g.inC * g.kH * g.kW;
-      const partial = run('conv2dBackwardWeight', K.conv2dBackwardWeightKernel, g.batch * per, convConstants(g), [gy, x]);
+      let partial: Handle;
+      if (!packs || g.outC % 4 !== 0) {
+        partial = run('conv2dBackwardWeight', K.conv2dBackwardWeightKernel, g.batch * per, convConstants(g), [gy, x]);
+      } else {
+        const gy4 = pack4(gy, g.batch, g.outC, g.outH * g.outW);
+        const partial4 = thenFree(gy4, run('conv2dBackwardWeightOc4', K.conv2dBackwardWeightOc4Kernel, (g.batch * per) / 4, convConstants(g), [gy4, x], true));
+        partial = unpack4(partial4, g.batch, g.outC, g.inC * g.kH * g.kW);
+      }
       return g.batch === 1 ? partial : reduceInner('sum', permute(partial, [g.batch, per], [1, 0]), per, g.batch);
     },
     maxPool2d: (x, g) => {

@@ -422,3 +422,241 @@ export function sgdKernel(this: KernelThis, p: A, g: A, buf: A, momentum: number
   }
   return p[i] - lr * step;
 }
+
+// ── channel-packed kernels (GL modes) ───────────────────────────────────────────────────────────
+// On GL every fetch of a flat array costs an index split and a texture read, and those fetches,
+// not the multiply-adds, bound a convolution (on SwiftShader the scalar conv2d spends about four
+// fetches per multiply-add's worth of time). So the convolutions' fast paths pack four channels
+// into one texel (gpu.js's Array(4): one fetch, four values), let each cell compute four output
+// channels from each input value it fetched, and unpack the result to the flat layout every
+// other kernel reads. The pack and unpack passes touch each value once; the convolutions touch
+// each one inC·9 times.
+
+/** [outer, c, inner] → [outer, c/4, inner] of 4-vectors: lane l holds channel 4q + l. */
+export function pack4Kernel(this: KernelThis, x: A): number[] {
+  const i = this.thread.x;
+  const k = i % this.constants.inner;
+  const rest = Math.floor(i / this.constants.inner);
+  const q = rest % this.constants.c4;
+  const o = Math.floor(rest / this.constants.c4);
+  const base = (o * this.constants.c + 4 * q) * this.constants.inner + k;
+  return [x[base], x[base + this.constants.inner], x[base + 2 * this.constants.inner], x[base + 3 * this.constants.inner]];
+}
+
+/** The inverse of pack4Kernel, with ReLU when `relu` is 1 (what the fused inference block ends with). */
+export function unpack4Kernel(this: KernelThis, p: A): number {
+  const i = this.thread.x;
+  const k = i % this.constants.inner;
+  const rest = Math.floor(i / this.constants.inner);
+  const ch = rest % this.constants.c;
+  const o = Math.floor(rest / this.constants.c);
+  const v = p[(o * (this.constants.c / 4) + Math.floor(ch / 4)) * this.constants.inner + k];
+  const lane = ch % 4;
+  let r = v[3];
+  if (lane === 0) r = v[0];
+  if (lane === 1) r = v[1];
+  if (lane === 2) r = v[2];
+  if (this.constants.relu === 1) return Math.max(r, 0);
+  return r;
+}
+
+/**
+ * conv2d for four output channels 4q…4q+3 at one output position, weights packed over the output
+ * channel ([outC/4, inC·kH·kW] 4-vectors): one input fetch and one weight fetch per four products,
+ * against two per product in conv2dKernel. Any geometry; `outC` a multiple of 4. Sums in
+ * conv2dKernel's order.
+ */
+export function conv2dOc4Kernel(this: KernelThis, x: A, w4: A, bias: A): number[] {
+  const cell = this.thread.x;
+  const ox = cell % this.constants.outW;
+  let r = Math.floor(cell / this.constants.outW);
+  const oy = r % this.constants.outH;
+  r = Math.floor(r / this.constants.outH);
+  const q = r % (this.constants.outC / 4);
+  const n = Math.floor(r / (this.constants.outC / 4));
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  if (this.constants.hasBias === 1) {
+    s0 = bias[4 * q];
+    s1 = bias[4 * q + 1];
+    s2 = bias[4 * q + 2];
+    s3 = bias[4 * q + 3];
+  }
+  for (let ic = 0; ic < this.constants.inC; ic++) {
+    for (let ky = 0; ky < this.constants.kH; ky++) {
+      const iy = oy * this.constants.strideH - this.constants.padH + ky;
+      if (iy >= 0 && iy < this.constants.inH) {
+        for (let kx = 0; kx < this.constants.kW; kx++) {
+          const ix = ox * this.constants.strideW - this.constants.padW + kx;
+          if (ix >= 0 && ix < this.constants.inW) {
+            const v = x[((n * this.constants.inC + ic) * this.constants.inH + iy) * this.constants.inW + ix];
+            const wv = w4[(q * this.constants.inC + ic) * this.constants.kH * this.constants.kW + ky * this.constants.kW + kx];
+            s0 += v * wv[0];
+            s1 += v * wv[1];
+            s2 += v * wv[2];
+            s3 += v * wv[3];
+          }
+        }
+      }
+    }
+  }
+  return [s0, s1, s2, s3];
+}
+
+/**
+ * Inference for 3×3 stride-1 convolutions: conv2d for four output channels over one 2×2 max-pool
+ * window, the pool taken in the cell (NaN winning, as maxPoolKernel). Per input channel it fetches
+ * the nine packed weights once and the 4×4 input patch under the window once (25 fetches for 144
+ * products, against 45 for 36 in conv2dMaxPool2Kernel). Input rows go through in turn: row ky of
+ * the patch meets kernel row ky for the window's upper outputs and row ky − 1 for its lower ones.
+ */
+export function conv3x3Pool2Oc4Kernel(this: KernelThis, x: A, w4: A, bias: A): number[] {
+  const cell = this.thread.x;
+  const px = cell % this.constants.poolW;
+  let r = Math.floor(cell / this.constants.poolW);
+  const py = r % this.constants.poolH;
+  r = Math.floor(r / this.constants.poolH);
+  const q = r % (this.constants.outC / 4);
+  const n = Math.floor(r / (this.constants.outC / 4));
+  // sUL_c: the window's upper-left output for lane c; UR upper-right, LL lower-left, LR lower-right
+  let b0 = 0;
+  let b1 = 0;
+  let b2 = 0;
+  let b3 = 0;
+  if (this.constants.hasBias === 1) {
+    b0 = bias[4 * q];
+    b1 = bias[4 * q + 1];
+    b2 = bias[4 * q + 2];
+    b3 = bias[4 * q + 3];
+  }
+  let sUL0 = b0; let sUL1 = b1; let sUL2 = b2; let sUL3 = b3;
+  let sUR0 = b0; let sUR1 = b1; let sUR2 = b2; let sUR3 = b3;
+  let sLL0 = b0; let sLL1 = b1; let sLL2 = b2; let sLL3 = b3;
+  let sLR0 = b0; let sLR1 = b1; let sLR2 = b2; let sLR3 = b3;
+  const y0 = 2 * py - this.constants.padH;
+  const x0 = 2 * px - this.constants.padW;
+  for (let ic = 0; ic < this.constants.inC; ic++) {
+    const plane = (n * this.constants.inC + ic) * this.constants.inH;
+    const wb = (q * this.constants.inC + ic) * 9;
+    const k0 = w4[wb]; const k1 = w4[wb + 1]; const k2 = w4[wb + 2];
+    const k3 = w4[wb + 3]; const k4 = w4[wb + 4]; const k5 = w4[wb + 5];
+    const k6 = w4[wb + 6]; const k7 = w4[wb + 7]; const k8 = w4[wb + 8];
+    for (let row = 0; row < 4; row++) {
+      const iy = y0 + row;
+      let v0 = 0;
+      let v1 = 0;
+      let v2 = 0;
+      let v3 = 0;
+      if (iy >= 0 && iy < this.constants.inH) {
+        const at = (plane + iy) * this.constants.inW + x0;
+        if (x0 >= 0 && x0 < this.constants.inW) v0 = x[at];
+        if (x0 + 1 >= 0 && x0 + 1 < this.constants.inW) v1 = x[at + 1];
+        if (x0 + 2 >= 0 && x0 + 2 < this.constants.inW) v2 = x[at + 2];
+        if (x0 + 3 >= 0 && x0 + 3 < this.constants.inW) v3 = x[at + 3];
+      }
+      // the kernel rows this patch row meets: a for the upper outputs, b for the lower
+      let a0 = k0; let a1 = k1; let a2 = k2;
+      let c0 = k0; let c1 = k1; let c2 = k2;
+      if (row === 1) { a0 = k3; a1 = k4; a2 = k5; }
+      if (row === 2) { a0 = k6; a1 = k7; a2 = k8; c0 = k3; c1 = k4; c2 = k5; }
+      if (row === 3) { c0 = k6; c1 = k7; c2 = k8; }
+      if (row < 3) {
+        sUL0 += a0[0] * v0 + a1[0] * v1 + a2[0] * v2; sUR0 += a0[0] * v1 + a1[0] * v2 + a2[0] * v3;
+        sUL1 += a0[1] * v0 + a1[1] * v1 + a2[1] * v2; sUR1 += a0[1] * v1 + a1[1] * v2 + a2[1] * v3;
+        sUL2 += a0[2] * v0 + a1[2] * v1 + a2[2] * v2; sUR2 += a0[2] * v1 + a1[2] * v2 + a2[2] * v3;
+        sUL3 += a0[3] * v0 + a1[3] * v1 + a2[3] * v2; sUR3 += a0[3] * v1 + a1[3] * v2 + a2[3] * v3;
+      }
+      if (row > 0) {
+        sLL0 += c0[0] * v0 + c1[0] * v1 + c2[0] * v2; sLR0 += c0[0] * v1 + c1[0] * v2 + c2[0] * v3;
+        sLL1 += c0[1] * v0 + c1[1] * v1 + c2[1] * v2; sLR1 += c0[1] * v1 + c1[1] * v2 + c2[1] * v3;
+        sLL2 += c0[2] * v0 + c1[2] * v1 + c2[2] * v2; sLR2 += c0[2] * v1 + c1[2] * v2 + c2[2] * v3;
+        sLL3 += c0[3] * v0 + c1[3] * v1 + c2[3] * v2; sLR3 += c0[3] * v1 + c1[3] * v2 + c2[3] * v3;
+      }
+    }
+  }
+  // max in window order, the first NaN winning, as maxPoolKernel
+  let m0 = sUL0; if (m0 === m0) { if (sUR0 > m0 || sUR0 !== sUR0) m0 = sUR0; if (m0 === m0) { if (sLL0 > m0 || sLL0 !== sLL0) m0 = sLL0; if (m0 === m0) { if (sLR0 > m0 || sLR0 !== sLR0) m0 = sLR0; } } }
+  let m1 = sUL1; if (m1 === m1) { if (sUR1 > m1 || sUR1 !== sUR1) m1 = sUR1; if (m1 === m1) { if (sLL1 > m1 || sLL1 !== sLL1) m1 = sLL1; if (m1 === m1) { if (sLR1 > m1 || sLR1 !== sLR1) m1 = sLR1; } } }
+  let m2 = sUL2; if (m2 === m2) { if (sUR2 > m2 || sUR2 !== sUR2) m2 = sUR2; if (m2 === m2) { if (sLL2 > m2 || sLL2 !== sLL2) m2 = sLL2; if (m2 === m2) { if (sLR2 > m2 || sLR2 !== sLR2) m2 = sLR2; } } }
+  let m3 = sUL3; if (m3 === m3) { if (sUR3 > m3 || sUR3 !== sUR3) m3 = sUR3; if (m3 === m3) { if (sLL3 > m3 || sLL3 !== sLL3) m3 = sLL3; if (m3 === m3) { if (sLR3 > m3 || sLR3 !== sLR3) m3 = sLR3; } } }
+  return [m0, m1, m2, m3];
+}
+
+/**
+ * dx for four input channels 4p…4p+3 at one input position, weights packed over the input channel
+ * ([outC, inC/4, kH·kW] 4-vectors): one gradient fetch and one weight fetch per four products.
+ */
+export function conv2dBackwardInputIc4Kernel(this: KernelThis, gy: A, w4: A): number[] {
+  const cell = this.thread.x;
+  const ix = cell % this.constants.inW;
+  let r = Math.floor(cell / this.constants.inW);
+  const iy = r % this.constants.inH;
+  r = Math.floor(r / this.constants.inH);
+  const p = r % (this.constants.inC / 4);
+  const n = Math.floor(r / (this.constants.inC / 4));
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let oc = 0; oc < this.constants.outC; oc++) {
+    for (let ky = 0; ky < this.constants.kH; ky++) {
+      const ty = iy + this.constants.padH - ky;
+      const oy = Math.floor(ty / this.constants.strideH);
+      if (ty >= 0 && oy * this.constants.strideH === ty && oy < this.constants.outH) {
+        for (let kx = 0; kx < this.constants.kW; kx++) {
+          const tx = ix + this.constants.padW - kx;
+          const ox = Math.floor(tx / this.constants.strideW);
+          if (tx >= 0 && ox * this.constants.strideW === tx && ox < this.constants.outW) {
+            const g = gy[((n * this.constants.outC + oc) * this.constants.outH + oy) * this.constants.outW + ox];
+            const wv = w4[(oc * (this.constants.inC / 4) + p) * this.constants.kH * this.constants.kW + ky * this.constants.kW + kx];
+            s0 += g * wv[0];
+            s1 += g * wv[1];
+            s2 += g * wv[2];
+            s3 += g * wv[3];
+          }
+        }
+      }
+    }
+  }
+  return [s0, s1, s2, s3];
+}
+
+/**
+ * dW partial sums for four output channels, one sample: [batch, outC/4, inC, kH, kW] 4-vectors,
+ * the gradient packed over the output channel ([batch, outC/4, outH·outW]): one input fetch and
+ * one gradient fetch per four products. The batch reduction follows, as for conv2dBackwardWeightKernel.
+ */
+export function conv2dBackwardWeightOc4Kernel(this: KernelThis, gy4: A, x: A): number[] {
+  const cell = this.thread.x;
+  const kx = cell % this.constants.kW;
+  let r = Math.floor(cell / this.constants.kW);
+  const ky = r % this.constants.kH;
+  r = Math.floor(r / this.constants.kH);
+  const ic = r % this.constants.inC;
+  r = Math.floor(r / this.constants.inC);
+  const q = r % (this.constants.outC / 4);
+  const n = Math.floor(r / (this.constants.outC / 4));
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  for (let oy = 0; oy < this.constants.outH; oy++) {
+    const iy = oy * this.constants.strideH - this.constants.padH + ky;
+    if (iy >= 0 && iy < this.constants.inH) {
+      for (let ox = 0; ox < this.constants.outW; ox++) {
+        const ix = ox * this.constants.strideW - this.constants.padW + kx;
+        if (ix >= 0 && ix < this.constants.inW) {
+          const g = gy4[((n * (this.constants.outC / 4) + q) * this.constants.outH + oy) * this.constants.outW + ox];
+          const v = x[((n * this.constants.inC + ic) * this.constants.inH + iy) * this.constants.inW + ix];
+          s0 += g[0] * v;
+          s1 += g[1] * v;
+          s2 += g[2] * v;
+          s3 += g[3] * v;
+        }
+      }
+    }
+  }
+  return [s0, s1, s2, s3];
+}
