@@ -28,6 +28,7 @@ export interface GpuJsModule {
 interface GpuInstance {
   mode: string;
   createKernel(fn: (...args: never[]) => number | number[], settings: Record<string, unknown>): KernelFn;
+  createKernelMap(subKernels: Record<string, (...args: never[]) => number[]>, fn: (...args: never[]) => number[], settings: Record<string, unknown>): KernelFn;
   destroy(): void;
 }
 type KernelFn = ((...args: unknown[]) => unknown) & { kernel?: { constructor: { name: string }; fallbackReason?: string | null } };
@@ -107,22 +108,13 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   const kernels = new Map<string, Kernel>();
   const stats: GpuStats = { uploads: 0, readbacks: 0, compiled: 0, launches: 0, textures: 0, kernels: 0 };
 
-  /**
-   * Runs `fn` over `size` cells with `constants`, compiling it on first use for that shape. A
-   * kernel that returns four values a cell (`vec4`) writes a packed texture (see kernels.ts).
-   */
-  function run(name: string, fn: (...args: never[]) => number | number[], size: number, constants: Record<string, number>, args: unknown[], vec4 = false): Handle {
-    if (size >= MAX_CELLS) throw new ShapeError(`gpu backend: ${name} would write ${size} values; kernels are limited to ${MAX_CELLS - 1}`);
-    if (size === 0) return new Float32Array(0);
-    const key = `${name}|${size}|${JSON.stringify(constants)}`;
+  /** The compiled kernel for `key`, made by `make` on first use; the least recently used goes beyond `maxKernels`. */
+  function cached(key: string, make: () => Kernel): Kernel {
     let k = kernels.get(key);
     if (k) {
       kernels.delete(key);
     } else {
-      k = gpu.createKernel(fn, {
-        output: [size], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
-        loopMaxIterations: 1 << 24, dynamicOutput: false, ...(vec4 ? { returnType: 'Array(4)' } : {}),
-      }) as Kernel;
+      k = make();
       stats.compiled++;
       if (kernels.size >= maxKernels) {
         const [oldKey, old] = kernels.entries().next().value!;
@@ -133,13 +125,43 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     }
     kernels.set(key, k);
     stats.kernels = kernels.size;
-    stats.launches++;
-    const out = k(...args) as Handle;
+    return k;
+  }
+
+  /** A texture a kernel returned: counted, and released by tidy if no tensor comes to hold it. */
+  function made(out: Handle): Handle {
     if (!(out instanceof Float32Array)) {
       stats.textures++;
-      madeInScope(backend, out); // tidy releases it if no tensor holds it when the scope ends
+      madeInScope(backend, out);
     }
     return out;
+  }
+
+  const settings = (size: number, constants: Record<string, number>, vec4: boolean) => ({
+    output: [size], constants, pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
+    loopMaxIterations: 1 << 24, dynamicOutput: false, ...(vec4 ? { returnType: 'Array(4)' } : {}),
+  });
+
+  /**
+   * Runs `fn` over `size` cells with `constants`, compiling it on first use for that shape. A
+   * kernel that returns four values a cell (`vec4`) writes a packed texture (see kernels.ts).
+   */
+  function run(name: string, fn: (...args: never[]) => number | number[], size: number, constants: Record<string, number>, args: unknown[], vec4 = false): Handle {
+    if (size >= MAX_CELLS) throw new ShapeError(`gpu backend: ${name} would write ${size} values; kernels are limited to ${MAX_CELLS - 1}`);
+    if (size === 0) return new Float32Array(0);
+    const k = cached(`${name}|${size}|${JSON.stringify(constants)}`, () => gpu.createKernel(fn, settings(size, constants, vec4)) as Kernel);
+    stats.launches++;
+    return made(k(...args) as Handle);
+  }
+
+  /** conv3x3BlockKernel over `blocks` cells: its four packed textures, upper left first. */
+  function runBlocks(blocks: number, constants: Record<string, number>, args: unknown[]): Handle[] {
+    if (blocks >= MAX_CELLS) throw new ShapeError(`gpu backend: conv3x3Block would write ${blocks} values; kernels are limited to ${MAX_CELLS - 1}`);
+    const subs = { ur: K.blockUR, ll: K.blockLL, lr: K.blockLR };
+    const k = cached(`conv3x3Block|${blocks}|${JSON.stringify(constants)}`, () => gpu.createKernelMap(subs, K.conv3x3BlockKernel, settings(blocks, constants, true)) as Kernel);
+    stats.launches++;
+    const out = k(...args) as Record<'result' | 'ur' | 'll' | 'lr', Handle>;
+    return [made(out.result), made(out.ur), made(out.ll), made(out.lr)];
   }
 
   const empty = new Float32Array(1);
@@ -189,16 +211,15 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   // why); gpu.js's emulated modes keep the scalar kernels, where a fetch costs no more than a value.
   const packs = mode === 'headlessgl' || mode === 'webgl2' || mode === 'webgl';
   const pack4 = (x: Handle, outer: number, c: number, inner: number) => run('pack4', K.pack4Kernel, outer * (c / 4) * inner, { c, c4: c / 4, inner }, [x], true);
-  const unpack4 = (p: Handle, outer: number, c: number, inner: number, relu = false) => {
-    const out = run('unpack4', K.unpack4Kernel, outer * c * inner, { c, inner, relu: relu ? 1 : 0 }, [p]);
-    release(backend, p);
+  const unpack4 = (p: Handle, outer: number, c: number, inner: number) => thenFree(p, run('unpack4', K.unpack4Kernel, outer * c * inner, { c, inner }, [p]));
+  /** `out`, once the temporaries `used` (packed operands) are released. */
+  const thenFree = <T>(used: Handle | Handle[], out: T): T => {
+    for (const h of Array.isArray(used) ? used : [used]) release(backend, h);
     return out;
   };
-  /** Runs a kernel that reads a packed operand, then frees that operand. */
-  const thenFree = (packed: Handle, out: Handle) => {
-    release(backend, packed);
-    return out;
-  };
+  /** Whether a convolution runs as conv3x3BlockKernel: 3×3 at stride 1, `channels` (the ones it packs) in fours. */
+  const blocked = (g: Conv2dGeometry, channels: number) => packs && g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && channels % 4 === 0;
+  const blockDims = (h: number, w: number) => ({ blkH: Math.ceil(h / 2), blkW: Math.ceil(w / 2) });
 
   const backend: GpuBackend = {
     name: 'gpu',
@@ -286,31 +307,33 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     }, [a, b]),
     conv2d: (x, w, bias, g) => {
       const hasBias = bias ? 1 : 0;
-      const cells = g.batch * g.outC * g.outH * g.outW;
-      if (!packs || g.outC % 4 !== 0) return run('conv2d', K.conv2dKernel, cells, { ...convConstants(g), hasBias }, [x, w, bias ?? empty]);
-      const w4 = pack4(w, 1, g.outC, g.inC * g.kH * g.kW);
-      const out4 = thenFree(w4, run('conv2dOc4', K.conv2dOc4Kernel, cells / 4, { ...convConstants(g), hasBias }, [x, w4, bias ?? empty], true));
-      return unpack4(out4, g.batch, g.outC, g.outH * g.outW);
+      if (!blocked(g, g.outC)) return run('conv2d', K.conv2dKernel, g.batch * g.outC * g.outH * g.outW, { ...convConstants(g), hasBias }, [x, w, bias ?? empty]);
+      const c = { ...convConstants(g), ...blockDims(g.outH, g.outW), hasBias };
+      const w4 = pack4(w, 1, g.outC, g.inC * 9);
+      const blocks = thenFree(w4, runBlocks(g.batch * (g.outC / 4) * c.blkH * c.blkW, c, [x, w4, bias ?? empty]));
+      return thenFree(blocks, run('mergeBlocks', K.mergeBlocksKernel, g.batch * g.outC * g.outH * g.outW, { outC: g.outC, outH: g.outH, outW: g.outW, blkH: c.blkH, blkW: c.blkW }, blocks));
     },
     conv2dMaxPool2: (x, w, bias, g, relu) => {
       const poolH = g.outH >> 1;
       const poolW = g.outW >> 1;
       const hasBias = bias ? 1 : 0;
-      const cells = g.batch * g.outC * poolH * poolW;
-      const is3x3 = g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1;
-      if (!packs || g.outC % 4 !== 0 || !is3x3) {
-        return run('conv2dMaxPool2', K.conv2dMaxPool2Kernel, cells, { ...convConstants(g), poolH, poolW, hasBias, relu: relu ? 1 : 0 }, [x, w, bias ?? empty]);
+      if (!blocked(g, g.outC)) {
+        return run('conv2dMaxPool2', K.conv2dMaxPool2Kernel, g.batch * g.outC * poolH * poolW, { ...convConstants(g), poolH, poolW, hasBias, relu: relu ? 1 : 0 }, [x, w, bias ?? empty]);
       }
+      // only the blocks that make whole pool windows (floor mode drops an odd last row or column)
+      const c = { ...convConstants(g), blkH: poolH, blkW: poolW, hasBias };
       const w4 = pack4(w, 1, g.outC, g.inC * 9);
-      const out4 = thenFree(w4, run('conv3x3Pool2Oc4', K.conv3x3Pool2Oc4Kernel, cells / 4, { ...convConstants(g), poolH, poolW, hasBias }, [x, w4, bias ?? empty], true));
-      return unpack4(out4, g.batch, g.outC, poolH * poolW, relu);
+      const blocks = thenFree(w4, runBlocks(g.batch * (g.outC / 4) * poolH * poolW, c, [x, w4, bias ?? empty]));
+      return thenFree(blocks, run('poolBlocks', K.poolBlocksKernel, g.batch * g.outC * poolH * poolW, { outC: g.outC, poolH, poolW, blkH: poolH, blkW: poolW, relu: relu ? 1 : 0 }, blocks));
     },
     conv2dBackwardInput: (gy, w, g) => {
-      const cells = g.batch * g.inC * g.inH * g.inW;
-      if (!packs || g.inC % 4 !== 0) return run('conv2dBackwardInput', K.conv2dBackwardInputKernel, cells, convConstants(g), [gy, w]);
-      const w4 = pack4(w, g.outC, g.inC, g.kH * g.kW);
-      const dx4 = thenFree(w4, run('conv2dBackwardInputIc4', K.conv2dBackwardInputIc4Kernel, cells / 4, convConstants(g), [gy, w4], true));
-      return unpack4(dx4, g.batch, g.inC, g.inH * g.inW);
+      if (!blocked(g, g.inC) || g.padH > 2 || g.padW > 2) return run('conv2dBackwardInput', K.conv2dBackwardInputKernel, g.batch * g.inC * g.inH * g.inW, convConstants(g), [gy, w]);
+      // the convolution of dy with the turned, channel-swapped weights (packFlipped4Kernel)
+      const t: Conv2dGeometry = { ...g, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW, padH: 2 - g.padH, padW: 2 - g.padW };
+      const c = { ...convConstants(t), ...blockDims(t.outH, t.outW), hasBias: 0 };
+      const w4 = run('packFlipped4', K.packFlipped4Kernel, (g.inC / 4) * g.outC * 9, { inC: g.inC, outC: g.outC }, [w], true);
+      const blocks = thenFree(w4, runBlocks(g.batch * (t.outC / 4) * c.blkH * c.blkW, c, [gy, w4, empty]));
+      return thenFree(blocks, run('mergeBlocks', K.mergeBlocksKernel, g.batch * g.inC * g.inH * g.inW, { outC: t.outC, outH: t.outH, outW: t.outW, blkH: c.blkH, blkW: c.blkW }, blocks));
     },
     conv2dBackwardWeight: (gy, x, g) => {
       const per = g.outC * g.inC * g.kH * g.kW;

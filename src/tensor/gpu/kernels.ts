@@ -443,7 +443,7 @@ export function pack4Kernel(this: KernelThis, x: A): number[] {
   return [x[base], x[base + this.constants.inner], x[base + 2 * this.constants.inner], x[base + 3 * this.constants.inner]];
 }
 
-/** The inverse of pack4Kernel, with ReLU when `relu` is 1 (what the fused inference block ends with). */
+/** The inverse of pack4Kernel. */
 export function unpack4Kernel(this: KernelThis, p: A): number {
   const i = this.thread.x;
   const k = i % this.constants.inner;
@@ -456,71 +456,52 @@ export function unpack4Kernel(this: KernelThis, p: A): number {
   if (lane === 0) r = v[0];
   if (lane === 1) r = v[1];
   if (lane === 2) r = v[2];
-  if (this.constants.relu === 1) return Math.max(r, 0);
   return r;
 }
 
 /**
- * conv2d for four output channels 4q…4q+3 at one output position, weights packed over the output
- * channel ([outC/4, inC·kH·kW] 4-vectors): one input fetch and one weight fetch per four products,
- * against two per product in conv2dKernel. Any geometry; `outC` a multiple of 4. Sums in
- * conv2dKernel's order.
+ * dx of a convolution is itself a convolution: of dy, with the weights' channel axes swapped and
+ * each 3×3 kernel turned by 180°, padded by 2 − pad. This packs those weights over the input
+ * channel for conv3x3BlockKernel: [inC/4, outC·9] 4-vectors from w [outC, inC, 3, 3].
  */
-export function conv2dOc4Kernel(this: KernelThis, x: A, w4: A, bias: A): number[] {
-  const cell = this.thread.x;
-  const ox = cell % this.constants.outW;
-  let r = Math.floor(cell / this.constants.outW);
-  const oy = r % this.constants.outH;
-  r = Math.floor(r / this.constants.outH);
-  const q = r % (this.constants.outC / 4);
-  const n = Math.floor(r / (this.constants.outC / 4));
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  if (this.constants.hasBias === 1) {
-    s0 = bias[4 * q];
-    s1 = bias[4 * q + 1];
-    s2 = bias[4 * q + 2];
-    s3 = bias[4 * q + 3];
-  }
-  for (let ic = 0; ic < this.constants.inC; ic++) {
-    for (let ky = 0; ky < this.constants.kH; ky++) {
-      const iy = oy * this.constants.strideH - this.constants.padH + ky;
-      if (iy >= 0 && iy < this.constants.inH) {
-        for (let kx = 0; kx < this.constants.kW; kx++) {
-          const ix = ox * this.constants.strideW - this.constants.padW + kx;
-          if (ix >= 0 && ix < this.constants.inW) {
-            const v = x[((n * this.constants.inC + ic) * this.constants.inH + iy) * this.constants.inW + ix];
-            const wv = w4[(q * this.constants.inC + ic) * this.constants.kH * this.constants.kW + ky * this.constants.kW + kx];
-            s0 += v * wv[0];
-            s1 += v * wv[1];
-            s2 += v * wv[2];
-            s3 += v * wv[3];
-          }
-        }
-      }
-    }
-  }
-  return [s0, s1, s2, s3];
+export function packFlipped4Kernel(this: KernelThis, w: A): number[] {
+  const i = this.thread.x;
+  const t = i % 9;
+  const rest = Math.floor(i / 9);
+  const oc = rest % this.constants.outC;
+  const p = Math.floor(rest / this.constants.outC);
+  const base = (oc * this.constants.inC + 4 * p) * 9 + 8 - t;
+  return [w[base], w[base + 9], w[base + 18], w[base + 27]];
+}
+
+/** conv3x3BlockKernel's other three outputs (gpu.js writes what each of these returns to its own texture). */
+export function blockUR(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+export function blockLL(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+export function blockLR(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
 }
 
 /**
- * Inference for 3×3 stride-1 convolutions: conv2d for four output channels over one 2×2 max-pool
- * window, the pool taken in the cell (NaN winning, as maxPoolKernel). Per input channel it fetches
- * the nine packed weights once and the 4×4 input patch under the window once (25 fetches for 144
- * products, against 45 for 36 in conv2dMaxPool2Kernel). Input rows go through in turn: row ky of
- * the patch meets kernel row ky for the window's upper outputs and row ky − 1 for its lower ones.
+ * A 3×3 stride-1 convolution, one cell per 2×2 block of output positions and four output channels:
+ * sixteen outputs, written as four packed textures [batch, outC/4, ⌈outH/2⌉, ⌈outW/2⌉] (the upper
+ * left returned, the others through blockUR, blockLL and blockLR). Per input channel it fetches
+ * the nine packed weights once and the 4×4 input patch under the block once: 25 fetches for 144
+ * products, where conv2dKernel makes 288. Patch rows go through in turn: row r meets kernel row r
+ * for the block's upper outputs and row r − 1 for its lower ones. mergeBlocksKernel lays the
+ * blocks out flat; poolBlocksKernel takes the 2×2 max of each instead (inference).
  */
-export function conv3x3Pool2Oc4Kernel(this: KernelThis, x: A, w4: A, bias: A): number[] {
+export function conv3x3BlockKernel(this: KernelThis, x: A, w4: A, bias: A): number[] {
   const cell = this.thread.x;
-  const px = cell % this.constants.poolW;
-  let r = Math.floor(cell / this.constants.poolW);
-  const py = r % this.constants.poolH;
-  r = Math.floor(r / this.constants.poolH);
+  const bx = cell % this.constants.blkW;
+  let r = Math.floor(cell / this.constants.blkW);
+  const by = r % this.constants.blkH;
+  r = Math.floor(r / this.constants.blkH);
   const q = r % (this.constants.outC / 4);
   const n = Math.floor(r / (this.constants.outC / 4));
-  // sUL_c: the window's upper-left output for lane c; UR upper-right, LL lower-left, LR lower-right
   let b0 = 0;
   let b1 = 0;
   let b2 = 0;
@@ -531,12 +512,13 @@ export function conv3x3Pool2Oc4Kernel(this: KernelThis, x: A, w4: A, bias: A): n
     b2 = bias[4 * q + 2];
     b3 = bias[4 * q + 3];
   }
+  // sUL2: the block's upper-left output for lane 2; UR upper right, LL lower left, LR lower right
   let sUL0 = b0; let sUL1 = b1; let sUL2 = b2; let sUL3 = b3;
   let sUR0 = b0; let sUR1 = b1; let sUR2 = b2; let sUR3 = b3;
   let sLL0 = b0; let sLL1 = b1; let sLL2 = b2; let sLL3 = b3;
   let sLR0 = b0; let sLR1 = b1; let sLR2 = b2; let sLR3 = b3;
-  const y0 = 2 * py - this.constants.padH;
-  const x0 = 2 * px - this.constants.padW;
+  const y0 = 2 * by - this.constants.padH;
+  const x0 = 2 * bx - this.constants.padW;
   for (let ic = 0; ic < this.constants.inC; ic++) {
     const plane = (n * this.constants.inC + ic) * this.constants.inH;
     const wb = (q * this.constants.inC + ic) * 9;
@@ -556,7 +538,7 @@ export function conv3x3Pool2Oc4Kernel(this: KernelThis, x: A, w4: A, bias: A): n
         if (x0 + 2 >= 0 && x0 + 2 < this.constants.inW) v2 = x[at + 2];
         if (x0 + 3 >= 0 && x0 + 3 < this.constants.inW) v3 = x[at + 3];
       }
-      // the kernel rows this patch row meets: a for the upper outputs, b for the lower
+      // the kernel rows this patch row meets: a for the upper outputs, c for the lower
       let a0 = k0; let a1 = k1; let a2 = k2;
       let c0 = k0; let c1 = k1; let c2 = k2;
       if (row === 1) { a0 = k3; a1 = k4; a2 = k5; }
@@ -576,51 +558,69 @@ export function conv3x3Pool2Oc4Kernel(this: KernelThis, x: A, w4: A, bias: A): n
       }
     }
   }
-  // max in window order, the first NaN winning, as maxPoolKernel
-  let m0 = sUL0; if (m0 === m0) { if (sUR0 > m0 || sUR0 !== sUR0) m0 = sUR0; if (m0 === m0) { if (sLL0 > m0 || sLL0 !== sLL0) m0 = sLL0; if (m0 === m0) { if (sLR0 > m0 || sLR0 !== sLR0) m0 = sLR0; } } }
-  let m1 = sUL1; if (m1 === m1) { if (sUR1 > m1 || sUR1 !== sUR1) m1 = sUR1; if (m1 === m1) { if (sLL1 > m1 || sLL1 !== sLL1) m1 = sLL1; if (m1 === m1) { if (sLR1 > m1 || sLR1 !== sLR1) m1 = sLR1; } } }
-  let m2 = sUL2; if (m2 === m2) { if (sUR2 > m2 || sUR2 !== sUR2) m2 = sUR2; if (m2 === m2) { if (sLL2 > m2 || sLL2 !== sLL2) m2 = sLL2; if (m2 === m2) { if (sLR2 > m2 || sLR2 !== sLR2) m2 = sLR2; } } }
-  let m3 = sUL3; if (m3 === m3) { if (sUR3 > m3 || sUR3 !== sUR3) m3 = sUR3; if (m3 === m3) { if (sLL3 > m3 || sLL3 !== sLL3) m3 = sLL3; if (m3 === m3) { if (sLR3 > m3 || sLR3 !== sLR3) m3 = sLR3; } } }
-  return [m0, m1, m2, m3];
+  blockUR(sUR0, sUR1, sUR2, sUR3);
+  blockLL(sLL0, sLL1, sLL2, sLL3);
+  blockLR(sLR0, sLR1, sLR2, sLR3);
+  return [sUL0, sUL1, sUL2, sUL3];
+}
+
+/** conv3x3BlockKernel's four textures laid out flat: [batch, outC, outH, outW]. */
+export function mergeBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A): number {
+  const i = this.thread.x;
+  const ox = i % this.constants.outW;
+  let r = Math.floor(i / this.constants.outW);
+  const oy = r % this.constants.outH;
+  r = Math.floor(r / this.constants.outH);
+  const oc = r % this.constants.outC;
+  const n = Math.floor(r / this.constants.outC);
+  const at = ((n * (this.constants.outC / 4) + Math.floor(oc / 4)) * this.constants.blkH + Math.floor(oy / 2)) * this.constants.blkW + Math.floor(ox / 2);
+  let v = ul[at];
+  if (oy % 2 === 0 && ox % 2 === 1) v = ur[at];
+  if (oy % 2 === 1 && ox % 2 === 0) v = ll[at];
+  if (oy % 2 === 1 && ox % 2 === 1) v = lr[at];
+  const lane = oc % 4;
+  let s = v[3];
+  if (lane === 0) s = v[0];
+  if (lane === 1) s = v[1];
+  if (lane === 2) s = v[2];
+  return s;
 }
 
 /**
- * dx for four input channels 4p…4p+3 at one input position, weights packed over the input channel
- * ([outC, inC/4, kH·kW] 4-vectors): one gradient fetch and one weight fetch per four products.
+ * Inference's block: the 2×2 max-pool of each of conv3x3BlockKernel's blocks (pool windows and
+ * blocks coincide), in window order with the first NaN winning as maxPoolKernel, then ReLU when
+ * `relu` is 1: [batch, outC, ⌊outH/2⌋, ⌊outW/2⌋].
  */
-export function conv2dBackwardInputIc4Kernel(this: KernelThis, gy: A, w4: A): number[] {
-  const cell = this.thread.x;
-  const ix = cell % this.constants.inW;
-  let r = Math.floor(cell / this.constants.inW);
-  const iy = r % this.constants.inH;
-  r = Math.floor(r / this.constants.inH);
-  const p = r % (this.constants.inC / 4);
-  const n = Math.floor(r / (this.constants.inC / 4));
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let oc = 0; oc < this.constants.outC; oc++) {
-    for (let ky = 0; ky < this.constants.kH; ky++) {
-      const ty = iy + this.constants.padH - ky;
-      const oy = Math.floor(ty / this.constants.strideH);
-      if (ty >= 0 && oy * this.constants.strideH === ty && oy < this.constants.outH) {
-        for (let kx = 0; kx < this.constants.kW; kx++) {
-          const tx = ix + this.constants.padW - kx;
-          const ox = Math.floor(tx / this.constants.strideW);
-          if (tx >= 0 && ox * this.constants.strideW === tx && ox < this.constants.outW) {
-            const g = gy[((n * this.constants.outC + oc) * this.constants.outH + oy) * this.constants.outW + ox];
-            const wv = w4[(oc * (this.constants.inC / 4) + p) * this.constants.kH * this.constants.kW + ky * this.constants.kW + kx];
-            s0 += g * wv[0];
-            s1 += g * wv[1];
-            s2 += g * wv[2];
-            s3 += g * wv[3];
-          }
-        }
+export function poolBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A): number {
+  const i = this.thread.x;
+  const px = i % this.constants.poolW;
+  let r = Math.floor(i / this.constants.poolW);
+  const py = r % this.constants.poolH;
+  r = Math.floor(r / this.constants.poolH);
+  const oc = r % this.constants.outC;
+  const n = Math.floor(r / this.constants.outC);
+  const at = ((n * (this.constants.outC / 4) + Math.floor(oc / 4)) * this.constants.blkH + py) * this.constants.blkW + px;
+  const lane = oc % 4;
+  const a = ul[at];
+  const b = ur[at];
+  const c = ll[at];
+  const d = lr[at];
+  let v00 = a[3]; let v01 = b[3]; let v10 = c[3]; let v11 = d[3];
+  if (lane === 0) { v00 = a[0]; v01 = b[0]; v10 = c[0]; v11 = d[0]; }
+  if (lane === 1) { v00 = a[1]; v01 = b[1]; v10 = c[1]; v11 = d[1]; }
+  if (lane === 2) { v00 = a[2]; v01 = b[2]; v10 = c[2]; v11 = d[2]; }
+  let m = v00;
+  if (m === m) {
+    if (v01 > m || v01 !== v01) m = v01;
+    if (m === m) {
+      if (v10 > m || v10 !== v10) m = v10;
+      if (m === m) {
+        if (v11 > m || v11 !== v11) m = v11;
       }
     }
   }
-  return [s0, s1, s2, s3];
+  if (this.constants.relu === 1) return Math.max(m, 0);
+  return m;
 }
 
 /**
