@@ -356,7 +356,10 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       };
     },
     maxPool2dInfer: (x, g) => run('maxPool', K.maxPoolKernel, g.batch * g.channels * g.outH * g.outW, { ...poolConstants(g), want: 0 }, [x]),
-    maxPool2dBackward: (gy, argmax, g) => run('maxPoolBackward', K.maxPoolBackwardKernel, g.batch * g.channels * g.inH * g.inW, poolConstants(g), [gy, argmax]),
+    maxPool2dBackward: (gy, argmax, g) => {
+      const disjoint = g.strideH === g.kH && g.strideW === g.kW;
+      return run(disjoint ? 'maxPoolBackwardDisjoint' : 'maxPoolBackward', disjoint ? K.maxPoolBackwardDisjointKernel : K.maxPoolBackwardKernel, g.batch * g.channels * g.inH * g.inW, poolConstants(g), [gy, argmax]);
+    },
     batchNormTrain: (x, gamma, beta, n, c, hw, eps) => {
       const zero = backend.zeros(c);
       const mean = channelSums(0, x, zero, empty, n, c, hw, 1 / (n * hw));

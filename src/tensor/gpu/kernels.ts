@@ -345,6 +345,24 @@ export function maxPoolBackwardKernel(this: KernelThis, gy: A, argmax: A): numbe
   return s;
 }
 
+/**
+ * maxPoolBackwardKernel for windows that do not overlap (stride = window, as in the EmotionCNN):
+ * each input cell lies in at most one window, so it makes two fetches instead of a search.
+ */
+export function maxPoolBackwardDisjointKernel(this: KernelThis, gy: A, argmax: A): number {
+  const cell = this.thread.x;
+  const ix = cell % this.constants.inW;
+  const r = Math.floor(cell / this.constants.inW);
+  const iy = r % this.constants.inH;
+  const plane = Math.floor(r / this.constants.inH);
+  const oy = Math.floor(iy / this.constants.strideH);
+  const ox = Math.floor(ix / this.constants.strideW);
+  if (oy >= this.constants.outH || ox >= this.constants.outW) return 0;
+  const o = (plane * this.constants.outH + oy) * this.constants.outW + ox;
+  if (argmax[o] === cell) return gy[o];
+  return 0;
+}
+
 // ── batch norm ──────────────────────────────────────────────────────────────────────────────────
 /**
  * Per (sample, channel) partial sums of x − shift (`op` 0) or of (x − shift)² (`op` 1), or of
