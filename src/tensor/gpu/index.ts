@@ -69,6 +69,8 @@ const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3,
 /** Index arithmetic runs in float32 on GPUs: exact below 2²⁴. */
 const MAX_CELLS = 1 << 24;
 const MAX_RANK = 6;
+/** conv3x3BlockKernel's outputs beside the one it returns. */
+const BLOCK_OUTPUTS = { ur: K.blockUR, ll: K.blockLL, lr: K.blockLR };
 
 /** The first mode of `preference` that gpu.js can run here. */
 export function availableModes(gpujs: GpuJsModule): GpuMode[] {
@@ -154,14 +156,16 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     return made(k(...args) as Handle);
   }
 
-  /** conv3x3BlockKernel over `blocks` cells: its four packed textures, upper left first. */
-  function runBlocks(blocks: number, constants: Record<string, number>, args: unknown[]): Handle[] {
-    if (blocks >= MAX_CELLS) throw new ShapeError(`gpu backend: conv3x3Block would write ${blocks} values; kernels are limited to ${MAX_CELLS - 1}`);
-    const subs = { ur: K.blockUR, ll: K.blockLL, lr: K.blockLR };
-    const k = cached(`conv3x3Block|${blocks}|${JSON.stringify(constants)}`, () => gpu.createKernelMap(subs, K.conv3x3BlockKernel, settings(blocks, constants, true)) as Kernel);
+  /**
+   * A kernel with more than one output (gpu.js's kernel map, WebGL's multiple render targets): the
+   * texture `fn` returns, then one per function of `subs` that `fn` calls, in their order.
+   */
+  function runMap(name: string, fn: (...args: never[]) => number[], subs: Record<string, (...args: never[]) => number[]>, size: number, constants: Record<string, number>, args: unknown[]): Handle[] {
+    if (size >= MAX_CELLS) throw new ShapeError(`gpu backend: ${name} would write ${size} values; kernels are limited to ${MAX_CELLS - 1}`);
+    const k = cached(`${name}|${size}|${JSON.stringify(constants)}`, () => gpu.createKernelMap(subs, fn, settings(size, constants, true)) as Kernel);
     stats.launches++;
-    const out = k(...args) as Record<'result' | 'ur' | 'll' | 'lr', Handle>;
-    return [made(out.result), made(out.ur), made(out.ll), made(out.lr)];
+    const out = k(...args) as Record<string, Handle>;
+    return [made(out.result!), ...Object.keys(subs).map((s) => made(out[s]!))];
   }
 
   const empty = new Float32Array(1);
@@ -211,7 +215,6 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   // why); gpu.js's emulated modes keep the scalar kernels, where a fetch costs no more than a value.
   const packs = mode === 'headlessgl' || mode === 'webgl2' || mode === 'webgl';
   const pack4 = (x: Handle, outer: number, c: number, inner: number) => run('pack4', K.pack4Kernel, outer * (c / 4) * inner, { c, c4: c / 4, inner }, [x], true);
-  const unpack4 = (p: Handle, outer: number, c: number, inner: number) => thenFree(p, run('unpack4', K.unpack4Kernel, outer * c * inner, { c, inner }, [p]));
   /** `out`, once the temporaries `used` (packed operands) are released. */
   const thenFree = <T>(used: Handle | Handle[], out: T): T => {
     for (const h of Array.isArray(used) ? used : [used]) release(backend, h);
@@ -310,7 +313,7 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       if (!blocked(g, g.outC)) return run('conv2d', K.conv2dKernel, g.batch * g.outC * g.outH * g.outW, { ...convConstants(g), hasBias }, [x, w, bias ?? empty]);
       const c = { ...convConstants(g), ...blockDims(g.outH, g.outW), hasBias };
       const w4 = pack4(w, 1, g.outC, g.inC * 9);
-      const blocks = thenFree(w4, runBlocks(g.batch * (g.outC / 4) * c.blkH * c.blkW, c, [x, w4, bias ?? empty]));
+      const blocks = thenFree(w4, runMap('conv3x3Block', K.conv3x3BlockKernel, BLOCK_OUTPUTS, g.batch * (g.outC / 4) * c.blkH * c.blkW, c, [x, w4, bias ?? empty]));
       return thenFree(blocks, run('mergeBlocks', K.mergeBlocksKernel, g.batch * g.outC * g.outH * g.outW, { outC: g.outC, outH: g.outH, outW: g.outW, blkH: c.blkH, blkW: c.blkW }, blocks));
     },
     conv2dMaxPool2: (x, w, bias, g, relu) => {
@@ -323,7 +326,7 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       // only the blocks that make whole pool windows (floor mode drops an odd last row or column)
       const c = { ...convConstants(g), blkH: poolH, blkW: poolW, hasBias };
       const w4 = pack4(w, 1, g.outC, g.inC * 9);
-      const blocks = thenFree(w4, runBlocks(g.batch * (g.outC / 4) * poolH * poolW, c, [x, w4, bias ?? empty]));
+      const blocks = thenFree(w4, runMap('conv3x3Block', K.conv3x3BlockKernel, BLOCK_OUTPUTS, g.batch * (g.outC / 4) * poolH * poolW, c, [x, w4, bias ?? empty]));
       return thenFree(blocks, run('poolBlocks', K.poolBlocksKernel, g.batch * g.outC * poolH * poolW, { outC: g.outC, poolH, poolW, blkH: poolH, blkW: poolW, relu: relu ? 1 : 0 }, blocks));
     },
     conv2dBackwardInput: (gy, w, g) => {
@@ -332,19 +335,17 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       const t: Conv2dGeometry = { ...g, inC: g.outC, inH: g.outH, inW: g.outW, outC: g.inC, outH: g.inH, outW: g.inW, padH: 2 - g.padH, padW: 2 - g.padW };
       const c = { ...convConstants(t), ...blockDims(t.outH, t.outW), hasBias: 0 };
       const w4 = run('packFlipped4', K.packFlipped4Kernel, (g.inC / 4) * g.outC * 9, { inC: g.inC, outC: g.outC }, [w], true);
-      const blocks = thenFree(w4, runBlocks(g.batch * (t.outC / 4) * c.blkH * c.blkW, c, [gy, w4, empty]));
+      const blocks = thenFree(w4, runMap('conv3x3Block', K.conv3x3BlockKernel, BLOCK_OUTPUTS, g.batch * (t.outC / 4) * c.blkH * c.blkW, c, [gy, w4, empty]));
       return thenFree(blocks, run('mergeBlocks', K.mergeBlocksKernel, g.batch * g.inC * g.inH * g.inW, { outC: t.outC, outH: t.outH, outW: t.outW, blkH: c.blkH, blkW: c.blkW }, blocks));
     },
     conv2dBackwardWeight: (gy, x, g) => {
       const per = g.outC * g.inC * g.kH * g.kW;
-      let partial: Handle;
-      if (!packs || g.outC % 4 !== 0) {
-        partial = run('conv2dBackwardWeight', K.conv2dBackwardWeightKernel, g.batch * per, convConstants(g), [gy, x]);
-      } else {
+      if (blocked(g, g.outC)) {
         const gy4 = pack4(gy, g.batch, g.outC, g.outH * g.outW);
-        const partial4 = thenFree(gy4, run('conv2dBackwardWeightOc4', K.conv2dBackwardWeightOc4Kernel, (g.batch * per) / 4, convConstants(g), [gy4, x], true));
-        partial = unpack4(partial4, g.batch, g.outC, g.inC * g.kH * g.kW);
+        const cols = thenFree(gy4, runMap('conv3x3WeightGrad', K.conv3x3WeightGradKernel, { k1: K.gradKx1, k2: K.gradKx2 }, g.batch * (g.outC / 4) * g.inC * 3, convConstants(g), [gy4, x]));
+        return thenFree(cols, run('sumWeightGrad', K.sumWeightGradKernel, per, { batch: g.batch, outC: g.outC, inC: g.inC }, cols));
       }
+      const partial = run('conv2dBackwardWeight', K.conv2dBackwardWeightKernel, g.batch * per, convConstants(g), [gy, x]);
       return g.batch === 1 ? partial : reduceInner('sum', permute(partial, [g.batch, per], [1, 0]), per, g.batch);
     },
     maxPool2d: (x, g) => {

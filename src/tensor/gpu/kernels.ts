@@ -441,14 +441,15 @@ export function sgdKernel(this: KernelThis, p: A, g: A, buf: A, momentum: number
   return p[i] - lr * step;
 }
 
-// ── channel-packed kernels (GL modes) ───────────────────────────────────────────────────────────
+// ── 3×3 convolutions on packed textures (GL modes) ──────────────────────────────────────────────
 // On GL every fetch of a flat array costs an index split and a texture read, and those fetches,
-// not the multiply-adds, bound a convolution (on SwiftShader the scalar conv2d spends about four
-// fetches per multiply-add's worth of time). So the convolutions' fast paths pack four channels
-// into one texel (gpu.js's Array(4): one fetch, four values), let each cell compute four output
-// channels from each input value it fetched, and unpack the result to the flat layout every
-// other kernel reads. The pack and unpack passes touch each value once; the convolutions touch
-// each one inC·9 times.
+// not the multiply-adds, bound a convolution: on SwiftShader the scalar kernels above, two fetches
+// per product, ran 2.5 times slower than TF.js's WebGL backend. So the 3×3 stride-1 convolutions
+// (all of the EmotionCNN's) pack four channels into one texel (gpu.js's Array(4): one fetch, four
+// values), and each cell computes many outputs from each value it fetched, writing them to up to
+// four textures at once (gpu.js's kernel maps: WebGL's multiple render targets). A last pass lays
+// the outputs out flat for every other kernel. gpu.js's WebAssembly mode cannot read packed
+// textures, and there a fetch costs no more than a value: it keeps the scalar kernels.
 
 /** [outer, c, inner] → [outer, c/4, inner] of 4-vectors: lane l holds channel 4q + l. */
 export function pack4Kernel(this: KernelThis, x: A): number[] {
@@ -459,22 +460,6 @@ export function pack4Kernel(this: KernelThis, x: A): number[] {
   const o = Math.floor(rest / this.constants.c4);
   const base = (o * this.constants.c + 4 * q) * this.constants.inner + k;
   return [x[base], x[base + this.constants.inner], x[base + 2 * this.constants.inner], x[base + 3 * this.constants.inner]];
-}
-
-/** The inverse of pack4Kernel. */
-export function unpack4Kernel(this: KernelThis, p: A): number {
-  const i = this.thread.x;
-  const k = i % this.constants.inner;
-  const rest = Math.floor(i / this.constants.inner);
-  const ch = rest % this.constants.c;
-  const o = Math.floor(rest / this.constants.c);
-  const v = p[(o * (this.constants.c / 4) + Math.floor(ch / 4)) * this.constants.inner + k];
-  const lane = ch % 4;
-  let r = v[3];
-  if (lane === 0) r = v[0];
-  if (lane === 1) r = v[1];
-  if (lane === 2) r = v[2];
-  return r;
 }
 
 /**
@@ -641,40 +626,84 @@ export function poolBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A): 
   return m;
 }
 
+/** conv3x3WeightGradKernel's other two outputs: kernel columns 1 and 2. */
+export function gradKx1(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+export function gradKx2(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+
 /**
- * dW partial sums for four output channels, one sample: [batch, outC/4, inC, kH, kW] 4-vectors,
- * the gradient packed over the output channel ([batch, outC/4, outH·outW]): one input fetch and
- * one gradient fetch per four products. The batch reduction follows, as for conv2dBackwardWeightKernel.
+ * dW of a 3×3 stride-1 convolution, per sample: one cell per (sample, four output channels, input
+ * channel, kernel row), its three kernel columns written as three packed textures
+ * [batch, outC/4, inC, 3] (column 0 returned, 1 and 2 through gradKx1 and gradKx2). Along each
+ * output row the three input values under the kernel row slide by one, so each position costs one
+ * input fetch and one packed-gradient fetch for twelve products (conv2dBackwardWeightKernel: two
+ * for one). sumWeightGradKernel sums the samples.
  */
-export function conv2dBackwardWeightOc4Kernel(this: KernelThis, gy4: A, x: A): number[] {
+export function conv3x3WeightGradKernel(this: KernelThis, gy4: A, x: A): number[] {
   const cell = this.thread.x;
-  const kx = cell % this.constants.kW;
-  let r = Math.floor(cell / this.constants.kW);
-  const ky = r % this.constants.kH;
-  r = Math.floor(r / this.constants.kH);
+  const ky = cell % 3;
+  let r = Math.floor(cell / 3);
   const ic = r % this.constants.inC;
   r = Math.floor(r / this.constants.inC);
   const q = r % (this.constants.outC / 4);
   const n = Math.floor(r / (this.constants.outC / 4));
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
+  // sK_c: kernel column K, lane c
+  let s00 = 0; let s01 = 0; let s02 = 0; let s03 = 0;
+  let s10 = 0; let s11 = 0; let s12 = 0; let s13 = 0;
+  let s20 = 0; let s21 = 0; let s22 = 0; let s23 = 0;
+  const plane = (n * this.constants.inC + ic) * this.constants.inH;
   for (let oy = 0; oy < this.constants.outH; oy++) {
-    const iy = oy * this.constants.strideH - this.constants.padH + ky;
+    const iy = oy - this.constants.padH + ky;
     if (iy >= 0 && iy < this.constants.inH) {
+      const row = (plane + iy) * this.constants.inW;
+      const gRow = ((n * (this.constants.outC / 4) + q) * this.constants.outH + oy) * this.constants.outW;
+      // the input under kernel columns 0, 1, 2 at output column ox: u, v, then w fetched in the loop
+      let u = 0;
+      let v = 0;
+      if (-this.constants.padW >= 0 && -this.constants.padW < this.constants.inW) u = x[row - this.constants.padW];
+      if (1 - this.constants.padW >= 0 && 1 - this.constants.padW < this.constants.inW) v = x[row + 1 - this.constants.padW];
       for (let ox = 0; ox < this.constants.outW; ox++) {
-        const ix = ox * this.constants.strideW - this.constants.padW + kx;
-        if (ix >= 0 && ix < this.constants.inW) {
-          const g = gy4[((n * (this.constants.outC / 4) + q) * this.constants.outH + oy) * this.constants.outW + ox];
-          const v = x[((n * this.constants.inC + ic) * this.constants.inH + iy) * this.constants.inW + ix];
-          s0 += g[0] * v;
-          s1 += g[1] * v;
-          s2 += g[2] * v;
-          s3 += g[3] * v;
-        }
+        const ix = ox + 2 - this.constants.padW;
+        let w = 0;
+        if (ix >= 0 && ix < this.constants.inW) w = x[row + ix];
+        const g = gy4[gRow + ox];
+        s00 += g[0] * u; s01 += g[1] * u; s02 += g[2] * u; s03 += g[3] * u;
+        s10 += g[0] * v; s11 += g[1] * v; s12 += g[2] * v; s13 += g[3] * v;
+        s20 += g[0] * w; s21 += g[1] * w; s22 += g[2] * w; s23 += g[3] * w;
+        u = v;
+        v = w;
       }
     }
   }
-  return [s0, s1, s2, s3];
+  gradKx1(s10, s11, s12, s13);
+  gradKx2(s20, s21, s22, s23);
+  return [s00, s01, s02, s03];
+}
+
+/** dW [outC, inC, 3, 3] from conv3x3WeightGradKernel's three textures, summed over the batch. */
+export function sumWeightGradKernel(this: KernelThis, k0: A, k1: A, k2: A): number {
+  const i = this.thread.x;
+  const kx = i % 3;
+  let r = Math.floor(i / 3);
+  const ky = r % 3;
+  r = Math.floor(r / 3);
+  const ic = r % this.constants.inC;
+  const oc = Math.floor(r / this.constants.inC);
+  const lane = oc % 4;
+  let s = 0;
+  for (let n = 0; n < this.constants.batch; n++) {
+    const at = ((n * (this.constants.outC / 4) + Math.floor(oc / 4)) * this.constants.inC + ic) * 3 + ky;
+    let v = k0[at];
+    if (kx === 1) v = k1[at];
+    if (kx === 2) v = k2[at];
+    let t = v[3];
+    if (lane === 0) t = v[0];
+    if (lane === 1) t = v[1];
+    if (lane === 2) t = v[2];
+    s += t;
+  }
+  return s;
 }
