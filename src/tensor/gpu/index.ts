@@ -71,6 +71,8 @@ const MAX_CELLS = 1 << 24;
 const MAX_RANK = 6;
 /** conv3x3BlockKernel's outputs beside the one it returns. */
 const BLOCK_OUTPUTS = { ur: K.blockUR, ll: K.blockLL, lr: K.blockLR };
+/** matmul4x4Kernel's outputs beside the one it returns. */
+const TILE_OUTPUTS = { r1: K.tileRow1, r2: K.tileRow2, r3: K.tileRow3 };
 
 /** The first mode of `preference` that gpu.js can run here. */
 export function availableModes(gpujs: GpuJsModule): GpuMode[] {
@@ -305,9 +307,17 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       return xs.length === 1 ? run('affine', K.affineKernel, outer * na * inner, {}, [acc, 1, 0]) : acc;
     },
 
-    matmul: (a, b, batch, m, k, n, transA, transB) => run('matmul', K.matmulKernel, batch * m * n, {
-      m, k, n, ai: transA ? 1 : k, ak: transA ? m : 1, bj: transB ? k : 1, bk: transB ? 1 : n,
-    }, [a, b]),
+    matmul: (a, b, batch, m, k, n, transA, transB) => {
+      const strides = { ai: transA ? 1 : k, ak: transA ? m : 1, bj: transB ? k : 1, bk: transB ? 1 : n };
+      if (!packs) return run('matmul', K.matmulKernel, batch * m * n, { m, k, n, ...strides }, [a, b]);
+      const m4 = Math.ceil(m / 4);
+      const n4 = Math.ceil(n / 4);
+      const dims = { m, k, n, m4, n4, ...strides };
+      const a4 = run('packMatmul4', K.packMatmul4Kernel, batch * m4 * k, { ...dims, side: 0, count: m }, [a], true);
+      const b4 = run('packMatmul4', K.packMatmul4Kernel, batch * k * n4, { ...dims, side: 1, count: n }, [b], true);
+      const rows = thenFree([a4, b4], runMap('matmul4x4', K.matmul4x4Kernel, TILE_OUTPUTS, batch * m4 * n4, { m4, n4, k }, [a4, b4]));
+      return thenFree(rows, run('mergeTiles', K.mergeTilesKernel, batch * m * n, { m, n, m4, n4 }, rows));
+    },
     conv2d: (x, w, bias, g) => {
       const hasBias = bias ? 1 : 0;
       if (!blocked(g, g.outC)) return run('conv2d', K.conv2dKernel, g.batch * g.outC * g.outH * g.outW, { ...convConstants(g), hasBias }, [x, w, bias ?? empty]);

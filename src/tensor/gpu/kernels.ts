@@ -707,3 +707,106 @@ export function sumWeightGradKernel(this: KernelThis, k0: A, k1: A, k2: A): numb
   }
   return s;
 }
+
+/**
+ * A matrix product's operands packed four rows of A ([batch, ⌈m/4⌉, k] 4-vectors, `side` 0) or
+ * four columns of B ([batch, k, ⌈n/4⌉], `side` 1), read through their strides (transposes are
+ * free); lanes past the last row or column hold 0.
+ */
+export function packMatmul4Kernel(this: KernelThis, x: A): number[] {
+  const cell = this.thread.x;
+  let base = 0;
+  let first = 0;
+  let step = 0;
+  if (this.constants.side === 0) {
+    const k = cell % this.constants.k;
+    const rest = Math.floor(cell / this.constants.k);
+    const i4 = rest % this.constants.m4;
+    const bt = Math.floor(rest / this.constants.m4);
+    first = 4 * i4;
+    base = bt * this.constants.m * this.constants.k + first * this.constants.ai + k * this.constants.ak;
+    step = this.constants.ai;
+  } else {
+    const j4 = cell % this.constants.n4;
+    const rest = Math.floor(cell / this.constants.n4);
+    const k = rest % this.constants.k;
+    const bt = Math.floor(rest / this.constants.k);
+    first = 4 * j4;
+    base = bt * this.constants.k * this.constants.n + first * this.constants.bj + k * this.constants.bk;
+    step = this.constants.bj;
+  }
+  let v0 = 0;
+  let v1 = 0;
+  let v2 = 0;
+  let v3 = 0;
+  if (first < this.constants.count) v0 = x[base];
+  if (first + 1 < this.constants.count) v1 = x[base + step];
+  if (first + 2 < this.constants.count) v2 = x[base + 2 * step];
+  if (first + 3 < this.constants.count) v3 = x[base + 3 * step];
+  return [v0, v1, v2, v3];
+}
+
+/** matmul4x4Kernel's rows 1, 2 and 3. */
+export function tileRow1(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+export function tileRow2(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+export function tileRow3(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+
+/**
+ * C = A·B by 4×4 tiles: one cell per tile, from A and B packed by packMatmul4Kernel, so that each
+ * step along k makes two fetches for sixteen products (matmulKernel: two for one). Row r of the
+ * tile is a texture of its own ([batch, ⌈m/4⌉, ⌈n/4⌉] 4-vectors: row 0 returned, 1–3 through
+ * tileRow1–3); mergeTilesKernel lays C out flat.
+ */
+export function matmul4x4Kernel(this: KernelThis, a4: A, b4: A): number[] {
+  const cell = this.thread.x;
+  const j4 = cell % this.constants.n4;
+  const rest = Math.floor(cell / this.constants.n4);
+  const i4 = rest % this.constants.m4;
+  const bt = Math.floor(rest / this.constants.m4);
+  // cRC: row R, column C of the tile
+  let c00 = 0; let c01 = 0; let c02 = 0; let c03 = 0;
+  let c10 = 0; let c11 = 0; let c12 = 0; let c13 = 0;
+  let c20 = 0; let c21 = 0; let c22 = 0; let c23 = 0;
+  let c30 = 0; let c31 = 0; let c32 = 0; let c33 = 0;
+  const aBase = (bt * this.constants.m4 + i4) * this.constants.k;
+  const bBase = bt * this.constants.k * this.constants.n4 + j4;
+  for (let k = 0; k < this.constants.k; k++) {
+    const a = a4[aBase + k];
+    const b = b4[bBase + k * this.constants.n4];
+    c00 += a[0] * b[0]; c01 += a[0] * b[1]; c02 += a[0] * b[2]; c03 += a[0] * b[3];
+    c10 += a[1] * b[0]; c11 += a[1] * b[1]; c12 += a[1] * b[2]; c13 += a[1] * b[3];
+    c20 += a[2] * b[0]; c21 += a[2] * b[1]; c22 += a[2] * b[2]; c23 += a[2] * b[3];
+    c30 += a[3] * b[0]; c31 += a[3] * b[1]; c32 += a[3] * b[2]; c33 += a[3] * b[3];
+  }
+  tileRow1(c10, c11, c12, c13);
+  tileRow2(c20, c21, c22, c23);
+  tileRow3(c30, c31, c32, c33);
+  return [c00, c01, c02, c03];
+}
+
+/** matmul4x4Kernel's four row textures laid out flat: [batch, m, n]. */
+export function mergeTilesKernel(this: KernelThis, r0: A, r1: A, r2: A, r3: A): number {
+  const cell = this.thread.x;
+  const j = cell % this.constants.n;
+  const rest = Math.floor(cell / this.constants.n);
+  const i = rest % this.constants.m;
+  const bt = Math.floor(rest / this.constants.m);
+  const at = (bt * this.constants.m4 + Math.floor(i / 4)) * this.constants.n4 + Math.floor(j / 4);
+  const row = i % 4;
+  let v = r0[at];
+  if (row === 1) v = r1[at];
+  if (row === 2) v = r2[at];
+  if (row === 3) v = r3[at];
+  const lane = j % 4;
+  let s = v[3];
+  if (lane === 0) s = v[0];
+  if (lane === 1) s = v[1];
+  if (lane === 2) s = v[2];
+  return s;
+}
