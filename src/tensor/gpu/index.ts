@@ -226,6 +226,14 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   const blocked = (g: Conv2dGeometry, channels: number) => packs && g.kH === 3 && g.kW === 3 && g.strideH === 1 && g.strideW === 1 && channels % 4 === 0;
   const blockDims = (h: number, w: number) => ({ blkH: Math.ceil(h / 2), blkW: Math.ceil(w / 2) });
 
+  /** (x − μ)/√(σ² + eps)·γ + β per channel; on GL from one packed texel of coefficients a channel. */
+  function batchNormApply(x: Handle, gamma: Handle | null, beta: Handle | null, mean: Handle, variance: Handle, n: number, c: number, hw: number, eps: number): Handle {
+    const affine = gamma ? 1 : 0;
+    if (!packs) return run('batchNormApply', K.batchNormApplyKernel, n * c * hw, { c, hw, affine }, [x, mean, variance, gamma ?? empty, beta ?? empty, eps]);
+    const coef = run('batchNormCoef', K.batchNormCoefKernel, c, { affine }, [mean, variance, gamma ?? empty, beta ?? empty, eps], true);
+    return thenFree(coef, run('batchNormApplyPacked', K.batchNormApplyPackedKernel, n * c * hw, { c, hw }, [x, coef]));
+  }
+
   const backend: GpuBackend = {
     name: 'gpu',
     mode,
@@ -375,20 +383,25 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       const zero = backend.zeros(c);
       const mean = channelSums(0, x, zero, empty, n, c, hw, 1 / (n * hw));
       const varBiased = channelSums(1, x, mean, empty, n, c, hw, 1 / (n * hw));
-      const out = run('batchNormApply', K.batchNormApplyKernel, n * c * hw, { c, hw, affine: gamma ? 1 : 0 }, [x, mean, varBiased, gamma ?? empty, beta ?? empty, eps]);
-      return { out, mean, varBiased };
+      return { out: batchNormApply(x, gamma, beta, mean, varBiased, n, c, hw, eps), mean, varBiased };
     },
     batchNormBackward: (gy, x, gamma, mean, varBiased, n, c, hw, eps) => {
       const sdy = channelSums(2, x, mean, gy, n, c, hw, 1);
       const sdyx = channelSums(3, x, mean, gy, n, c, hw, 1);
-      const gx = run('batchNormBackward', K.batchNormBackwardKernel, n * c * hw, { c, hw, m: n * hw, affine: gamma ? 1 : 0 }, [gy, x, gamma ?? empty, mean, varBiased, sdy, sdyx, eps]);
+      const consts = { c, hw, m: n * hw, affine: gamma ? 1 : 0 };
+      let gx: Handle;
+      if (packs) {
+        const coef = run('batchNormBackwardCoef', K.batchNormBackwardCoefKernel, c, consts, [gamma ?? empty, mean, varBiased, sdy, sdyx, eps], true);
+        gx = thenFree(coef, run('batchNormBackwardPacked', K.batchNormBackwardPackedKernel, n * c * hw, { c, hw }, [gy, x, coef]));
+      } else {
+        gx = run('batchNormBackward', K.batchNormBackwardKernel, n * c * hw, consts, [gy, x, gamma ?? empty, mean, varBiased, sdy, sdyx, eps]);
+      }
       // dγ = S·σ⁻¹: a per-channel product, done with the broadcasting kernels
       const invStd = backend.unary('sqrt', backend.affine(varBiased, c, 1, eps), c);
       const gGamma = backend.binary('div', sdyx, [c], invStd, [c], [c]);
       return { gx, gGamma, gBeta: sdy };
     },
-    batchNormInfer: (x, gamma, beta, mean, variance, n, c, hw, eps) =>
-      run('batchNormApply', K.batchNormApplyKernel, n * c * hw, { c, hw, affine: gamma ? 1 : 0 }, [x, mean, variance, gamma ?? empty, beta ?? empty, eps]),
+    batchNormInfer: (x, gamma, beta, mean, variance, n, c, hw, eps) => batchNormApply(x, gamma, beta, mean, variance, n, c, hw, eps),
 
     adamStep: (p, g, m, v, size, h: AdamHyper) => {
       const l2 = h.decoupled ? 0 : h.weightDecay;

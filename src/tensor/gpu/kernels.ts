@@ -810,3 +810,46 @@ export function mergeTilesKernel(this: KernelThis, r0: A, r1: A, r2: A, r3: A): 
   if (lane === 2) s = v[2];
   return s;
 }
+
+// ── batch norm on packed coefficients (GL modes) ──────────────────────────────────────────────
+/**
+ * Per channel, what applying batch norm needs in one texel: [μ, γ/√(σ² + eps), β, 0] (`affine` 0:
+ * γ = 1, β = 0). batchNormApplyKernel fetches five values an element; with this, two.
+ */
+export function batchNormCoefKernel(this: KernelThis, mean: A, variance: A, gamma: A, beta: A, eps: number): number[] {
+  const ch = this.thread.x;
+  let g = 1;
+  let b = 0;
+  if (this.constants.affine === 1) {
+    g = gamma[ch];
+    b = beta[ch];
+  }
+  return [mean[ch], g / Math.sqrt(variance[ch] + eps), b, 0];
+}
+
+/** y = (x − μ)·s + β, from batchNormCoefKernel's [μ, s, β, 0]. */
+export function batchNormApplyPackedKernel(this: KernelThis, x: A, coef: A): number {
+  const i = this.thread.x;
+  const k = coef[Math.floor(i / this.constants.hw) % this.constants.c];
+  return (x[i] - k[0]) * k[1] + k[2];
+}
+
+/**
+ * Per channel, batchNormBackwardKernel's coefficients in one texel: [μ, k·M, k·dβ, k·S·σ⁻²] with
+ * k = γσ⁻¹/M, so that dx = k·M·dy − k·dβ − k·S·σ⁻²·(x − μ) costs three fetches an element, not seven.
+ */
+export function batchNormBackwardCoefKernel(this: KernelThis, gamma: A, mean: A, variance: A, sdy: A, sdyx: A, eps: number): number[] {
+  const ch = this.thread.x;
+  const inv = 1 / Math.sqrt(variance[ch] + eps);
+  let g = 1;
+  if (this.constants.affine === 1) g = gamma[ch];
+  const k = (g * inv) / this.constants.m;
+  return [mean[ch], k * this.constants.m, k * sdy[ch], k * sdyx[ch] * inv * inv];
+}
+
+/** dx from batchNormBackwardCoefKernel's texel. */
+export function batchNormBackwardPackedKernel(this: KernelThis, gy: A, x: A, coef: A): number {
+  const i = this.thread.x;
+  const k = coef[Math.floor(i / this.constants.hw) % this.constants.c];
+  return k[1] * gy[i] - k[2] - k[3] * (x[i] - k[0]);
+}
