@@ -65,9 +65,11 @@ export function seamCases(): SeamCase[] {
   add('layout', 'slice', [x], (b, [h]) => b.slice(h, [3, 4, 5], 1, 1, 2), [30]);
   add('layout', 'concat', [x, lcg(3 * 2 * 5, 6), lcg(3 * 5, 7)], (b, [p, q, r]) => b.concat([p, q, r], [[3, 4, 5], [3, 2, 5], [3, 1, 5]], 1), [105]);
 
-  const [bt, m, k, n] = [2, 3, 7, 5];
-  for (const ta of [false, true]) {
-    for (const tb of [false, true]) add('matmul', `matmul ${ta} ${tb}`, [lcg(bt * m * k, 8), lcg(bt * k * n, 9)], (b, [p, q]) => b.matmul(p, q, bt, m, k, n, ta, tb), [bt * m * n]);
+  // m = 3 and 6: on GL, fewer than four rows take the scalar kernel and more the 4×4 tiles (with a partial tile)
+  for (const [bt, m, k, n] of [[2, 3, 7, 5], [2, 6, 7, 5]] as const) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) add('matmul', `matmul ${m}×${k}·${k}×${n} ${ta} ${tb}`, [lcg(bt * m * k, 8), lcg(bt * k * n, 9)], (b, [p, q]) => b.matmul(p, q, bt, m, k, n, ta, tb), [bt * m * n]);
+    }
   }
 
   const geos: Conv2dGeometry[] = [

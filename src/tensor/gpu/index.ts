@@ -317,7 +317,8 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
 
     matmul: (a, b, batch, m, k, n, transA, transB) => {
       const strides = { ai: transA ? 1 : k, ak: transA ? m : 1, bj: transB ? k : 1, bk: transB ? 1 : n };
-      if (!packs) return run('matmul', K.matmulKernel, batch * m * n, { m, k, n, ...strides }, [a, b]);
+      // a row or three (batch-1 inference) would pack all of B for a quarter-empty tile: read it as it is
+      if (!packs || m < 4) return run('matmul', K.matmulKernel, batch * m * n, { m, k, n, ...strides }, [a, b]);
       const m4 = Math.ceil(m / 4);
       const n4 = Math.ceil(n / 4);
       const dims = { m, k, n, m4, n4, ...strides };
