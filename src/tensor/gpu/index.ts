@@ -70,7 +70,7 @@ const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3,
 const MAX_CELLS = 1 << 24;
 const MAX_RANK = 6;
 /** conv3x3BlockKernel's outputs beside the one it returns. */
-const BLOCK_OUTPUTS = { ur: K.blockUR, ll: K.blockLL, lr: K.blockLR };
+const BLOCK_OUTPUTS = { lane1: K.blockLane1, lane2: K.blockLane2, lane3: K.blockLane3 };
 /** matmul4x4Kernel's outputs beside the one it returns. */
 const TILE_OUTPUTS = { r1: K.tileRow1, r2: K.tileRow2, r3: K.tileRow3 };
 

@@ -477,21 +477,24 @@ export function packFlipped4Kernel(this: KernelThis, w: A): number[] {
   return [w[base], w[base + 9], w[base + 18], w[base + 27]];
 }
 
-/** conv3x3BlockKernel's other three outputs (gpu.js writes what each of these returns to its own texture). */
-export function blockUR(a: number, b: number, c: number, d: number): number[] {
+/** conv3x3BlockKernel's outputs for lanes 1–3 (gpu.js writes what each of these returns to its own texture). */
+export function blockLane1(a: number, b: number, c: number, d: number): number[] {
   return [a, b, c, d];
 }
-export function blockLL(a: number, b: number, c: number, d: number): number[] {
+export function blockLane2(a: number, b: number, c: number, d: number): number[] {
   return [a, b, c, d];
 }
-export function blockLR(a: number, b: number, c: number, d: number): number[] {
+export function blockLane3(a: number, b: number, c: number, d: number): number[] {
   return [a, b, c, d];
 }
 
 /**
- * A 3×3 stride-1 convolution, one cell per 2×2 block of output positions and four output channels:
- * sixteen outputs, written as four packed textures [batch, outC/4, ⌈outH/2⌉, ⌈outW/2⌉] (the upper
- * left returned, the others through blockUR, blockLL and blockLR). Per input channel it fetches
+ * A 3×3 stride-1 convolution, one cell per 2×2 block of output positions and four output channels
+ * 4q…4q+3: sixteen outputs, written as four textures [batch, outC/4, ⌈outH/2⌉, ⌈outW/2⌉], one per
+ * channel lane (lane 0 returned, the others through blockLane1–3), each texel the block's
+ * [upper left, upper right, lower left, lower right]. So the passes after it read one texture for
+ * neighbouring outputs (a GPU runs neighbouring cells in lockstep, and a texture chosen per cell
+ * would cost them all four fetches), and the max-pool of a block is one texel. Per input channel it fetches
  * the nine packed weights once and the 4×4 input patch under the block once: 25 fetches for 144
  * products, where conv2dKernel makes 288. Patch rows go through in turn: row r meets kernel row r
  * for the block's upper outputs and row r − 1 for its lower ones. mergeBlocksKernel lays the
@@ -561,14 +564,14 @@ export function conv3x3BlockKernel(this: KernelThis, x: A, w4: A, bias: A): numb
       }
     }
   }
-  blockUR(sUR0, sUR1, sUR2, sUR3);
-  blockLL(sLL0, sLL1, sLL2, sLL3);
-  blockLR(sLR0, sLR1, sLR2, sLR3);
-  return [sUL0, sUL1, sUL2, sUL3];
+  blockLane1(sUL1, sUR1, sLL1, sLR1);
+  blockLane2(sUL2, sUR2, sLL2, sLR2);
+  blockLane3(sUL3, sUR3, sLL3, sLR3);
+  return [sUL0, sUR0, sLL0, sLR0];
 }
 
 /** conv3x3BlockKernel's four textures laid out flat: [batch, outC, outH, outW]. */
-export function mergeBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A): number {
+export function mergeBlocksKernel(this: KernelThis, t0: A, t1: A, t2: A, t3: A): number {
   const i = this.thread.x;
   const ox = i % this.constants.outW;
   let r = Math.floor(i / this.constants.outW);
@@ -577,15 +580,16 @@ export function mergeBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A):
   const oc = r % this.constants.outC;
   const n = Math.floor(r / this.constants.outC);
   const at = ((n * (this.constants.outC / 4) + Math.floor(oc / 4)) * this.constants.blkH + Math.floor(oy / 2)) * this.constants.blkW + Math.floor(ox / 2);
-  let v = ul[at];
-  if (oy % 2 === 0 && ox % 2 === 1) v = ur[at];
-  if (oy % 2 === 1 && ox % 2 === 0) v = ll[at];
-  if (oy % 2 === 1 && ox % 2 === 1) v = lr[at];
   const lane = oc % 4;
+  let v = t0[at];
+  if (lane === 1) v = t1[at];
+  if (lane === 2) v = t2[at];
+  if (lane === 3) v = t3[at];
+  const pos = 2 * (oy % 2) + (ox % 2);
   let s = v[3];
-  if (lane === 0) s = v[0];
-  if (lane === 1) s = v[1];
-  if (lane === 2) s = v[2];
+  if (pos === 0) s = v[0];
+  if (pos === 1) s = v[1];
+  if (pos === 2) s = v[2];
   return s;
 }
 
@@ -594,7 +598,7 @@ export function mergeBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A):
  * blocks coincide), in window order with the first NaN winning as maxPoolKernel, then ReLU when
  * `relu` is 1: [batch, outC, ⌊outH/2⌋, ⌊outW/2⌋].
  */
-export function poolBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A): number {
+export function poolBlocksKernel(this: KernelThis, t0: A, t1: A, t2: A, t3: A): number {
   const i = this.thread.x;
   const px = i % this.constants.poolW;
   let r = Math.floor(i / this.constants.poolW);
@@ -604,21 +608,17 @@ export function poolBlocksKernel(this: KernelThis, ul: A, ur: A, ll: A, lr: A): 
   const n = Math.floor(r / this.constants.outC);
   const at = ((n * (this.constants.outC / 4) + Math.floor(oc / 4)) * this.constants.blkH + py) * this.constants.blkW + px;
   const lane = oc % 4;
-  const a = ul[at];
-  const b = ur[at];
-  const c = ll[at];
-  const d = lr[at];
-  let v00 = a[3]; let v01 = b[3]; let v10 = c[3]; let v11 = d[3];
-  if (lane === 0) { v00 = a[0]; v01 = b[0]; v10 = c[0]; v11 = d[0]; }
-  if (lane === 1) { v00 = a[1]; v01 = b[1]; v10 = c[1]; v11 = d[1]; }
-  if (lane === 2) { v00 = a[2]; v01 = b[2]; v10 = c[2]; v11 = d[2]; }
-  let m = v00;
+  let v = t0[at];
+  if (lane === 1) v = t1[at];
+  if (lane === 2) v = t2[at];
+  if (lane === 3) v = t3[at];
+  let m = v[0];
   if (m === m) {
-    if (v01 > m || v01 !== v01) m = v01;
+    if (v[1] > m || v[1] !== v[1]) m = v[1];
     if (m === m) {
-      if (v10 > m || v10 !== v10) m = v10;
+      if (v[2] > m || v[2] !== v[2]) m = v[2];
       if (m === m) {
-        if (v11 > m || v11 !== v11) m = v11;
+        if (v[3] > m || v[3] !== v[3]) m = v[3];
       }
     }
   }
