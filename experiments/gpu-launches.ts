@@ -1,7 +1,8 @@
 /**
  * Kernel launches, uploads and readbacks of one EmotionCNN eval pass (batch 2) and one Adam train
- * step on the gpu.js backend, from gpu.stats(): counts, so any gpu.js mode gives the same numbers
- * ('cpu', the default here, needs no GPU).  `npx tsx experiments/gpu-launches.ts [mode]`
+ * step on the gpu.js backend, from gpu.stats(): counts, the same in gpu.js's 'cpu' (the default
+ * here, no GPU needed) and 'webasm' modes, which run the scalar kernels. On GL the packed kernels
+ * add their packing passes; bench/webgl.ts reports those counts.  `npx tsx experiments/gpu-launches.ts [mode]`
  */
 import { manualSeed, nn, noGrad, optim, randn, tidy } from '../src/index.js';
 import { useGpu } from '../src/gpu.js';

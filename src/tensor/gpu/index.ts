@@ -213,8 +213,8 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
     return run('channelTotal', K.channelTotalKernel, c, { n, c }, [partial, scale]);
   }
 
-  // On GL, convolutions whose channels come in fours run on packed textures (kernels.ts says
-  // why); gpu.js's emulated modes keep the scalar kernels, where a fetch costs no more than a value.
+  // On GL the heavy kernels run on packed textures, four values a texel (kernels.ts says why);
+  // gpu.js's WebAssembly mode cannot read them, and there a fetch costs no more than a value.
   const packs = mode === 'headlessgl' || mode === 'webgl2' || mode === 'webgl';
   const pack4 = (x: Handle, outer: number, c: number, inner: number) => run('pack4', K.pack4Kernel, outer * (c / 4) * inner, { c, c4: c / 4, inner }, [x], true);
   /** `out`, once the temporaries `used` (packed operands) are released. */
