@@ -70,9 +70,9 @@ const BINARY_CODES: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3,
 const MAX_CELLS = 1 << 24;
 const MAX_RANK = 6;
 /** conv3x3BlockKernel's outputs beside the one it returns. */
-const BLOCK_OUTPUTS = { lane1: K.blockLane1, lane2: K.blockLane2, lane3: K.blockLane3 };
+const BLOCK_OUTPUTS = { lane1: K.output1, lane2: K.output2, lane3: K.output3 };
 /** matmul4x4Kernel's outputs beside the one it returns. */
-const TILE_OUTPUTS = { r1: K.tileRow1, r2: K.tileRow2, r3: K.tileRow3 };
+const TILE_OUTPUTS = { row1: K.output1, row2: K.output2, row3: K.output3 };
 
 /** The first mode of `preference` that gpu.js can run here. */
 export function availableModes(gpujs: GpuJsModule): GpuMode[] {
@@ -361,7 +361,7 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
       const per = g.outC * g.inC * g.kH * g.kW;
       if (blocked(g, g.outC)) {
         const gy4 = pack4(gy, g.batch, g.outC, g.outH * g.outW);
-        const cols = thenFree(gy4, runMap('conv3x3WeightGrad', K.conv3x3WeightGradKernel, { k1: K.gradKx1, k2: K.gradKx2 }, g.batch * (g.outC / 4) * g.inC * 3, convConstants(g), [gy4, x]));
+        const cols = thenFree(gy4, runMap('conv3x3WeightGrad', K.conv3x3WeightGradKernel, { kx1: K.output1, kx2: K.output2 }, g.batch * (g.outC / 4) * g.inC * 3, convConstants(g), [gy4, x]));
         return thenFree(cols, run('sumWeightGrad', K.sumWeightGradKernel, per, { batch: g.batch, outC: g.outC, inC: g.inC }, cols));
       }
       const partial = run('conv2dBackwardWeight', K.conv2dBackwardWeightKernel, g.batch * per, convConstants(g), [gy, x]);

@@ -463,6 +463,20 @@ export function pack4Kernel(this: KernelThis, x: A): number[] {
 }
 
 /**
+ * A kernel map's outputs beside the one its kernel returns: gpu.js writes what each of these
+ * returns, called once in the kernel, to a texture of its own (WebGL's multiple render targets).
+ */
+export function output1(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+export function output2(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+export function output3(a: number, b: number, c: number, d: number): number[] {
+  return [a, b, c, d];
+}
+
+/**
  * dx of a convolution is itself a convolution: of dy, with the weights' channel axes swapped and
  * each 3×3 kernel turned by 180°, padded by 2 − pad. This packs those weights over the input
  * channel for conv3x3BlockKernel: [inC/4, outC·9] 4-vectors from w [outC, inC, 3, 3].
@@ -477,21 +491,10 @@ export function packFlipped4Kernel(this: KernelThis, w: A): number[] {
   return [w[base], w[base + 9], w[base + 18], w[base + 27]];
 }
 
-/** conv3x3BlockKernel's outputs for lanes 1–3 (gpu.js writes what each of these returns to its own texture). */
-export function blockLane1(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-export function blockLane2(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-export function blockLane3(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-
 /**
  * A 3×3 stride-1 convolution, one cell per 2×2 block of output positions and four output channels
  * 4q…4q+3: sixteen outputs, written as four textures [batch, outC/4, ⌈outH/2⌉, ⌈outW/2⌉], one per
- * channel lane (lane 0 returned, the others through blockLane1–3), each texel the block's
+ * channel lane (lane 0 returned, lanes 1–3 through output1–3), each texel the block's
  * [upper left, upper right, lower left, lower right]. So the passes after it read one texture for
  * neighbouring outputs (a GPU runs neighbouring cells in lockstep, and a texture chosen per cell
  * would cost them all four fetches), and the max-pool of a block is one texel. Per input channel it fetches
@@ -564,9 +567,9 @@ export function conv3x3BlockKernel(this: KernelThis, x: A, w4: A, bias: A): numb
       }
     }
   }
-  blockLane1(sUL1, sUR1, sLL1, sLR1);
-  blockLane2(sUL2, sUR2, sLL2, sLR2);
-  blockLane3(sUL3, sUR3, sLL3, sLR3);
+  output1(sUL1, sUR1, sLL1, sLR1);
+  output2(sUL2, sUR2, sLL2, sLR2);
+  output3(sUL3, sUR3, sLL3, sLR3);
   return [sUL0, sUR0, sLL0, sLR0];
 }
 
@@ -626,18 +629,10 @@ export function poolBlocksKernel(this: KernelThis, t0: A, t1: A, t2: A, t3: A): 
   return m;
 }
 
-/** conv3x3WeightGradKernel's other two outputs: kernel columns 1 and 2. */
-export function gradKx1(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-export function gradKx2(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-
 /**
  * dW of a 3×3 stride-1 convolution, per sample: one cell per (sample, four output channels, input
  * channel, kernel row), its three kernel columns written as three packed textures
- * [batch, outC/4, inC, 3] (column 0 returned, 1 and 2 through gradKx1 and gradKx2). Along each
+ * [batch, outC/4, inC, 3] (column 0 returned, 1 and 2 through output1 and output2). Along each
  * output row the three input values under the kernel row slide by one, so each position costs one
  * input fetch and one packed-gradient fetch for twelve products (conv2dBackwardWeightKernel: two
  * for one). sumWeightGradKernel sums the samples.
@@ -678,8 +673,8 @@ export function conv3x3WeightGradKernel(this: KernelThis, gy4: A, x: A): number[
       }
     }
   }
-  gradKx1(s10, s11, s12, s13);
-  gradKx2(s20, s21, s22, s23);
+  output1(s10, s11, s12, s13);
+  output2(s20, s21, s22, s23);
   return [s00, s01, s02, s03];
 }
 
@@ -746,22 +741,11 @@ export function packMatmul4Kernel(this: KernelThis, x: A): number[] {
   return [v0, v1, v2, v3];
 }
 
-/** matmul4x4Kernel's rows 1, 2 and 3. */
-export function tileRow1(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-export function tileRow2(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-export function tileRow3(a: number, b: number, c: number, d: number): number[] {
-  return [a, b, c, d];
-}
-
 /**
  * C = A·B by 4×4 tiles: one cell per tile, from A and B packed by packMatmul4Kernel, so that each
  * step along k makes two fetches for sixteen products (matmulKernel: two for one). Row r of the
  * tile is a texture of its own ([batch, ⌈m/4⌉, ⌈n/4⌉] 4-vectors: row 0 returned, 1–3 through
- * tileRow1–3); mergeTilesKernel lays C out flat.
+ * output1–3); mergeTilesKernel lays C out flat.
  */
 export function matmul4x4Kernel(this: KernelThis, a4: A, b4: A): number[] {
   const cell = this.thread.x;
@@ -784,9 +768,9 @@ export function matmul4x4Kernel(this: KernelThis, a4: A, b4: A): number[] {
     c20 += a[2] * b[0]; c21 += a[2] * b[1]; c22 += a[2] * b[2]; c23 += a[2] * b[3];
     c30 += a[3] * b[0]; c31 += a[3] * b[1]; c32 += a[3] * b[2]; c33 += a[3] * b[3];
   }
-  tileRow1(c10, c11, c12, c13);
-  tileRow2(c20, c21, c22, c23);
-  tileRow3(c30, c31, c32, c33);
+  output1(c10, c11, c12, c13);
+  output2(c20, c21, c22, c23);
+  output3(c30, c31, c32, c33);
   return [c00, c01, c02, c03];
 }
 
