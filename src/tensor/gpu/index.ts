@@ -164,6 +164,7 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
    */
   function runMap(name: string, fn: (...args: never[]) => number[], subs: Record<string, (...args: never[]) => number[]>, size: number, constants: Record<string, number>, args: unknown[]): Handle[] {
     if (size >= MAX_CELLS) throw new ShapeError(`gpu backend: ${name} would write ${size} values; kernels are limited to ${MAX_CELLS - 1}`);
+    if (size === 0) return [fn, ...Object.keys(subs)].map(() => new Float32Array(0));
     const k = cached(`${name}|${size}|${JSON.stringify(constants)}`, () => gpu.createKernelMap(subs, fn, settings(size, constants, true)) as Kernel);
     stats.launches++;
     const out = k(...args) as Record<string, Handle>;
@@ -216,7 +217,7 @@ export function createGpuBackend(gpujs: GpuJsModule, opts: GpuBackendOptions = {
   // On GL the heavy kernels run on packed textures, four values a texel (kernels.ts says why);
   // gpu.js's WebAssembly mode cannot read them, and there a fetch costs no more than a value.
   const packs = mode === 'headlessgl' || mode === 'webgl2' || mode === 'webgl';
-  const pack4 = (x: Handle, outer: number, c: number, inner: number) => run('pack4', K.pack4Kernel, outer * (c / 4) * inner, { c, c4: c / 4, inner }, [x], true);
+  const pack4 = (x: Handle, outer: number, c: number, inner: number) => run('pack4', K.pack4Kernel, outer * (c / 4) * inner, { c, inner }, [x], true);
   /** `out`, once the temporaries `used` (packed operands) are released. */
   const thenFree = <T>(used: Handle | Handle[], out: T): T => {
     for (const h of Array.isArray(used) ? used : [used]) release(backend, h);

@@ -456,8 +456,8 @@ export function pack4Kernel(this: KernelThis, x: A): number[] {
   const i = this.thread.x;
   const k = i % this.constants.inner;
   const rest = Math.floor(i / this.constants.inner);
-  const q = rest % this.constants.c4;
-  const o = Math.floor(rest / this.constants.c4);
+  const q = rest % (this.constants.c / 4);
+  const o = Math.floor(rest / (this.constants.c / 4));
   const base = (o * this.constants.c + 4 * q) * this.constants.inner + k;
   return [x[base], x[base + this.constants.inner], x[base + 2 * this.constants.inner], x[base + 3 * this.constants.inner]];
 }
